@@ -1,0 +1,11 @@
+"""All tables. Importing this module registers every model on ``Base.metadata``."""
+
+from crm_core.models.base import Base
+from crm_core.models.booking import Booking
+from crm_core.models.conversation import Conversation
+from crm_core.models.customer import Customer
+from crm_core.models.email_message import EmailMessage
+from crm_core.models.lead import Lead
+from crm_core.models.quote import Quote
+
+__all__ = ["Base", "Booking", "Conversation", "Customer", "EmailMessage", "Lead", "Quote"]

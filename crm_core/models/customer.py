@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm_core.models.base import Base, Timestamps, id_column
+from crm_core.models.types import TagArray, UTCDateTime, json_list, status_enum
+from crm_core.statuses import CustomerStatus
+
+if TYPE_CHECKING:
+    from crm_core.models.conversation import Conversation
+    from crm_core.models.lead import Lead
+
+
+class Customer(Timestamps, Base):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(200))
+    # The address as the customer wrote it, and the lower-case form that is unique.
+    email: Mapped[str | None] = mapped_column(String(320))
+    email_normalized: Mapped[str | None] = mapped_column(String(320), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(50))
+    address: Mapped[str | None] = mapped_column(Text)
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[CustomerStatus] = mapped_column(
+        status_enum(CustomerStatus, "customer_status"), default=CustomerStatus.ACTIVE, index=True
+    )
+    tags: Mapped[list[str]] = mapped_column(TagArray, default=json_list)
+
+    total_leads: Mapped[int] = mapped_column(Integer, default=0)
+    total_bookings: Mapped[int] = mapped_column(Integer, default=0)
+    total_revenue: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    leads: Mapped[list[Lead]] = relationship(back_populates="customer", lazy="raise_on_sql")
+    conversations: Mapped[list[Conversation]] = relationship(
+        back_populates="customer", lazy="raise_on_sql"
+    )
+
+    __table_args__ = (
+        Index("ix_customers_tags", "tags", postgresql_using="gin"),
+    )

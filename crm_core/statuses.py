@@ -1,0 +1,71 @@
+"""The documented values of every status-like field. The database enforces them too."""
+
+from enum import StrEnum
+from typing import TypeVar
+
+from crm_core.errors import InvalidStatusError
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    BLOCKED = "blocked"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    CHAT = "chat"
+    PHONE = "phone"
+    SMS = "sms"
+
+
+class ConversationStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class MessageStatus(StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+
+
+class LeadStatus(StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    QUOTED = "quoted"
+    WON = "won"
+    LOST = "lost"
+
+
+class QuoteStatus(StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class BookingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_status(enum: type[E], value: str | E, field: str = "status") -> E:
+    """Return ``value`` as a member of ``enum`` or raise a clear InvalidStatusError."""
+    if isinstance(value, enum):
+        return value
+    try:
+        return enum(str(value).strip().lower())
+    except ValueError:
+        raise InvalidStatusError(field, value, [m.value for m in enum]) from None

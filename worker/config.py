@@ -1,0 +1,131 @@
+"""One settings object, read from config.toml and overridden by CRM_* variables.
+
+Priority, highest first: values passed in code, environment (``CRM_DATABASE_URL``,
+``CRM_BROKER_URL``, …: ``CRM_<SECTION>_<KEY>``), the TOML file, the defaults below
+(which equal the shipped config.toml, so the package also runs without the file).
+The file is ``--config PATH``, else ``$CRM_CONFIG``, else ``./config.toml`` if present.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names the key and the problem."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite:///crm.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(f"not a database URL: {value!r}") from None
+        if backend not in {"sqlite", "postgresql"}:
+            raise ValueError(f"unsupported database {backend!r}; use sqlite:/// or postgresql+psycopg://")
+        return value
+
+
+class BrokerSettings(Section):
+    url: str = "inline"
+
+    @field_validator("url")
+    @classmethod
+    def _known_broker(cls, value: str) -> str:
+        if value != "inline" and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected 'inline' or a redis:// URL")
+        return value
+
+
+class CompanySettings(Section):
+    name: str = "Rendetalje"
+    mailbox: str = "info@rendetalje.dk"
+    aliases: list[str] = Field(default_factory=list)
+    own_domains: list[str] = Field(default_factory=lambda: ["rendetalje.dk"])
+    phone_region: str = "DK"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CRM_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+    )
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
+    company: CompanySettings = Field(default_factory=CompanySettings)
+
+    _toml_file: ClassVar[Path | None] = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls._toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._toml_file))
+        return tuple(sources)
+
+
+def config_path(explicit: str | Path | None = None) -> Path | None:
+    """The file to read: explicit, else $CRM_CONFIG, else ./config.toml when present."""
+    if explicit:
+        return Path(explicit)
+    if env := os.environ.get("CRM_CONFIG"):
+        return Path(env)
+    local = Path("config.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read the settings; raise ConfigError naming the offending key on bad input."""
+    toml_file = config_path(path)
+    if toml_file is not None and not toml_file.is_file():
+        raise ConfigError(f"config file not found: {toml_file}")
+    Settings._toml_file = toml_file
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, toml_file)) from None
+    except ValueError as exc:  # TOML syntax errors surface as ValueError subclasses
+        raise ConfigError(f"{toml_file}: {exc}") from None
+    finally:
+        Settings._toml_file = None
+
+
+def _describe(exc: ValidationError, toml_file: Path | None) -> str:
+    where = f" in {toml_file}" if toml_file else ""
+    problems = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+        problems.append(f"{key}: {message}")
+    return f"invalid configuration{where}: " + "; ".join(problems)
