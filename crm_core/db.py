@@ -35,9 +35,7 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> E
     connect_args: dict[str, Any] = {}
     if schema:
         connect_args["options"] = f"-csearch_path={schema}"
-    return create_engine(
-        url, echo=echo, pool_pre_ping=True, connect_args=connect_args, future=True
-    )
+    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args, future=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:

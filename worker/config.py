@@ -43,7 +43,9 @@ class DatabaseSettings(Section):
         except ArgumentError:
             raise ValueError(f"not a database URL: {value!r}") from None
         if backend not in {"sqlite", "postgresql"}:
-            raise ValueError(f"unsupported database {backend!r}; use sqlite:/// or postgresql+psycopg://")
+            raise ValueError(
+                f"unsupported database {backend!r}; use sqlite:/// or postgresql+psycopg://"
+            )
         return value
 
 

@@ -43,6 +43,4 @@ class Customer(Timestamps, Base):
         back_populates="customer", lazy="raise_on_sql"
     )
 
-    __table_args__ = (
-        Index("ix_customers_tags", "tags", postgresql_using="gin"),
-    )
+    __table_args__ = (Index("ix_customers_tags", "tags", postgresql_using="gin"),)

@@ -1,0 +1,88 @@
+"""Bookings: scheduled jobs. Creating or cancelling one changes the owner's figures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from crm_core.errors import ConflictError, NotFoundError, ValidationError
+from crm_core.ids import new_id
+from crm_core.models import Booking, Customer, Lead
+from crm_core.models.types import utcnow
+from crm_core.quotes.service import get_quote
+from crm_core.stats import owner_of, update_customer_stats
+from crm_core.statuses import BookingStatus
+
+
+def create_booking(
+    session: Session,
+    *,
+    scheduled_at: datetime,
+    customer_id: str | None = None,
+    lead_id: str | None = None,
+    quote_id: str | None = None,
+    notes: str | None = None,
+) -> Booking:
+    """Book a job. With a quote, its lead and customer are used when not given."""
+    if scheduled_at.tzinfo is None:
+        raise ValidationError("scheduled_at must carry a time zone")
+    if quote_id is not None:
+        quote = get_quote(session, quote_id)
+        lead_id = lead_id or quote.lead_id
+        customer_id = customer_id or quote.customer_id
+    if lead_id is None and customer_id is None:
+        raise ValidationError("a booking needs a customer, a lead or a quote")
+    if lead_id is not None and session.get(Lead, lead_id) is None:
+        raise NotFoundError("lead", lead_id)
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        raise NotFoundError("customer", customer_id)
+    booking = Booking(
+        id=new_id(),
+        customer_id=customer_id,
+        lead_id=lead_id,
+        quote_id=quote_id,
+        scheduled_at=scheduled_at,
+        notes=notes,
+        status=BookingStatus.SCHEDULED,
+    )
+    session.add(booking)
+    session.flush()
+    _refresh_owner(session, booking)
+    return booking
+
+
+def get_booking(session: Session, booking_id: str) -> Booking:
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFoundError("booking", booking_id)
+    return booking
+
+
+def cancel_booking(session: Session, booking_id: str) -> Booking:
+    """Cancel a booking; it no longer counts. Cancelling twice changes nothing."""
+    booking = get_booking(session, booking_id)
+    if booking.status == BookingStatus.CANCELLED:
+        return booking
+    if booking.status == BookingStatus.COMPLETED:
+        raise ConflictError(f"booking {booking_id} is completed and cannot be cancelled")
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = utcnow()
+    session.flush()
+    _refresh_owner(session, booking)
+    return booking
+
+
+def complete_booking(session: Session, booking_id: str) -> Booking:
+    booking = get_booking(session, booking_id)
+    if booking.status == BookingStatus.CANCELLED:
+        raise ConflictError(f"booking {booking_id} is cancelled and cannot be completed")
+    booking.status = BookingStatus.COMPLETED
+    session.flush()
+    return booking
+
+
+def _refresh_owner(session: Session, booking: Booking) -> None:
+    owner = owner_of(session, lead_id=booking.lead_id, customer_id=booking.customer_id)
+    if owner is not None:
+        update_customer_stats(session, owner)

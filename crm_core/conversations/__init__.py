@@ -1,0 +1,19 @@
+from crm_core.conversations.service import (
+    close_conversation,
+    create_conversation,
+    find_or_create_conversation,
+    get_conversation,
+    get_conversation_by_gmail_thread_id,
+    get_customer_conversations,
+    touch_conversation,
+)
+
+__all__ = [
+    "close_conversation",
+    "create_conversation",
+    "find_or_create_conversation",
+    "get_conversation",
+    "get_conversation_by_gmail_thread_id",
+    "get_customer_conversations",
+    "touch_conversation",
+]

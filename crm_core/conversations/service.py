@@ -1,0 +1,158 @@
+"""Conversations: one per Gmail thread and mailbox, or one per chat/phone exchange."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm_core.errors import ConflictError, NotFoundError
+from crm_core.identity import expire_if_loaded
+from crm_core.ids import new_id
+from crm_core.models import Conversation, Customer, Lead
+from crm_core.models.types import utcnow
+from crm_core.statuses import Channel, ConversationStatus, parse_status
+from crm_core.upsert import insert_ignore
+
+
+def mailbox_key(mailbox: str | None) -> str:
+    """Mailbox addresses are compared lower-case; '' stands for "not given"."""
+    return (mailbox or "").strip().lower()
+
+
+def _check_refs(session: Session, customer_id: str | None, lead_id: str | None) -> None:
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        raise NotFoundError("customer", customer_id)
+    if lead_id is not None and session.get(Lead, lead_id) is None:
+        raise NotFoundError("lead", lead_id)
+
+
+def create_conversation(
+    session: Session,
+    *,
+    customer_id: str | None = None,
+    lead_id: str | None = None,
+    subject: str | None = None,
+    channel: str | Channel = Channel.EMAIL,
+    gmail_thread_id: str | None = None,
+    mailbox: str | None = None,
+) -> Conversation:
+    """Create a conversation. A Gmail thread id may be used once per mailbox."""
+    _check_refs(session, customer_id, lead_id)
+    conversation = Conversation(
+        id=new_id(),
+        customer_id=customer_id,
+        lead_id=lead_id,
+        subject=subject,
+        channel=parse_status(Channel, channel, "channel"),
+        status=ConversationStatus.ACTIVE,
+        mailbox=mailbox_key(mailbox),
+        gmail_thread_id=gmail_thread_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(conversation)
+    except IntegrityError:
+        raise ConflictError(f"a conversation for Gmail thread {gmail_thread_id} exists") from None
+    return conversation
+
+
+def find_or_create_conversation(
+    session: Session,
+    *,
+    mailbox: str,
+    gmail_thread_id: str,
+    customer_id: str | None = None,
+    lead_id: str | None = None,
+    subject: str | None = None,
+) -> Conversation:
+    """The conversation of this Gmail thread, created atomically when missing.
+
+    An existing conversation that lacks a customer or lead gets the given ones.
+    """
+    key = mailbox_key(mailbox)
+    now = utcnow()
+    insert_ignore(
+        session,
+        Conversation.__table__,  # type: ignore[arg-type]
+        {
+            "id": new_id(),
+            "customer_id": customer_id,
+            "lead_id": lead_id,
+            "subject": subject,
+            "channel": Channel.EMAIL.value,
+            "status": ConversationStatus.ACTIVE.value,
+            "mailbox": key,
+            "gmail_thread_id": gmail_thread_id,
+            "created_at": now,
+            "updated_at": now,
+        },
+        conflict=["mailbox", "gmail_thread_id"],
+    )
+    conversation = session.execute(
+        select(Conversation)
+        .where(Conversation.mailbox == key, Conversation.gmail_thread_id == gmail_thread_id)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if customer_id and conversation.customer_id is None:
+        conversation.customer_id = customer_id
+    if lead_id and conversation.lead_id is None:
+        conversation.lead_id = lead_id
+    return conversation
+
+
+def get_conversation(session: Session, conversation_id: str) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFoundError("conversation", conversation_id)
+    return conversation
+
+
+def get_conversation_by_gmail_thread_id(
+    session: Session, gmail_thread_id: str, mailbox: str | None = None
+) -> Conversation | None:
+    """The conversation of a Gmail thread; in the given mailbox, or in any when None."""
+    statement = select(Conversation).where(Conversation.gmail_thread_id == gmail_thread_id)
+    if mailbox is not None:
+        statement = statement.where(Conversation.mailbox == mailbox_key(mailbox))
+    return session.execute(statement.order_by(Conversation.created_at).limit(1)).scalar()
+
+
+def get_customer_conversations(session: Session, customer_id: str) -> list[Conversation]:
+    """The customer's conversations, most recently active first."""
+    return list(
+        session.execute(
+            select(Conversation)
+            .where(Conversation.customer_id == customer_id)
+            .order_by(
+                Conversation.last_contact_at.desc().nulls_last(),
+                Conversation.created_at.desc(),
+            )
+        ).scalars()
+    )
+
+
+def close_conversation(session: Session, conversation_id: str) -> Conversation:
+    """Close a conversation; closing a closed one changes nothing."""
+    conversation = get_conversation(session, conversation_id)
+    if conversation.status != ConversationStatus.CLOSED:
+        conversation.status = ConversationStatus.CLOSED
+        conversation.closed_at = utcnow()
+        session.flush()
+    return conversation
+
+
+def touch_conversation(session: Session, conversation_id: str, at: datetime) -> None:
+    """Move the conversation's last contact time forward to ``at`` (never backwards)."""
+    session.execute(
+        update(Conversation)
+        .where(
+            Conversation.id == conversation_id,
+            or_(Conversation.last_contact_at.is_(None), Conversation.last_contact_at < at),
+        )
+        .values(last_contact_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    expire_if_loaded(session, Conversation, conversation_id, ["last_contact_at"])

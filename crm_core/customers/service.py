@@ -1,0 +1,266 @@
+"""Customers: creation, lookup, search, updates and the lead link."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal, TypedDict, Unpack
+
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from crm_core.errors import ConflictError, NotFoundError, ValidationError
+from crm_core.identity import expire_if_loaded
+from crm_core.ids import new_id
+from crm_core.models import Customer, Lead
+from crm_core.models.types import utcnow
+from crm_core.normalize import normalize_email, normalize_tags
+from crm_core.stats import update_customer_stats
+from crm_core.statuses import CustomerStatus, parse_status
+from crm_core.upsert import insert_ignore
+
+TagMatch = Literal["all", "any"]
+
+
+class CustomerChanges(TypedDict, total=False):
+    """Fields ``update_customer`` accepts; an omitted key is left as it is."""
+
+    name: str
+    email: str | None
+    phone: str | None
+    address: str | None
+    company_name: str | None
+    notes: str | None
+    status: str | CustomerStatus
+    tags: Sequence[str]
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ValidationError("customer name must not be empty")
+    if len(cleaned) > 200:
+        raise ValidationError("customer name is longer than 200 characters")
+    return cleaned
+
+
+def _name_from_email(normalized: str) -> str:
+    return normalized.split("@", 1)[0]
+
+
+def create_customer(
+    session: Session,
+    *,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    address: str | None = None,
+    company_name: str | None = None,
+    notes: str | None = None,
+    tags: Sequence[str] | None = None,
+) -> Customer:
+    """Create a customer. Raises ConflictError when the email already belongs to one.
+
+    Prefer ``find_or_create_customer`` for anything that arrives by mail.
+    """
+    normalized = normalize_email(email) if email else None
+    customer = Customer(
+        id=new_id(),
+        name=_clean_name(name),
+        email=email.strip() if email else None,
+        email_normalized=normalized,
+        phone=phone,
+        address=address,
+        company_name=company_name,
+        notes=notes,
+        tags=normalize_tags(tags),
+        status=CustomerStatus.ACTIVE,
+    )
+    try:
+        with session.begin_nested():
+            session.add(customer)
+    except IntegrityError:
+        raise ConflictError(f"a customer with email {normalized} already exists") from None
+    return customer
+
+
+def get_customer_by_id(
+    session: Session, customer_id: str, include_relations: bool = False
+) -> Customer | None:
+    """The customer, optionally with its leads and conversations loaded."""
+    statement = select(Customer).where(Customer.id == customer_id)
+    if include_relations:
+        statement = statement.options(
+            selectinload(Customer.leads), selectinload(Customer.conversations)
+        )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def get_customer(session: Session, customer_id: str) -> Customer:
+    """Like get_customer_by_id, but a missing customer raises NotFoundError."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFoundError("customer", customer_id)
+    return customer
+
+
+def get_customer_by_email(session: Session, email: str) -> Customer | None:
+    """Look a customer up by email, ignoring letter case."""
+    normalized = normalize_email(email)
+    return session.execute(
+        select(Customer).where(Customer.email_normalized == normalized)
+    ).scalar_one_or_none()
+
+
+def update_customer(
+    session: Session, customer_id: str, **changes: Unpack[CustomerChanges]
+) -> Customer:
+    """Change the given fields. Stats are derived and cannot be set here."""
+    customer = get_customer(session, customer_id)
+    for key, value in changes.items():
+        if key == "name":
+            customer.name = _clean_name(str(value))
+        elif key == "email":
+            email = str(value).strip() if value else None
+            customer.email = email
+            customer.email_normalized = normalize_email(email) if email else None
+        elif key == "status":
+            customer.status = parse_status(CustomerStatus, str(value))
+        elif key == "tags":
+            customer.tags = normalize_tags(value)  # type: ignore[arg-type]
+        elif key in {"phone", "address", "company_name", "notes"}:
+            setattr(customer, key, value)
+        else:
+            raise ValidationError(f"unknown customer field {key!r}")
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise ConflictError(
+            f"a customer with email {customer.email_normalized} already exists"
+        ) from None
+    return customer
+
+
+def query_customers(
+    session: Session,
+    *,
+    status: str | CustomerStatus | None = None,
+    tags: Sequence[str] | None = None,
+    email: str | None = None,
+    match: TagMatch = "all",
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Customer]:
+    """Search customers; filters combine with AND. Newest first.
+
+    ``tags`` match exactly after trimming and lower-casing. By default a customer
+    must carry **all** the given tags (``match="all"``); ``match="any"`` returns
+    customers with at least one of them. ``email`` is an exact, case-insensitive match.
+    """
+    statement = select(Customer)
+    if status is not None:
+        statement = statement.where(Customer.status == parse_status(CustomerStatus, status))
+    if email is not None:
+        statement = statement.where(Customer.email_normalized == normalize_email(email))
+    wanted = normalize_tags(tags)
+    if wanted:
+        statement = statement.where(_tag_filter(session, wanted, match))
+    statement = statement.order_by(Customer.created_at.desc(), Customer.id).offset(offset)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.execute(statement).scalars())
+
+
+def _tag_filter(session: Session, wanted: list[str], match: TagMatch):  # type: ignore[no-untyped-def]
+    if match not in ("all", "any"):
+        raise ValidationError(f"unknown tag match {match!r}; expected 'all' or 'any'")
+    if session.get_bind().dialect.name == "postgresql":
+        # @> and && use the GIN index on tags.
+        return Customer.tags.contains(wanted) if match == "all" else Customer.tags.overlap(wanted)
+    tag = func.json_each(Customer.tags).table_valued("value")
+    hits = select(func.count(func.distinct(tag.c.value))).where(tag.c.value.in_(wanted))
+    if match == "any":
+        return exists(select(tag.c.value).where(tag.c.value.in_(wanted)))
+    return hits.scalar_subquery() == len(wanted)
+
+
+def delete_customer(session: Session, customer_id: str) -> bool:
+    """Soft delete: the customer becomes inactive; nothing is removed."""
+    customer = get_customer(session, customer_id)
+    customer.status = CustomerStatus.INACTIVE
+    session.flush()
+    return True
+
+
+def find_or_create_customer(session: Session, email: str, name: str | None = None) -> Customer:
+    """The customer with this email (any letter case), created when there is none.
+
+    Atomic: many threads and processes calling it at once for the same address get
+    the same customer and no error (INSERT … ON CONFLICT DO NOTHING, then read).
+    When an existing customer only has the placeholder name taken from its address
+    and a real name is given now, the real name is stored.
+    """
+    normalized = normalize_email(email)
+    placeholder = _name_from_email(normalized)
+    real_name = " ".join(name.split())[:200] if name and name.strip() else None
+    now = utcnow()
+    insert_ignore(
+        session,
+        Customer.__table__,  # type: ignore[arg-type]
+        {
+            "id": new_id(),
+            "name": real_name or placeholder,
+            "email": email.strip(),
+            "email_normalized": normalized,
+            "status": CustomerStatus.ACTIVE.value,
+            "tags": [],
+            "total_leads": 0,
+            "total_bookings": 0,
+            "total_revenue": 0,
+            "created_at": now,
+            "updated_at": now,
+        },
+        conflict=["email_normalized"],
+    )
+    if real_name:
+        session.execute(
+            update(Customer)
+            .where(Customer.email_normalized == normalized, Customer.name == placeholder)
+            .values(name=real_name, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return session.execute(
+        select(Customer)
+        .where(Customer.email_normalized == normalized)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def link_lead_to_customer(session: Session, lead_id: str, customer_id: str) -> Lead:
+    """Link a lead to a customer and update the figures of both old and new owner."""
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFoundError("lead", lead_id)
+    get_customer(session, customer_id)
+    previous = lead.customer_id
+    lead.customer_id = customer_id
+    session.flush()
+    for owner in sorted({customer_id, previous or customer_id}):
+        update_customer_stats(session, owner)
+    return lead
+
+
+def touch_last_contact(session: Session, customer_id: str, at: datetime) -> None:
+    """Move the customer's last contact time forward to ``at`` (never backwards)."""
+    session.execute(
+        update(Customer)
+        .where(
+            Customer.id == customer_id,
+            or_(Customer.last_contact_at.is_(None), Customer.last_contact_at < at),
+        )
+        .values(last_contact_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    expire_if_loaded(session, Customer, customer_id, ["last_contact_at"])

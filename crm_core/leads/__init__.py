@@ -1,0 +1,8 @@
+from crm_core.leads.service import (
+    create_lead,
+    get_lead,
+    get_lead_by_idempotency_key,
+    set_lead_status,
+)
+
+__all__ = ["create_lead", "get_lead", "get_lead_by_idempotency_key", "set_lead_status"]

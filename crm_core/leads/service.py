@@ -1,0 +1,83 @@
+"""Leads: requests for work, from lead platforms, the website form or by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.errors import NotFoundError
+from crm_core.ids import new_id
+from crm_core.models import Lead
+from crm_core.models.types import utcnow
+from crm_core.statuses import LeadStatus, parse_status
+from crm_core.upsert import insert_ignore
+
+LEAD_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "address",
+    "property_type",
+    "task_type",
+    "size_m2",
+    "rooms",
+    "preferred_dates",
+    "message",
+    "email_thread_id",
+)
+
+
+def create_lead(
+    session: Session,
+    *,
+    source: str = "manual",
+    idempotency_key: str | None = None,
+    status: str | LeadStatus = LeadStatus.NEW,
+    **fields: Any,
+) -> Lead:
+    """Create a lead (not yet linked to a customer: see link_lead_to_customer).
+
+    With an ``idempotency_key`` (e.g. "<mailbox>:<gmail message id>") the lead is
+    created once: later calls with the same key return the first lead unchanged.
+    """
+    unknown = set(fields) - set(LEAD_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown lead fields: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {name: fields.get(name) for name in LEAD_FIELDS}
+    values.update(
+        id=new_id(),
+        source=source,
+        status=parse_status(LeadStatus, status).value,
+        idempotency_key=idempotency_key,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    if idempotency_key is None:
+        lead = Lead(**values)
+        session.add(lead)
+        session.flush()
+        return lead
+    insert_ignore(session, Lead.__table__, values, conflict=["idempotency_key"])  # type: ignore[arg-type]
+    found = get_lead_by_idempotency_key(session, idempotency_key)
+    assert found is not None
+    return found
+
+
+def get_lead(session: Session, lead_id: str) -> Lead:
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFoundError("lead", lead_id)
+    return lead
+
+
+def get_lead_by_idempotency_key(session: Session, key: str) -> Lead | None:
+    return session.execute(select(Lead).where(Lead.idempotency_key == key)).scalar_one_or_none()
+
+
+def set_lead_status(session: Session, lead_id: str, status: str | LeadStatus) -> Lead:
+    lead = get_lead(session, lead_id)
+    lead.status = parse_status(LeadStatus, status)
+    session.flush()
+    return lead

@@ -1,0 +1,105 @@
+"""Quotes: draft → sent → accepted or rejected. Accepting one is revenue."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.orm import Session
+
+from crm_core.errors import ConflictError, NotFoundError, ValidationError
+from crm_core.ids import new_id
+from crm_core.models import Customer, Lead, Quote
+from crm_core.models.types import utcnow
+from crm_core.stats import owner_of, update_customer_stats
+from crm_core.statuses import QuoteStatus
+
+_OPEN = (QuoteStatus.DRAFT, QuoteStatus.SENT)
+
+
+def _amount(total: Decimal | int | float | str) -> Decimal:
+    try:
+        amount = Decimal(str(total)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise ValidationError(f"quote total is not a number: {total!r}") from None
+    if amount < 0 or not amount.is_finite():
+        raise ValidationError(f"quote total must be zero or more kr, got {total!r}")
+    return amount
+
+
+def create_quote(
+    session: Session,
+    *,
+    total: Decimal | int | float | str,
+    lead_id: str | None = None,
+    customer_id: str | None = None,
+    description: str | None = None,
+) -> Quote:
+    """Create a draft quote (total in kr) for a lead, a customer, or both."""
+    if lead_id is None and customer_id is None:
+        raise ValidationError("a quote needs a lead or a customer")
+    if lead_id is not None and session.get(Lead, lead_id) is None:
+        raise NotFoundError("lead", lead_id)
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        raise NotFoundError("customer", customer_id)
+    quote = Quote(
+        id=new_id(),
+        lead_id=lead_id,
+        customer_id=customer_id,
+        total=_amount(total),
+        description=description,
+        status=QuoteStatus.DRAFT,
+    )
+    session.add(quote)
+    session.flush()
+    return quote
+
+
+def get_quote(session: Session, quote_id: str) -> Quote:
+    quote = session.get(Quote, quote_id)
+    if quote is None:
+        raise NotFoundError("quote", quote_id)
+    return quote
+
+
+def send_quote(session: Session, quote_id: str) -> Quote:
+    quote = get_quote(session, quote_id)
+    if quote.status == QuoteStatus.SENT:
+        return quote
+    if quote.status != QuoteStatus.DRAFT:
+        raise ConflictError(f"quote {quote_id} is {quote.status.value} and cannot be sent")
+    quote.status = QuoteStatus.SENT
+    quote.sent_at = utcnow()
+    session.flush()
+    return quote
+
+
+def accept_quote(session: Session, quote_id: str) -> Quote:
+    """Accept a draft or sent quote; the owner's revenue grows by its total."""
+    quote = get_quote(session, quote_id)
+    if quote.status == QuoteStatus.ACCEPTED:
+        return quote
+    if quote.status not in _OPEN:
+        raise ConflictError(f"quote {quote_id} is {quote.status.value} and cannot be accepted")
+    quote.status = QuoteStatus.ACCEPTED
+    quote.accepted_at = utcnow()
+    session.flush()
+    _refresh_owner(session, quote)
+    return quote
+
+
+def reject_quote(session: Session, quote_id: str) -> Quote:
+    quote = get_quote(session, quote_id)
+    if quote.status == QuoteStatus.REJECTED:
+        return quote
+    if quote.status not in _OPEN:
+        raise ConflictError(f"quote {quote_id} is {quote.status.value} and cannot be rejected")
+    quote.status = QuoteStatus.REJECTED
+    quote.rejected_at = utcnow()
+    session.flush()
+    return quote
+
+
+def _refresh_owner(session: Session, quote: Quote) -> None:
+    owner = owner_of(session, lead_id=quote.lead_id, customer_id=quote.customer_id)
+    if owner is not None:
+        update_customer_stats(session, owner)

@@ -1,0 +1,3 @@
+from crm_core.stats.service import owner_of, recompute_all_stats, update_customer_stats
+
+__all__ = ["owner_of", "recompute_all_stats", "update_customer_stats"]

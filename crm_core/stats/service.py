@@ -1,0 +1,113 @@
+"""Customer figures: total_leads, total_bookings, total_revenue.
+
+Who owns a quote or booking: the customer of its lead when the lead is linked,
+otherwise the customer it names directly. Every quote and booking therefore counts
+for at most one customer, and relinking a lead moves its business along with it.
+
+- total_leads: leads linked to the customer.
+- total_bookings: owned bookings that are not cancelled.
+- total_revenue: the sum of owned quotes that are accepted.
+
+The figures are always recomputed from the rows (never incremented), so a
+recompute is idempotent and repairs any drift. last_contact_at is not a stat and
+is never touched here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+
+from crm_core.errors import NotFoundError
+from crm_core.models import Booking, Customer, Lead, Quote
+from crm_core.statuses import BookingStatus, QuoteStatus
+
+
+def _owned_count_or_sum(
+    customer_id: ColumnElement[str] | InstrumentedAttribute[str], *, bookings: bool
+) -> ColumnElement[Decimal]:
+    """Scalar subquery for one customer: owned bookings (count) or accepted quotes (sum).
+
+    Split into "through a linked lead" plus "direct, lead not linked" so each half
+    can use the customer_id indexes instead of filtering on a COALESCE.
+    """
+    entity = Booking if bookings else Quote
+    lead = aliased(Lead)
+    alive = (
+        entity.status != BookingStatus.CANCELLED
+        if entity is Booking
+        else entity.status == QuoteStatus.ACCEPTED
+    )
+    measure = func.count() if bookings else func.coalesce(func.sum(Quote.total), 0)
+    via_lead = (
+        select(measure)
+        .select_from(entity)
+        .join(lead, lead.id == entity.lead_id)
+        .where(lead.customer_id == customer_id, alive)
+        .scalar_subquery()
+    )
+    direct = (
+        select(measure)
+        .select_from(entity)
+        .outerjoin(lead, lead.id == entity.lead_id)
+        .where(and_(entity.customer_id == customer_id, lead.customer_id.is_(None)), alive)
+        .scalar_subquery()
+    )
+    return via_lead + direct
+
+
+def _stat_values(
+    customer_id: ColumnElement[str] | InstrumentedAttribute[str],
+) -> dict[str, ColumnElement[object]]:
+    leads = select(func.count(Lead.id)).where(Lead.customer_id == customer_id).scalar_subquery()
+    return {
+        "total_leads": leads,
+        "total_bookings": _owned_count_or_sum(customer_id, bookings=True),
+        "total_revenue": _owned_count_or_sum(customer_id, bookings=False),
+    }
+
+
+def update_customer_stats(session: Session, customer_id: str) -> Customer:
+    """Recompute one customer's figures from its leads, quotes and bookings."""
+    session.flush()
+    # Lock the row first, then compute in a new statement: under READ COMMITTED the
+    # second statement sees everything committed before the lock was granted, so two
+    # concurrent recomputes can never write a stale count.
+    locked = session.execute(
+        select(Customer.id).where(Customer.id == customer_id).with_for_update()
+    ).first()
+    if locked is None:
+        raise NotFoundError("customer", customer_id)
+    session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(**_stat_values(Customer.id))
+        .execution_options(synchronize_session=False)
+    )
+    customer = session.execute(
+        select(Customer).where(Customer.id == customer_id).execution_options(populate_existing=True)
+    ).scalar_one()
+    return customer
+
+
+def recompute_all_stats(session: Session) -> int:
+    """Set-based recompute of every customer's figures (bulk repair). Returns row count."""
+    session.flush()
+    result = session.execute(
+        update(Customer)
+        .values(**_stat_values(Customer.id))
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def owner_of(session: Session, *, lead_id: str | None, customer_id: str | None) -> str | None:
+    """The customer whose figures a quote or booking counts for (see module doc)."""
+    if lead_id is not None:
+        lead_customer = session.execute(select(Lead.customer_id).where(Lead.id == lead_id)).scalar()
+        if lead_customer is not None:
+            return lead_customer
+    return customer_id
