@@ -34,6 +34,8 @@ class Section(BaseModel):
 class DatabaseSettings(Section):
     url: str = "sqlite:///crm.db"
     echo: bool = False
+    # PostgreSQL only: keep the tables in this schema (search_path) instead of public.
+    pg_schema: str | None = None
 
     @field_validator("url")
     @classmethod
