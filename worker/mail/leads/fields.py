@@ -1,0 +1,325 @@
+"""Reading "Label: value" blocks out of lead emails.
+
+Lead platforms and web forms write one field per line, in a handful of layouts that
+all occur in practice, often within one mailbox:
+
+    Navn: Anna Jensen            label and value on one line
+    Navn                         label alone, value on the next non-empty line
+    Anna Jensen
+    **Navn:** Anna Jensen        HTML bodies after html2text (bold, links, escapes)
+    Navn| Anna Jensen            HTML tables after html2text
+    Navn        Anna Jensen      plain-text columns (tab or two or more spaces)
+
+A label may carry a unit or a question mark ("Hvor stort er området (m2)?"). Labels
+are matched case-insensitively at the start of a line, longest variant first, and the
+first occurrence of a field wins (platform footers repeat words such as "Telefon").
+
+Three shapes of value: a single line; a *block* (an address over two lines, ending
+at a blank line, though a Danish "8000 Aarhus C" line after the blank still belongs
+to it); and *free text* (a message), which runs until the next label or a footer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+
+import html2text
+
+# Field key -> the label variants that introduce it. Keys are LeadData field names
+# plus a few that are combined later ("postcode", "city", "sender"); "ignore" marks
+# labels whose value we do not keep but which must end the previous free-text field.
+LabelTable = Mapping[str, Sequence[str]]
+
+_FOOTER_PATTERNS: tuple[str, ...] = (
+    r"--\s*",
+    r"[-_=*\s]{3,}",  # horizontal rules: "-----", "* * *", "____"
+    r"(?:med\s+)?(?:venlig(?:st)?|bedste)\s+hilsen\b.*",
+    r"mvh\.?\b.*",
+    r"(?:denne|this)\s+(?:e-?mail|mail|besked|message|henvendelse)\b.*",
+    r"(?:dette|this)\s+lead\b.*",
+    r"du\s+(?:modtager|har\s+modtaget)\b.*",
+    r"(?:afmeld|unsubscribe|klik\s+her|click\s+here)\b.*",
+    r"(?:sendt|sent)\s+(?:fra|from|via)\b.*",
+    r"(?:svar|besvar|kontakt)\s+(?:på|direkte|kunden)\b.*",
+)
+
+_HTML_HINT = re.compile(r"<(?:html|body|div|p|br|td|table|span)\b", re.IGNORECASE)
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u00ad"), None)
+_TABLE_RULE = re.compile(r"[|:\-\s]+")
+_UNIT_OR_QUESTION = re.compile(r"\s*(?:\([^)]*\))?\s*\??")
+_DANISH_POSTCODE_LINE = re.compile(r"^(?:DK-?)?\d{4}\s+\S")
+_QUOTE_OR_BULLET = re.compile(r"^(?:>\s?)+|^(?:[*•·]|-(?!-))\s+")
+# "Kilde: Google" – any "Word: value" line, known label or not.
+_GENERIC_LABEL = re.compile(r"^[\w .\-/()?]{1,40}:(?:\s|$)")
+
+
+def html_to_text(html: str) -> str:
+    converter = html2text.HTML2Text()
+    converter.body_width = 0  # never wrap: a wrapped value would lose its tail
+    converter.ignore_images = True
+    converter.ignore_emphasis = True
+    return str(converter.handle(html))
+
+
+def body_lines(text: str) -> list[str]:
+    """The body as clean lines: markdown and table syntax removed, whitespace trimmed.
+
+    The parser hands us text; if it still looks like HTML (a message whose only
+    part was HTML and was passed through unconverted), convert it here.
+    """
+    if _HTML_HINT.search(text):
+        text = html_to_text(text)
+    return [_clean_line(line) for line in text.translate(_INVISIBLE).splitlines()]
+
+
+def _clean_line(line: str) -> str:
+    line = line.replace("\u00a0", " ").strip()
+    line = _QUOTE_OR_BULLET.sub("", line)  # forwarded leads, list items
+    line = _MARKDOWN_LINK.sub(r"\1", line)
+    line = _EMPHASIS.sub("", line)
+    line = _MARKDOWN_ESCAPE.sub(r"\1", line)
+    if "|" in line:
+        if _TABLE_RULE.fullmatch(line):
+            return ""
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        cells = [cell for cell in cells if cell]
+        if len(cells) >= 2:
+            label = cells[0].rstrip(":").strip()
+            return f"{label}: {' '.join(cells[1:])}"
+        line = " ".join(cells)
+    # Inner runs of spaces are kept: they separate label and value in plain columns.
+    return line.strip()
+
+
+class _Labels:
+    """The label table compiled for matching, longest variant first."""
+
+    def __init__(self, table: LabelTable) -> None:
+        pairs = [(variant.lower(), key) for key, variants in table.items() for variant in variants]
+        self._pairs = sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+
+    def match(self, line: str) -> tuple[str, str] | None:
+        """``(key, inline value)`` when ``line`` starts with a label, else None."""
+        lowered = line.lower()
+        for variant, key in self._pairs:
+            if not lowered.startswith(variant):
+                continue
+            value = _value_after_label(line[len(variant) :], label_ends_with_dot=variant[-1] == ".")
+            if value is not None:
+                return key, value
+        return None
+
+
+def _value_after_label(rest: str, *, label_ends_with_dot: bool) -> str | None:
+    """What follows a label, or None if ``rest`` shows it was no label ("Navnet …")."""
+    decorated = _UNIT_OR_QUESTION.match(rest)
+    has_decoration = bool(decorated and decorated.group().strip())
+    tail = rest[decorated.end() :] if decorated else rest
+    if not tail.strip():
+        return ""
+    if tail.lstrip().startswith((":", "：")):
+        return tail.lstrip()[1:].strip()
+    if rest.startswith(("\t", "  ")):  # plain-text columns
+        return rest.strip()
+    if (label_ends_with_dot or has_decoration) and tail[:1].isspace():
+        return tail.strip()  # "Tlf. 12 34 56 78", "Areal (m2) 85"
+    return None
+
+
+def _is_footer(line: str, extra: Sequence[re.Pattern[str]]) -> bool:
+    return any(re.fullmatch(p, line, re.IGNORECASE) for p in _FOOTER_PATTERNS) or any(
+        p.match(line) for p in extra
+    )
+
+
+def extract_fields(
+    lines: Sequence[str],
+    table: LabelTable,
+    *,
+    free_text: Collection[str] = ("message",),
+    blocks: Collection[str] = ("address",),
+    footers: Iterable[str] = (),
+) -> dict[str, str]:
+    """Map field keys to the values found under their labels (first occurrence wins).
+
+    ``footers`` are extra regexes (matched case-insensitively at the start of a line)
+    that end a free-text field, e.g. a platform's boilerplate.
+    """
+    labels = _Labels(table)
+    extra_footers = [re.compile(p, re.IGNORECASE) for p in footers]
+    found: dict[str, str] = {}
+    index = 0
+    while index < len(lines):
+        hit = labels.match(lines[index]) if lines[index] else None
+        index += 1
+        if hit is None:
+            continue
+        key, inline = hit
+        if key in free_text:
+            value, index = _free_text(lines, index, inline, labels, extra_footers)
+        elif key in blocks:
+            value, index = _block(lines, index, inline, labels)
+        else:
+            value, index = _single(lines, index, inline, labels)
+        if value and key != "ignore":
+            found.setdefault(key, value)
+    return found
+
+
+def _next_content(lines: Sequence[str], index: int) -> int:
+    while index < len(lines) and not lines[index]:
+        index += 1
+    return index
+
+
+def _single(lines: Sequence[str], index: int, inline: str, labels: _Labels) -> tuple[str, int]:
+    if inline:
+        return _squash(inline), index
+    nxt = _next_content(lines, index)
+    if nxt < len(lines) and labels.match(lines[nxt]) is None:
+        return _squash(lines[nxt]), nxt + 1
+    return "", index
+
+
+def _block(lines: Sequence[str], index: int, inline: str, labels: _Labels) -> tuple[str, int]:
+    """An address: the first line, then up to two more that carry a number ("2. tv",
+    "8000 Aarhus C"); a postcode line may follow a blank line."""
+    parts = [_squash(inline)] if inline else []
+    if not parts:
+        first, index = _single(lines, index, "", labels)
+        if not first:
+            return "", index
+        parts.append(first)
+    while index < len(lines) and len(parts) < 3:
+        line = lines[index]
+        if not line:
+            nxt = _next_content(lines, index)
+            if nxt >= len(lines) or not _DANISH_POSTCODE_LINE.match(lines[nxt]):
+                break
+            index, line = nxt, lines[nxt]
+        if not _is_address_continuation(line, labels):
+            break
+        parts.append(_squash(line))
+        index += 1
+    return ", ".join(parts), index
+
+
+def _is_address_continuation(line: str, labels: _Labels) -> bool:
+    return (
+        any(char.isdigit() for char in line)
+        and len(line) <= 60
+        and labels.match(line) is None
+        and not _GENERIC_LABEL.match(line)
+    )
+
+
+def _squash(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _free_text(
+    lines: Sequence[str],
+    index: int,
+    inline: str,
+    labels: _Labels,
+    extra_footers: Sequence[re.Pattern[str]],
+) -> tuple[str, int]:
+    collected = [inline] if inline else []
+    while index < len(lines):
+        line = lines[index]
+        if line and (labels.match(line) is not None or _is_footer(line, extra_footers)):
+            break
+        collected.append(line)
+        index += 1
+    text = "\n".join(collected).strip()
+    return re.sub(r"\n{3,}", "\n\n", text), index
+
+
+# The Danish labels every source uses in some spelling; sources extend this table.
+COMMON_LABELS: dict[str, tuple[str, ...]] = {
+    "name": ("Navn", "Fulde navn", "Dit navn", "Kundens navn", "Kontaktperson", "Kunde"),
+    "email": (
+        "Email",
+        "E-mail",
+        "E-mailadresse",
+        "E-mail adresse",
+        "Emailadresse",
+        "Email-adresse",
+        "Mailadresse",
+        "Mail",
+        "Din e-mail",
+    ),
+    "phone": (
+        "Telefon",
+        "Telefonnummer",
+        "Telefonnr.",
+        "Telefon nr.",
+        "Tlf.",
+        "Tlf",
+        "Tlf. nr.",
+        "Tlf.nr.",
+        "Mobil",
+        "Mobilnummer",
+        "Mobilnr.",
+        "Dit telefonnummer",
+    ),
+    "address": ("Adresse", "Vejnavn", "Adresse på opgaven", "Opgavens adresse"),
+    "postcode": ("Postnr.", "Postnr", "Postnummer", "Post nr.", "Postnr. og by", "Postnr./by"),
+    "city": ("By",),
+    "property_type": ("Boligtype", "Type bolig", "Ejendomstype"),
+    "task_type": ("Behov", "Opgave", "Type rengøring", "Rengøringstype", "Ydelse"),
+    "size_m2": (
+        "Hvor stort er området",
+        "Hvor stor er boligen",
+        "Størrelse",
+        "Areal",
+        "Boligareal",
+        "Antal m2",
+        "Antal kvadratmeter",
+        "Kvadratmeter",
+    ),
+    "rooms": ("Antal rum", "Værelser", "Antal værelser"),
+    "preferred_dates": (
+        "Ønsket dato",
+        "Ønsket tidspunkt",
+        "Ønsket startdato",
+        "Hvornår",
+        "Hvornår skal opgaven udføres",
+    ),
+    "message": (
+        "Besked",
+        "Kommentar",
+        "Kommentarer",
+        "Yderligere information",
+        "Yderligere oplysninger",
+        "Bemærkninger",
+        "Beskrivelse",
+    ),
+    # Seen in lead emails but not kept; listed so they end the field before them.
+    "ignore": (
+        "Kilde",
+        "Lead ID",
+        "Lead-ID",
+        "Leadnummer",
+        "Sagsnummer",
+        "Oprettet",
+        "Modtaget",
+        "Dato",
+        "Pris",
+        "Emne",
+        "IP",
+        "IP-adresse",
+    ),
+}
+
+
+def extend_labels(base: LabelTable, **extra: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """``base`` with more variants per key (new keys allowed)."""
+    table = {key: tuple(variants) for key, variants in base.items()}
+    for key, variants in extra.items():
+        table[key] = (*table.get(key, ()), *variants)
+    return table

@@ -1,0 +1,123 @@
+"""Turning extracted field text into LeadData values: phones, emails, sizes, addresses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from email.utils import parseaddr
+
+import phonenumbers
+
+from crm_core.errors import InvalidEmailError
+from crm_core.normalize import normalize_email
+from worker.mail.message import LeadData
+
+_EMAIL_CANDIDATE = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+\.[^\s<>()\[\]\"',;:]+")
+_PHONE_CHARACTERS = re.compile(r"[\d\s+\-().\/]+")
+# A number not glued to a preceding letter or "²" (so the "2" of "m2" is no number).
+# Danish style: "." groups thousands ("1.200"), "," is the decimal mark ("85,5").
+_NUMBER = re.compile(r"(?<![\w²])(\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
+
+
+def normalize_phone(raw: str, region: str) -> str | None:
+    """E.164 when the text holds a possible number for ``region``; else the text as written.
+
+    "12 34 56 78" -> "+4512345678" (DK), "0045 12 34 56 78" -> "+4512345678",
+    "+46 70 123 45 67" -> "+46701234567", "22 33 44 55 (efter kl. 16)" -> "+4522334455".
+    """
+    text = " ".join(raw.split())
+    if not text:
+        return None
+    if _PHONE_CHARACTERS.fullmatch(text):
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            return text
+        if phonenumbers.is_possible_number(number):
+            return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        return text
+    # Text around the number ("ring efter kl. 16"): take the first number in it.
+    lenient = phonenumbers.Leniency.POSSIBLE
+    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=lenient):
+        return str(phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164))
+    return text
+
+
+def valid_email(value: str) -> bool:
+    try:
+        normalize_email(value)
+    except InvalidEmailError:
+        return False
+    return True
+
+
+def find_email(text: str) -> str | None:
+    """The first valid address in ``text`` ("anna@x.dk", "<anna@x.dk>", "mailto:…"), as written."""
+    for match in _EMAIL_CANDIDATE.finditer(text):
+        candidate = match.group().removeprefix("mailto:").rstrip(".")
+        if valid_email(candidate):
+            return candidate
+    return None
+
+
+def parse_mailbox(text: str) -> tuple[str | None, str | None]:
+    """``(name, email)`` from "Anna Jensen <anna@example.com>" or a bare address."""
+    name, address = parseaddr(text)
+    email = find_email(address) or find_email(text)
+    return (" ".join(str(name).split()) or None), email
+
+
+def parse_int(text: str) -> int | None:
+    """The first number in ``text`` as an int: "ca. 85 m²" -> 85, "1.200 m2" -> 1200."""
+    match = _NUMBER.search(text)
+    if match is None:
+        return None
+    return int(match.group(1).replace(".", ""))
+
+
+def join_address(street: str | None, postcode: str | None, city: str | None) -> str | None:
+    """Street, postcode and town as one line, without repeating parts.
+
+    ("Vestergade 12", "8000", "Aarhus C") -> "Vestergade 12, 8000 Aarhus C".
+    """
+    known = (street or "").lower()
+    tail = " ".join(part for part in (postcode, city) if part and part.lower() not in known)
+    return ", ".join(part for part in (street, tail) if part) or None
+
+
+def clean_name(text: str | None) -> str | None:
+    if not text:
+        return None
+    name = " ".join(text.split()).strip(" ,;")
+    return name or None
+
+
+def lead_from_fields(source: str, fields: Mapping[str, str], region: str) -> LeadData | None:
+    """Build a LeadData from extracted fields; None when no person was found.
+
+    A lead needs at least one way to reach or name the person: an email, a phone
+    or a name. Whether that suffices to file it under a customer is decided by the
+    classifier, which may also use the message's Reply-To.
+    """
+    name = clean_name(fields.get("name"))
+    email = find_email(fields["email"]) if "email" in fields else None
+    if "sender" in fields:  # "From: Anna Jensen <anna@example.com>"
+        sender_name, sender_email = parse_mailbox(fields["sender"])
+        name = name or clean_name(sender_name)
+        email = email or sender_email
+    phone = normalize_phone(fields["phone"], region) if "phone" in fields else None
+    if not (name or email or phone):
+        return None
+    return LeadData(
+        source=source,
+        name=name,
+        email=email,
+        phone=phone,
+        address=join_address(fields.get("address"), fields.get("postcode"), fields.get("city")),
+        property_type=fields.get("property_type"),
+        task_type=fields.get("task_type"),
+        size_m2=parse_int(fields["size_m2"]) if "size_m2" in fields else None,
+        rooms=parse_int(fields["rooms"]) if "rooms" in fields else None,
+        preferred_dates=fields.get("preferred_dates"),
+        message=fields.get("message"),
+    )
