@@ -18,6 +18,7 @@ def alembic_config(url: str, *, schema: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(HERE))
     config.set_main_option("version_locations", str(HERE / "versions"))
+    config.set_main_option("path_separator", "os")
     # '%' is ConfigParser's interpolation character; URLs may contain it.
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["schema"] = schema

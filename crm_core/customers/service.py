@@ -118,6 +118,19 @@ def update_customer(
 ) -> Customer:
     """Change the given fields. Stats are derived and cannot be set here."""
     customer = get_customer(session, customer_id)
+    try:
+        # The savepoint opens before any change so that a duplicate email rolls back
+        # only this update, leaving the caller's transaction usable.
+        with session.begin_nested():
+            _apply_changes(customer, changes)
+            session.flush()
+    except IntegrityError:
+        taken = normalize_email(str(changes.get("email")))
+        raise ConflictError(f"a customer with email {taken} already exists") from None
+    return customer
+
+
+def _apply_changes(customer: Customer, changes: CustomerChanges) -> None:
     for key, value in changes.items():
         if key == "name":
             customer.name = _clean_name(str(value))
@@ -133,14 +146,6 @@ def update_customer(
             setattr(customer, key, value)
         else:
             raise ValidationError(f"unknown customer field {key!r}")
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise ConflictError(
-            f"a customer with email {customer.email_normalized} already exists"
-        ) from None
-    return customer
 
 
 def query_customers(
