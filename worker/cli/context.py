@@ -1,0 +1,132 @@
+"""What every command shares: the settings, one transaction per command, and errors.
+
+A command does its work in ``with session_for(ctx) as session:``; the block is one
+transaction, committed when it ends and rolled back on any error. Services never
+commit. Expected failures (bad input, a missing customer, a database that is not
+there or not migrated) become one red line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+from alembic.util import CommandError
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from typer.core import TyperGroup
+
+from crm_core.db import is_sqlite, transaction
+from crm_core.errors import CrmError
+from migrations import upgrade
+from worker.cli.output import print_error
+from worker.config import ConfigError, DatabaseSettings, Settings, load_settings
+from worker.database import engine_for, sessions_for
+
+NOT_INITIALISED = "database not initialised: run `crm db upgrade`"
+OUT_OF_DATE = "database schema is out of date: run `crm db upgrade`"
+
+
+class CliError(Exception):
+    """A failure the command line reports as one line (exit code 1)."""
+
+
+@dataclass
+class CliState:
+    """The context object: the settings are read on first use, not at start-up,
+    so ``crm --help`` works whatever the configuration holds."""
+
+    config_path: Path | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+
+def state(ctx: typer.Context) -> CliState:
+    return ctx.ensure_object(CliState)
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    return state(ctx).settings
+
+
+# SQLite databases already checked by this process.
+_prepared: set[str] = set()
+
+
+def prepare_embedded_database(database: DatabaseSettings) -> None:
+    """First use of the embedded default: a SQLite database without any table is
+    migrated to the newest revision. PostgreSQL is never migrated implicitly, and a
+    SQLite database that has tables is left alone (``crm db upgrade`` moves it on)."""
+    if not is_sqlite(database.url) or database.url in _prepared:
+        return
+    path = make_url(database.url).database
+    if path in (None, "", ":memory:"):
+        return
+    if not inspect(engine_for(database)).get_table_names():
+        upgrade(database.url)
+    _prepared.add(database.url)
+
+
+@contextmanager
+def session_for(ctx: typer.Context) -> Iterator[Session]:
+    """One transaction on the configured database."""
+    database = settings_of(ctx).database
+    prepare_embedded_database(database)
+    with transaction(sessions_for(database)) as session:
+        yield session
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    code = getattr(exc.orig, "sqlstate", None)
+    return code if isinstance(code, str) else None
+
+
+def _first_line(exc: DBAPIError) -> str:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(exc.orig).__name__
+
+
+def describe_error(exc: BaseException) -> str | None:
+    """The one-line message for an expected failure, or None for a bug."""
+    if isinstance(exc, CrmError | ConfigError | CliError | CommandError):
+        return str(exc)
+    if not isinstance(exc, DBAPIError):
+        return None
+    detail = _first_line(exc)
+    lowered = detail.lower()
+    if _sqlstate(exc) == "42P01" or "no such table" in lowered:
+        return NOT_INITIALISED
+    if _sqlstate(exc) == "42703" or "no such column" in lowered or "has no column" in lowered:
+        return OUT_OF_DATE
+    if isinstance(exc, OperationalError) and exc.statement is None:
+        return f"cannot connect to the database: {detail}"
+    if isinstance(exc, IntegrityError):
+        return f"the database refused the change: {detail}"
+    return f"database error: {detail}"
+
+
+class CrmGroup(TyperGroup):
+    """The root command group: turns expected failures of any sub-command into one
+    red line and exit code 1 (also under typer.testing.CliRunner)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            message = describe_error(exc)
+            if message is None:
+                raise
+            print_error(message)
+            raise typer.Exit(1) from None

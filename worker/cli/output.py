@@ -1,0 +1,263 @@
+"""How the command line shows things: ✅ blocks, tables, dates, kroner and JSON.
+
+Text output is plain fixed-width text (styled by Rich only when stdout is a
+terminal), so it reads the same on screen and in a pipe.
+
+JSON output (``--json``) is stable for scripts:
+
+- field names are the model's snake_case attribute names (``total_revenue``,
+  ``last_contact_at``, ``company_name`` …);
+- datetimes are ISO 8601 in UTC with a ``Z`` suffix and microseconds,
+  e.g. ``"2025-09-30T14:30:00.000000Z"``; a missing time is ``null``;
+- money (Decimal) is a **string** with two decimals, e.g. ``"5000.00"``, so no
+  amount is ever rounded by a float parser;
+- statuses are their lower-case values (``"active"``), tags a list of strings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from rich.console import Console
+from rich.text import Text
+from sqlalchemy import inspect as sa_inspect
+
+RULE_CHAR = "━"
+RULE = RULE_CHAR * 50
+EMPTY = "-"
+
+JsonFlag = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print JSON (snake_case fields, UTC ISO 8601 times, amounts as strings).",
+    ),
+]
+
+Line = str | Text
+
+
+# --- time -------------------------------------------------------------------------
+
+
+def _last_sunday(year: int, month: int) -> date:
+    day = date(year, month + 1, 1) - timedelta(days=1)
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+def _fallback_offset(moment: datetime) -> timedelta:
+    """Danish time by the EU rule (CEST from the last Sunday of March 01:00 UTC to the
+    last Sunday of October 01:00 UTC), for systems without a time zone database."""
+    moment = moment.astimezone(UTC)
+    start = datetime.combine(_last_sunday(moment.year, 3), datetime.min.time(), UTC)
+    end = datetime.combine(_last_sunday(moment.year, 10), datetime.min.time(), UTC)
+    summer = start + timedelta(hours=1) <= moment < end + timedelta(hours=1)
+    return timedelta(hours=2 if summer else 1)
+
+
+def _copenhagen() -> tzinfo | None:
+    try:
+        return ZoneInfo("Europe/Copenhagen")
+    except (ZoneInfoNotFoundError, OSError):
+        return None
+
+
+COPENHAGEN = _copenhagen()
+
+
+def to_local(moment: datetime) -> datetime:
+    """The moment in Copenhagen time (naive when the zone database is missing)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if COPENHAGEN is not None:
+        return moment.astimezone(COPENHAGEN)
+    return (moment.astimezone(UTC) + _fallback_offset(moment)).replace(tzinfo=None)
+
+
+def from_local(naive: datetime) -> datetime:
+    """A wall-clock time in Copenhagen as an aware datetime."""
+    if COPENHAGEN is not None:
+        return naive.replace(tzinfo=COPENHAGEN)
+    guess = naive.replace(tzinfo=UTC) - timedelta(hours=1)
+    return naive.replace(tzinfo=UTC) - _fallback_offset(guess)
+
+
+def format_datetime(moment: datetime | None, empty: str = EMPTY) -> str:
+    """``30.09.2025 16:30:00`` in Copenhagen time."""
+    if moment is None:
+        return empty
+    return to_local(moment).strftime("%d.%m.%Y %H:%M:%S")
+
+
+def parse_local_datetime(value: str) -> datetime:
+    """ISO 8601 (``2025-10-01T09:00``, ``…+02:00``) or Danish ``01.10.2025 09:00``.
+
+    A time without an offset is Copenhagen wall-clock time.
+    """
+    text = value.strip()
+    parsed: datetime | None = None
+    for pattern in ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y"):
+        try:
+            parsed = datetime.strptime(text, pattern)  # wall-clock time, made aware below
+            break
+        except ValueError:
+            continue
+    if parsed is None:
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"not a date and time: {value!r}; use 2025-10-01T09:00 or 01.10.2025 09:00"
+            ) from None
+    return parsed if parsed.tzinfo is not None else from_local(parsed)
+
+
+# --- values -----------------------------------------------------------------------
+
+
+def format_kr(amount: Decimal | int | float | None) -> str:
+    """``5000 kr`` for whole kroner, ``3450.50 kr`` otherwise."""
+    value = Decimal(str(amount if amount is not None else 0)).quantize(Decimal("0.01"))
+    if value == value.to_integral_value():
+        return f"{value.quantize(Decimal(1)):f} kr"
+    return f"{value:f} kr"
+
+
+def text_or_empty(value: object) -> str:
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value) or EMPTY
+    return str(value)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
+# --- JSON -------------------------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    """A value json.dumps writes in the documented format (see module doc)."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value.quantize(Decimal('0.01')):f}"
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, Iterable):
+        return [jsonable(item) for item in value]
+    return str(value)
+
+
+def model_dict(obj: object, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """A mapped object's columns, by attribute name, in the documented JSON format."""
+    skip = set(exclude)
+    mapper = sa_inspect(obj).mapper
+    return {
+        attr.key: jsonable(getattr(obj, attr.key))
+        for attr in mapper.column_attrs
+        if attr.key not in skip
+    }
+
+
+def json_text(data: Any) -> str:
+    return json.dumps(jsonable(data), ensure_ascii=False, indent=2)
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json_text(data))
+
+
+# --- text -------------------------------------------------------------------------
+
+
+def _console(stderr: bool = False) -> Console:
+    # Built per call so it writes to the current sys.stdout (CliRunner swaps it);
+    # no markup or emoji codes: customer data is printed verbatim.
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+
+def emit(lines: Iterable[Line]) -> None:
+    console = _console()
+    for line in lines:
+        console.print(line)
+
+
+def print_error(message: str) -> None:
+    """One red line on stderr."""
+    one_line = " ".join(message.split())
+    _console(stderr=True).print(Text(f"Error: {one_line}", style="bold red"))
+
+
+def rule(width: int = len(RULE)) -> Text:
+    return Text(RULE_CHAR * width, style="dim")
+
+
+def heading(title: str) -> Text:
+    return Text(title, style="bold")
+
+
+def field_lines(fields: Sequence[tuple[str, str]]) -> list[Line]:
+    """``ID:      value`` lines, labels padded to one column."""
+    if not fields:
+        return []
+    width = max(len(label) for label, _ in fields) + 2
+    return [f"{label + ':':<{width}}{value}" for label, value in fields]
+
+
+def block(title: str, fields: Sequence[tuple[str, str]]) -> list[Line]:
+    """The seed's block: title, rule, labelled fields, rule."""
+    return [heading(title), rule(), *field_lines(fields), rule()]
+
+
+def success(title: str, fields: Sequence[tuple[str, str]] = ()) -> list[Line]:
+    """``✅ title`` and, when there are fields, the ruled block under it."""
+    head = Text(f"✅ {title}", style="bold green")
+    if not fields:
+        return [head]
+    return [head, rule(), *field_lines(fields), rule()]
+
+
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    min_widths: Sequence[int] = (),
+) -> list[Line]:
+    """A left-aligned fixed-width table between rules, like the seed's customer list.
+
+    Columns are at least ``min_widths`` wide and always wide enough for their longest
+    value plus two spaces, so nothing is cut off.
+    """
+    widths = []
+    for index, header in enumerate(headers):
+        longest = max([len(header), *(len(row[index]) for row in rows)])
+        minimum = min_widths[index] if index < len(min_widths) else 0
+        widths.append(max(minimum, longest + 2))
+
+    def line(cells: Sequence[str]) -> str:
+        return "".join(f"{cell:<{width}}" for cell, width in zip(cells, widths, strict=True))
+
+    header_line = line(headers).rstrip()
+    body = [line(row).rstrip() for row in rows]
+    width = max(len(RULE), len(header_line), *(len(row) for row in body))
+    return [rule(width), heading(header_line), rule(width), *body, rule(width)]

@@ -1,0 +1,117 @@
+"""``crm report …``: the specification's analytics queries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crm_core import services
+from crm_core.customers import get_customer
+from worker.cli.context import session_for
+from worker.cli.customers import customer_json
+from worker.cli.output import (
+    JsonFlag,
+    emit,
+    format_kr,
+    heading,
+    plural,
+    print_json,
+    table,
+    text_or_empty,
+)
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("top-customers")
+def top_customers(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, help="How many customers.")] = 10,
+    as_json: JsonFlag = False,
+) -> None:
+    """Active customers with the highest revenue (accepted quotes)."""
+    with session_for(ctx) as session:
+        customers = services.top_customers_by_revenue(session, limit=limit)
+        if as_json:
+            print_json([customer_json(customer) for customer in customers])
+            return
+        rows = [
+            [
+                str(rank),
+                customer.name,
+                text_or_empty(customer.email),
+                str(customer.total_bookings),
+                format_kr(customer.total_revenue),
+            ]
+            for rank, customer in enumerate(customers, start=1)
+        ]
+    emit(
+        [
+            heading(f"Top {limit} customers by revenue"),
+            *table(["#", "Name", "Email", "Bookings", "Revenue"], rows),
+        ]
+    )
+
+
+@app.command("response-ratio")
+def response_ratio(
+    ctx: typer.Context,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Only this customer's conversations.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Replies per conversation as outbound/inbound messages, e.g. 3/2."""
+    with session_for(ctx) as session:
+        if customer is not None:
+            get_customer(session, customer)
+        ratios = services.response_ratios(session, customer_id=customer, limit=limit)
+    if as_json:
+        print_json(
+            [
+                {
+                    "conversation_id": item.conversation_id,
+                    "subject": item.subject,
+                    "customer_id": item.customer_id,
+                    "customer_name": item.customer_name,
+                    "outbound": item.outbound,
+                    "inbound": item.inbound,
+                    "ratio": item.ratio,
+                }
+                for item in ratios
+            ]
+        )
+        return
+    rows = [
+        [
+            text_or_empty(item.subject),
+            text_or_empty(item.customer_name),
+            f"{item.outbound}/{item.inbound}",
+        ]
+        for item in ratios
+    ]
+    emit(
+        [
+            *table(["Subject", "Customer", "Response ratio (out/in)"], rows),
+            f"Total: {plural(len(rows), 'conversation')}",
+        ]
+    )
+
+
+@app.command("ai-emails")
+def ai_emails(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """AI-generated emails by model ("unknown" when no model was recorded)."""
+    with session_for(ctx) as session:
+        counts = services.ai_emails_by_model(session)
+    if as_json:
+        print_json([{"model": item.model, "count": item.count} for item in counts])
+        return
+    total = sum(item.count for item in counts)
+    emit(
+        [
+            *table(["Model", "Emails"], [[item.model, str(item.count)] for item in counts]),
+            f"Total: {plural(total, 'AI-generated email')}",
+        ]
+    )
