@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parseaddr
-from typing import Protocol
 
 import pytest
 
@@ -19,24 +18,6 @@ def address(text: str) -> Address:
     """ "Anna Jensen <anna@example.com>" -> Address("anna@example.com", "Anna Jensen")."""
     name, email = parseaddr(text)
     return Address(email or text, name)
-
-
-class MessageFactory(Protocol):
-    def __call__(
-        self,
-        *,
-        from_: str | None = ...,
-        to: Iterable[str] = ...,
-        cc: Iterable[str] = ...,
-        reply_to: Iterable[str] = ...,
-        subject: str = ...,
-        body: str = ...,
-        headers: Mapping[str, str] | None = ...,
-        content_type: str = ...,
-        report: DeliveryReport | None = ...,
-        in_reply_to: str | None = ...,
-        references: Iterable[str] = ...,
-    ) -> ParsedMessage: ...
 
 
 def build_message(

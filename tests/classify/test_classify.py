@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker.mail import classify as classify_module
 from worker.mail.classify import classify
+from worker.mail.leads import PARSERS
 from worker.mail.message import Address, Classification, DeliveryReport, Kind, ParsedMessage
 from worker.mail.rules import IngestRules
 
@@ -328,7 +328,7 @@ def test_a_failing_parser_is_accounted_for(
     def broken(message: ParsedMessage, region: str) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(classify_module.PARSERS, "leadpoint", broken)
+    monkeypatch.setitem(PARSERS, "leadpoint", broken)
     message = make_message(from_="leads@leadpoint.dk", body=LEADPOINT_NO_EMAIL_BODY)
     assert classify(message, [], rules).skip_reason == "lead:unparseable:leadpoint"
 

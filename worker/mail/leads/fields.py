@@ -50,9 +50,9 @@ _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u00ad"), None)
 _TABLE_RULE = re.compile(r"[|:\-\s]+")
-_UNIT_OR_QUESTION = re.compile(r"\s*(?:\([^)]*\))?\s*\??")
+_UNIT_OR_QUESTION = re.compile(r"\s*(?:\([^)]*\))?\s*\??\s*")
 _DANISH_POSTCODE_LINE = re.compile(r"^(?:DK-?)?\d{4}\s+\S")
-_QUOTE_OR_BULLET = re.compile(r"^(?:>\s?)+|^(?:[*•·]|-(?!-))\s+")
+_QUOTE_OR_BULLET = re.compile(r"^(?:>\s?)+|^(?:[*•·#]+|-(?!-))\s+")
 # "Kilde: Google" – any "Word: value" line, known label or not.
 _GENERIC_LABEL = re.compile(r"^[\w .\-/()?]{1,40}:(?:\s|$)")
 
@@ -78,7 +78,7 @@ def body_lines(text: str) -> list[str]:
 
 def _clean_line(line: str) -> str:
     line = line.replace("\u00a0", " ").strip()
-    line = _QUOTE_OR_BULLET.sub("", line)  # forwarded leads, list items
+    line = _QUOTE_OR_BULLET.sub("", line)  # forwarded leads, list items, headings
     line = _MARKDOWN_LINK.sub(r"\1", line)
     line = _EMPHASIS.sub("", line)
     line = _MARKDOWN_ESCAPE.sub(r"\1", line)
@@ -125,8 +125,10 @@ def _value_after_label(rest: str, *, label_ends_with_dot: bool) -> str | None:
         return tail.lstrip()[1:].strip()
     if rest.startswith(("\t", "  ")):  # plain-text columns
         return rest.strip()
-    if (label_ends_with_dot or has_decoration) and tail[:1].isspace():
-        return tail.strip()  # "Tlf. 12 34 56 78", "Areal (m2) 85"
+    if label_ends_with_dot and rest[:1].isspace():
+        return rest.strip()  # "Tlf. 12 34 56 78"
+    if has_decoration and decorated and decorated.group()[-1:].isspace():
+        return tail.strip()  # "Areal (m2) 85", "Hvor stort er området? 95"
     return None
 
 
