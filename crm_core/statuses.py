@@ -69,3 +69,13 @@ def parse_status(enum: type[E], value: str | E, field: str = "status") -> E:
         return enum(str(value).strip().lower())
     except ValueError:
         raise InvalidStatusError(field, value, [m.value for m in enum]) from None
+
+
+class IngestOutcome(StrEnum):
+    """What became of a received message; every message ends in exactly one of these."""
+
+    PENDING = "pending"  # staged, not yet processed
+    STORED = "stored"  # an EmailMessage holds it
+    SKIPPED = "skipped"  # noise, spam, drafts, internal mail: reason says which
+    BOUNCE = "bounce"  # a delivery report; the original outbound message is marked
+    QUARANTINED = "quarantined"  # could not be processed; raw bytes kept for a retry

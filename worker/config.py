@@ -22,6 +22,9 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from worker.mail.message import ParseLimits
+from worker.mail.rules import IngestRules
+
 
 class ConfigError(Exception):
     """The configuration is unusable; the message names the key and the problem."""
@@ -53,6 +56,8 @@ class DatabaseSettings(Section):
 
 class BrokerSettings(Section):
     url: str = "inline"
+    # Redis key prefix: lets several installations (or test runs) share one Redis.
+    namespace: str = "crm"
 
     @field_validator("url")
     @classmethod
@@ -70,6 +75,32 @@ class CompanySettings(Section):
     phone_region: str = "DK"
 
 
+class LimitsSettings(Section):
+    """A message over any of these is quarantined instead of parsed."""
+
+    max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    max_mime_depth: int = Field(default=20, gt=0)
+    max_parts: int = Field(default=500, gt=0)
+    preview_chars: int = Field(default=200, gt=0, le=500)
+
+    def parse_limits(self) -> ParseLimits:
+        return ParseLimits(
+            max_bytes=self.max_message_bytes,
+            max_depth=self.max_mime_depth,
+            max_parts=self.max_parts,
+            preview_chars=self.preview_chars,
+        )
+
+
+class WorkerSettings(Section):
+    processes: int = Field(default=2, gt=0)
+    threads: int = Field(default=4, gt=0)
+    # Attempts for a job that fails with a transient error (database or broker down).
+    max_retries: int = Field(default=8, ge=0)
+    min_backoff_ms: int = Field(default=500, gt=0)
+    max_backoff_ms: int = Field(default=60_000, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CRM_",
@@ -81,6 +112,15 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     company: CompanySettings = Field(default_factory=CompanySettings)
+    ingest: IngestRules = Field(default_factory=IngestRules)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+
+    def ingest_rules(self) -> IngestRules:
+        """The classification rules with the company's own mailbox, aliases and domains."""
+        return self.ingest.with_mailbox(
+            self.company.mailbox, self.company.aliases, self.company.own_domains
+        )
 
     _toml_file: ClassVar[Path | None] = None
 

@@ -7,5 +7,15 @@ from crm_core.models.customer import Customer
 from crm_core.models.email_message import EmailMessage
 from crm_core.models.lead import Lead
 from crm_core.models.quote import Quote
+from crm_core.models.received_message import ReceivedMessage
 
-__all__ = ["Base", "Booking", "Conversation", "Customer", "EmailMessage", "Lead", "Quote"]
+__all__ = [
+    "Base",
+    "Booking",
+    "Conversation",
+    "Customer",
+    "EmailMessage",
+    "Lead",
+    "Quote",
+    "ReceivedMessage",
+]

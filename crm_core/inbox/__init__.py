@@ -1,0 +1,23 @@
+"""The ledger of received messages: staging, outcomes, quarantine."""
+
+from crm_core.inbox.service import (
+    StagedMessage,
+    claim_received_message,
+    get_received_message,
+    list_received,
+    outcome_counts,
+    record_outcome,
+    reset_for_retry,
+    stage_messages,
+)
+
+__all__ = [
+    "StagedMessage",
+    "claim_received_message",
+    "get_received_message",
+    "list_received",
+    "outcome_counts",
+    "record_outcome",
+    "reset_for_retry",
+    "stage_messages",
+]

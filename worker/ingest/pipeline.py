@@ -1,0 +1,257 @@
+"""Ingesting one staged message inside the caller's transaction.
+
+parse → classify → find-or-create customer → lead → conversation → message → last
+contact. Every step is idempotent (upserts keyed by mailbox and Gmail ids), and the
+ledger row is locked first, so running this twice or on two workers at once stores
+everything once. Never logs or returns a body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from crm_core import services
+from crm_core.customers import touch_last_contact
+from crm_core.inbox import record_outcome
+from crm_core.models import Conversation, EmailMessage, Lead, ReceivedMessage
+from crm_core.models.types import utcnow
+from crm_core.statuses import Direction, IngestOutcome, MessageStatus
+from worker.ingest.threading import thread_key
+from worker.mail.classify import classify
+from worker.mail.message import (
+    Address,
+    Classification,
+    Kind,
+    LeadData,
+    ParsedMessage,
+    ParseLimits,
+    Unparseable,
+)
+from worker.mail.parse import parse_message
+from worker.mail.rules import IngestRules
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    outcome: IngestOutcome
+    reason: str | None = None
+    customer_id: str | None = None
+    lead_id: str | None = None
+    conversation_id: str | None = None
+    email_message_id: str | None = None
+    already_processed: bool = False
+
+
+def ingest_received(
+    session: Session, received: ReceivedMessage, rules: IngestRules, limits: ParseLimits
+) -> IngestResult:
+    """Process a locked ledger row (see crm_core.inbox.claim_received_message)."""
+    if received.outcome != IngestOutcome.PENDING:
+        return IngestResult(
+            received.outcome,
+            received.reason,
+            email_message_id=received.email_message_id,
+            already_processed=True,
+        )
+    received.attempts += 1
+    parsed = parse_message(received.raw, limits)
+    if isinstance(parsed, Unparseable):
+        return _finish(received, IngestOutcome.QUARANTINED, f"unparseable: {parsed.reason}")
+    verdict = classify(parsed, received.label_ids, rules)
+    if verdict.kind is Kind.SKIP:
+        reason = verdict.skip_reason or "skipped"
+        if reason.startswith("error:"):
+            return _finish(received, IngestOutcome.QUARANTINED, f"classification {reason}")
+        return _finish(received, IngestOutcome.SKIPPED, reason)
+    if verdict.kind is Kind.BOUNCE:
+        return _bounce(session, received, verdict)
+    return _store(session, received, parsed, verdict)
+
+
+def _finish(
+    received: ReceivedMessage,
+    outcome: IngestOutcome,
+    reason: str | None,
+    *,
+    customer_id: str | None = None,
+    lead_id: str | None = None,
+    conversation_id: str | None = None,
+    email_message_id: str | None = None,
+) -> IngestResult:
+    record_outcome(received, outcome, reason, email_message_id)
+    return IngestResult(
+        outcome, reason, customer_id, lead_id, conversation_id, email_message_id
+    )
+
+
+def _bounce(session: Session, received: ReceivedMessage, verdict: Classification) -> IngestResult:
+    originals = list(
+        session.execute(
+            select(EmailMessage).where(
+                EmailMessage.mailbox.in_([received.mailbox, ""]),
+                EmailMessage.direction == Direction.OUTBOUND,
+                EmailMessage.rfc822_message_id.in_(verdict.bounced_message_ids or ["-"]),
+            )
+        ).scalars()
+    )
+    for original in originals:
+        original.status = MessageStatus.BOUNCED
+    reason = f"bounced {len(originals)} outbound" if originals else "original not found"
+    return _finish(
+        received,
+        IngestOutcome.BOUNCE,
+        reason,
+        email_message_id=originals[0].id if originals else None,
+    )
+
+
+def _store(
+    session: Session, received: ReceivedMessage, parsed: ParsedMessage, verdict: Classification
+) -> IngestResult:
+    assert verdict.customer is not None
+    mailbox = received.mailbox
+    sent_at = received.received_at or parsed.date or utcnow()
+    customer = services.find_or_create_customer(
+        session, verdict.customer.email, _display_name(verdict.customer, verdict.lead)
+    )
+    lead = _lead(session, received, verdict.lead, customer.id)
+    recorded = _recorded_by_app(session, received, parsed)
+    if recorded is not None:
+        conversation_id = _complete(recorded, received, parsed)
+        _adopt_thread(session, conversation_id, received)
+        touch_last_contact(session, customer.id, sent_at)
+        return _finish(
+            received,
+            IngestOutcome.STORED,
+            "matched message recorded by the sending application",
+            customer_id=customer.id,
+            lead_id=lead.id if lead else None,
+            conversation_id=conversation_id,
+            email_message_id=recorded.id,
+        )
+    conversation = services.find_or_create_conversation(
+        session,
+        mailbox=mailbox,
+        gmail_thread_id=received.gmail_thread_id
+        or thread_key(session, mailbox, parsed, received.gmail_message_id),
+        customer_id=customer.id,
+        lead_id=lead.id if lead else None,
+        subject=parsed.subject or None,
+    )
+    message = services.create_email_message(
+        session,
+        conversation_id=conversation.id,
+        mailbox=mailbox,
+        gmail_message_id=received.gmail_message_id,
+        gmail_thread_id=received.gmail_thread_id,
+        from_address=str(parsed.from_) if parsed.from_ else "",
+        to_address=", ".join(str(a) for a in parsed.to),
+        cc_address=", ".join(str(a) for a in parsed.cc) or None,
+        subject=parsed.subject or None,
+        body=parsed.body_text,
+        body_preview=parsed.body_preview,
+        direction=Direction.OUTBOUND if verdict.kind is Kind.OUTBOUND else Direction.INBOUND,
+        sent_at=sent_at,
+        rfc822_message_id=parsed.message_id,
+        in_reply_to=parsed.in_reply_to,
+        attachments=[
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+            for a in parsed.attachments
+        ],
+    )
+    return _finish(
+        received,
+        IngestOutcome.STORED,
+        None,
+        customer_id=customer.id,
+        lead_id=lead.id if lead else None,
+        conversation_id=conversation.id,
+        email_message_id=message.id,
+    )
+
+
+def _display_name(customer: Address, lead: LeadData | None) -> str | None:
+    if lead is not None and lead.name:
+        return lead.name
+    return customer.name or None
+
+
+_LEAD_FIELDS = [f.name for f in fields(LeadData) if f.name != "source"]
+
+
+def _lead(
+    session: Session, received: ReceivedMessage, data: LeadData | None, customer_id: str
+) -> Lead | None:
+    """One lead per lead email (idempotency key: mailbox and Gmail id), linked once."""
+    if data is None:
+        return None
+    lead = services.create_lead(
+        session,
+        source=data.source,
+        idempotency_key=f"{received.mailbox}:{received.gmail_message_id}",
+        email_thread_id=received.gmail_thread_id,
+        **{name: getattr(data, name) for name in _LEAD_FIELDS},
+    )
+    if lead.customer_id != customer_id:
+        services.link_lead_to_customer(session, lead.id, customer_id)
+    return lead
+
+
+def _recorded_by_app(
+    session: Session, received: ReceivedMessage, parsed: ParsedMessage
+) -> EmailMessage | None:
+    """A message the sending application stored before the mailbox showed it to us.
+
+    Matched by Gmail id (in this mailbox, or stored without a mailbox) or by
+    Message-ID when the application did not know the Gmail id yet.
+    """
+    same_message = EmailMessage.gmail_message_id == received.gmail_message_id
+    if parsed.message_id:
+        same_message = or_(
+            same_message,
+            (EmailMessage.rfc822_message_id == parsed.message_id)
+            & EmailMessage.gmail_message_id.is_(None),
+        )
+    return session.execute(
+        select(EmailMessage)
+        .where(EmailMessage.mailbox.in_([received.mailbox, ""]), same_message)
+        .order_by(EmailMessage.created_at)
+        .limit(1)
+    ).scalar()
+
+
+def _complete(stored: EmailMessage, received: ReceivedMessage, parsed: ParsedMessage) -> str:
+    """Fill what the stored row lacks; keep everything it has (flags, body, model)."""
+    stored.mailbox = received.mailbox
+    stored.gmail_message_id = stored.gmail_message_id or received.gmail_message_id
+    stored.gmail_thread_id = stored.gmail_thread_id or received.gmail_thread_id
+    stored.rfc822_message_id = stored.rfc822_message_id or parsed.message_id
+    stored.in_reply_to = stored.in_reply_to or parsed.in_reply_to
+    stored.cc_address = stored.cc_address or (", ".join(str(a) for a in parsed.cc) or None)
+    stored.subject = stored.subject or parsed.subject or None
+    if not stored.body:
+        stored.body = parsed.body_text
+        stored.body_preview = parsed.body_preview
+    if not stored.attachments and parsed.attachments:
+        stored.attachments = [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+            for a in parsed.attachments
+        ]
+    return stored.conversation_id
+
+
+def _adopt_thread(session: Session, conversation_id: str, received: ReceivedMessage) -> None:
+    """Give the application's conversation the Gmail thread id, so replies find it."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None or conversation.gmail_thread_id or not received.gmail_thread_id:
+        return
+    taken = services.get_conversation_by_gmail_thread_id(
+        session, received.gmail_thread_id, received.mailbox
+    )
+    if taken is None:
+        conversation.mailbox = received.mailbox
+        conversation.gmail_thread_id = received.gmail_thread_id
+        session.flush()

@@ -1,0 +1,1 @@
+"""Dramatiq jobs: the broker, the actors and their transaction boundaries."""
