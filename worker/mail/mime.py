@@ -1,0 +1,152 @@
+"""The MIME tree: bytes into parts, walked without recursion, read without raising."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import Compat32
+from email.utils import collapse_rfc2231_value
+
+from worker.mail.charsets import clean, recover_8bit
+from worker.mail.defects import DefectLog
+from worker.mail.headers import decode_words
+
+MAX_CONTENT_TYPE_CHARS = 200
+DELIVERY_STATUS = "message/delivery-status"
+
+
+class _RawHeaderPolicy(Compat32):
+    """Compat32, but header values come back exactly as read.
+
+    Compat32 is the most forgiving parser policy (the default policy's header
+    classes raise on some garbage), but it wraps values holding undeclared 8-bit
+    bytes in ``Header`` objects that the content-type helpers cannot read. Raw
+    strings let ``charsets.recover_8bit`` do the decoding instead.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+_POLICY = _RawHeaderPolicy()
+
+
+def parse_bytes(raw: bytes) -> Message:
+    """The stdlib parse. It recurses per nesting level: callers catch RecursionError."""
+    return BytesParser(policy=_POLICY).parsebytes(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    message: Message
+    depth: int  # 0 for the top-level entity
+    nested: bool  # inside an attached message (a forward, a bounced original)
+    content_type: str
+
+
+def walk(root: Message) -> Iterator[Part]:
+    """Every MIME entity, depth first in document order, using an explicit stack.
+
+    The blocks of a delivery-status part are report fields, not MIME parts, so
+    the walk does not enter them.
+    """
+    stack = [(root, 0, False)]
+    while stack:
+        message, depth, nested = stack.pop()
+        ctype = content_type(message)
+        yield Part(message, depth, nested, ctype)
+        if ctype == DELIVERY_STATUS:
+            continue
+        payload = message.get_payload()
+        children = payload if isinstance(payload, list) else []
+        child_nested = nested or ctype.startswith("message/")
+        for child in reversed(children):
+            if isinstance(child, Message):
+                stack.append((child, depth + 1, child_nested))
+
+
+def content_type(message: Message) -> str:
+    try:
+        ctype = message.get_content_type()
+    except Exception:
+        return "text/plain"
+    return clean(str(ctype)).strip()[:MAX_CONTENT_TYPE_CHARS]
+
+
+def param(message: Message, name: str, header: str = "content-type") -> str | None:
+    """A Content-Type (or other header) parameter, RFC 2231 collapsed."""
+    try:
+        value = message.get_param(name, None, header)
+        if value is None:
+            return None
+        return str(collapse_rfc2231_value(value))
+    except Exception:
+        return None
+
+
+def disposition(message: Message) -> str | None:
+    try:
+        value = message.get_content_disposition()
+    except Exception:
+        return None
+    return clean(value) if isinstance(value, str) else None
+
+
+def filename(message: Message, defects: DefectLog) -> str | None:
+    """The decoded filename; RFC 2231 and (non-standard, but common) RFC 2047 alike."""
+    try:
+        value = message.get_filename()
+    except Exception:
+        defects.add("unreadable attachment filename")
+        return None
+    if not isinstance(value, str):
+        return None
+    value = clean(decode_words(recover_8bit(value, defects), defects)).strip()
+    return value or None
+
+
+def decoded_payload(message: Message, defects: DefectLog) -> bytes:
+    """A leaf part's content after transfer decoding; b"" when there is none."""
+    if message.is_multipart():
+        return b""
+    try:
+        payload = message.get_payload(decode=True)
+    except Exception:
+        defects.add("undecodable part content")
+        return b""
+    return payload if isinstance(payload, bytes) else b""
+
+
+def raw_payload(message: Message) -> bytes:
+    """A leaf part's content as it was in the message, before transfer decoding."""
+    payload = message.get_payload()
+    if not isinstance(payload, str):
+        return b""
+    # The bytes parser keeps 8-bit bytes as surrogate escapes; this restores them.
+    return payload.encode("utf-8", "surrogateescape")
+
+
+_DASHED_LINE = re.compile(rb"^--([^\s\"]{1,200}?)(?:--)?[ \t]*\r?$", re.MULTILINE)
+_HEADER_LINE = re.compile(rb"\r?\n[!-9;-~]+:")
+
+
+def repair_boundary(message: Message, defects: DefectLog) -> None:
+    """Re-split a multipart whose declared boundary never occurs in its body.
+
+    Seen in the wild: hand-built web form mail that declares one boundary and
+    uses another. A dashed line followed by a header line shows the real one.
+    """
+    body = raw_payload(message)
+    for match in _DASHED_LINE.finditer(body):
+        if not _HEADER_LINE.match(body, match.end()):
+            continue
+        wrapper = b'Content-Type: multipart/mixed; boundary="' + match.group(1) + b'"\r\n\r\n'
+        repaired = parse_bytes(wrapper + body)
+        children = repaired.get_payload()
+        if repaired.is_multipart() and children:
+            message.set_payload(children)
+            defects.add("repaired multipart boundary")
+        return
