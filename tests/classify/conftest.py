@@ -62,3 +62,21 @@ def make_message() -> Callable[..., ParsedMessage]:
 def rules() -> IngestRules:
     """The defaults plus the company mailbox, as the app builds them from config.toml."""
     return IngestRules.for_mailbox(MAILBOX, ["kontakt@rendetalje.dk"], ["rendetalje.dk"])
+
+
+def parse_raw(
+    headers: Mapping[str, str], body: str, content_type: str = "text/html"
+) -> ParsedMessage:
+    """A message as the mailbox delivers it, through the real message parser."""
+    from worker.mail.parse import parse_message  # imported late: only these tests need it
+
+    lines = [f"{name}: {value}" for name, value in headers.items()]
+    lines += [
+        "MIME-Version: 1.0",
+        f"Content-Type: {content_type}; charset=utf-8",
+        "Content-Transfer-Encoding: 8bit",
+    ]
+    raw = ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+    message = parse_message(raw)
+    assert isinstance(message, ParsedMessage), message
+    return message

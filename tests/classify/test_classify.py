@@ -10,10 +10,17 @@ from hypothesis import strategies as st
 
 from worker.mail.classify import classify
 from worker.mail.leads import PARSERS
-from worker.mail.message import Address, Classification, DeliveryReport, Kind, ParsedMessage
+from worker.mail.message import (
+    Address,
+    Classification,
+    DeliveryReport,
+    Kind,
+    LeadData,
+    ParsedMessage,
+)
 from worker.mail.rules import IngestRules
 
-from .conftest import build_message
+from .conftest import build_message, parse_raw
 
 Factory = Callable[..., ParsedMessage]
 
@@ -552,3 +559,70 @@ def test_classify_never_raises(
         assert not (result.skip_reason or "").startswith("error:"), result
         if result.kind in (Kind.INBOUND, Kind.OUTBOUND):
             assert result.customer is not None
+
+
+# --- through the real message parser -------------------------------------------
+
+
+def test_raw_leadpoint_mail_with_reply_to_and_list_unsubscribe(rules: IngestRules) -> None:
+    html = """<html><body><p>Ny forespørgsel via Leadpoint</p><table>
+<tr><th>Navn</th><td>Bo Nielsen</td></tr>
+<tr><th>Telefon</th><td>40 50 60 70</td></tr>
+<tr><th>Postnummer</th><td>8200</td></tr>
+<tr><th>By</th><td>Aarhus N</td></tr>
+<tr><th>Størrelse</th><td>ca. 95 m&sup2;</td></tr>
+<tr><th>Opgavebeskrivelse</th><td>Ugentlig rengøring af kontor.</td></tr>
+</table><p>Leadpoint ApS</p></body></html>"""
+    message = parse_raw(
+        {
+            "From": "Leadpoint <noreply@leadpoint.dk>",
+            "To": "Rendetalje <info@rendetalje.dk>",
+            "Reply-To": "Bo Nielsen <Bo.Nielsen@hotmail.com>",
+            "Subject": "=?utf-8?q?Ny_foresp=C3=B8rgsel_-_Reng=C3=B8ring_Aarhus?=",
+            "List-Unsubscribe": "<https://leadpoint.dk/afmeld>",
+        },
+        html,
+    )
+    result = classify(message, ["INBOX", "CATEGORY_UPDATES"], rules)
+    assert result.kind is Kind.INBOUND
+    assert result.customer == Address("Bo.Nielsen@hotmail.com", "Bo Nielsen")
+    assert result.lead == LeadData(
+        source="leadpoint",
+        name="Bo Nielsen",
+        phone="+4540506070",
+        address="8200 Aarhus N",
+        task_type="Rengøring Aarhus",
+        size_m2=95,
+        message="Ugentlig rengøring af kontor.",
+    )
+
+
+def test_raw_newsletter_is_skipped(rules: IngestRules) -> None:
+    message = parse_raw(
+        {
+            "From": "Bauhaus <nyheder@bauhaus.dk>",
+            "To": "info@rendetalje.dk",
+            "Subject": "Weekendtilbud",
+            "List-Unsubscribe": "<mailto:unsubscribe@bauhaus.dk>, <https://bauhaus.dk/u>",
+        },
+        "<html><body><p>Spar 30 % på rengøringsartikler</p></body></html>",
+    )
+    assert classify(message, ["INBOX", "CATEGORY_PROMOTIONS"], rules) == Classification(
+        Kind.SKIP, skip_reason="bulk:list-unsubscribe"
+    )
+
+
+def test_raw_outbound_reply(rules: IngestRules) -> None:
+    message = parse_raw(
+        {
+            "From": "Rendetalje <Info@Rendetalje.dk>",
+            "To": "=?utf-8?q?Mette_S=C3=B8rensen?= <mette@sorensen.dk>",
+            "Cc": "info@rendetalje.dk",
+            "Subject": "Re: Tilbud",
+        },
+        "Hej Mette\n\nVi kan komme tirsdag kl. 9.\n\nMvh\nRendetalje",
+        content_type="text/plain",
+    )
+    assert classify(message, ["SENT", "INBOX"], rules) == Classification(
+        Kind.OUTBOUND, customer=Address("mette@sorensen.dk", "Mette Sørensen")
+    )

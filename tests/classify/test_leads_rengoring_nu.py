@@ -6,7 +6,7 @@ from worker.mail.leads import PARSERS
 from worker.mail.leads.fields import html_to_text
 from worker.mail.message import LeadData
 
-from .conftest import build_message
+from .conftest import build_message, parse_raw
 
 parse = PARSERS["rengoring_nu"]
 
@@ -103,28 +103,53 @@ Dette lead er sendt via Leadmail
     )
 
 
-def test_html_table_body() -> None:
-    html = """<html><body><h2>Nyt lead</h2><table>
+HTML_TABLE = """<html><body><h2>Nyt lead</h2><table>
 <tr><td><b>Navn:</b></td><td>Mette Sørensen</td></tr>
 <tr><td><b>E-mail:</b></td><td><a href="mailto:mette@sorensen.dk">mette@sorensen.dk</a></td></tr>
-<tr><td><b>Mobil:</b></td><td>0045 22 33 44 55</td></tr>
+<tr><td>Mobil</td><td>0045 22 33 44 55</td></tr>
 <tr><td><b>Adresse:</b></td><td>Nørregade 3, 1. th<br>5000 Odense C</td></tr>
-<tr><td><b>Boligtype:</b></td><td>Rækkehus</td></tr>
+<tr><td>Boligtype</td><td>Rækkehus</td></tr>
 <tr><td><b>Areal:</b></td><td>85m2</td></tr>
 <tr><td><b>Kommentar:</b></td><td>Gerne en tirsdag.<br>Ring før I kommer.</td></tr>
 </table><p>Rengøring.nu – Danmarks største rengøringsportal</p></body></html>"""
-    expected = LeadData(
-        source="rengoring.nu",
-        name="Mette Sørensen",
-        email="mette@sorensen.dk",
-        phone="+4522334455",
-        address="Nørregade 3, 1. th, 5000 Odense C",
-        property_type="Rækkehus",
-        size_m2=85,
-        message="Gerne en tirsdag.\nRing før I kommer.",
+
+HTML_TABLE_LEAD = LeadData(
+    source="rengoring.nu",
+    name="Mette Sørensen",
+    email="mette@sorensen.dk",
+    phone="+4522334455",
+    address="Nørregade 3, 1. th, 5000 Odense C",
+    property_type="Rækkehus",
+    size_m2=85,
+    message="Gerne en tirsdag.\nRing før I kommer.",
+)
+
+
+def test_html_table_through_the_message_parser() -> None:
+    """Cells without a colon ("Mobil" | "0045 …") come out as "Mobil 0045 …"."""
+    message = parse_raw(
+        {
+            "From": "=?utf-8?q?Reng=C3=B8ring=2Enu?= <noreply@leadmail.no>",
+            "To": "info@rendetalje.dk",
+            "Subject": "=?utf-8?q?Nyt_lead_fra_Reng=C3=B8ring=2Enu?=",
+        },
+        HTML_TABLE,
     )
-    assert lead(html_to_text(html)) == expected  # converted by the message parser
-    assert lead(html) == expected  # or handed over as HTML
+    assert parse(message, "DK") == HTML_TABLE_LEAD
+
+
+def test_html_table_as_markdown_or_raw_html() -> None:
+    assert lead(html_to_text(HTML_TABLE)) == HTML_TABLE_LEAD  # "Navn:| Mette" tables
+    assert lead(HTML_TABLE) == HTML_TABLE_LEAD  # HTML handed over unconverted
+
+
+def test_one_space_labels_need_evidence() -> None:
+    """A sentence that starts with a label word is no field in a colon-style lead."""
+    body = "Navn: Ida Bach\nTelefon: 20304050\nBesked: Hej.\nOpgave er at gøre trappen ren.\n"
+    result = lead(body)
+    assert result is not None
+    assert result.task_type is None
+    assert result.message == "Hej.\nOpgave er at gøre trappen ren."
 
 
 def test_html_paragraphs_with_bold_labels() -> None:

@@ -9,6 +9,11 @@ all occur in practice, often within one mailbox:
     **Navn:** Anna Jensen        HTML bodies after html2text (bold, links, escapes)
     Navn| Anna Jensen            HTML tables after html2text
     Navn        Anna Jensen      plain-text columns (tab or two or more spaces)
+    Navn Anna Jensen             table cells without colons, joined by one space
+
+The last layout is ambiguous ("Opgave er at …" reads like a sentence), so it is
+accepted only when the message evidently uses it: at least two different fields
+appear in that form and in no other.
 
 A label may carry a unit or a question mark ("Hvor stort er området (m2)?"). Labels
 are matched case-insensitively at the start of a line, longest variant first, and the
@@ -96,11 +101,15 @@ def _clean_line(line: str) -> str:
 
 
 class _Labels:
-    """The label table compiled for matching, longest variant first."""
+    """The label table compiled for matching, longest variant first.
 
-    def __init__(self, table: LabelTable) -> None:
+    ``spaced`` also accepts "Label value" with a single space in between.
+    """
+
+    def __init__(self, table: LabelTable, *, spaced: bool = False) -> None:
         pairs = [(variant.lower(), key) for key, variants in table.items() for variant in variants]
         self._pairs = sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+        self.spaced = spaced
 
     def match(self, line: str) -> tuple[str, str] | None:
         """``(key, inline value)`` when ``line`` starts with a label, else None."""
@@ -108,10 +117,27 @@ class _Labels:
         for variant, key in self._pairs:
             if not lowered.startswith(variant):
                 continue
-            value = _value_after_label(line[len(variant) :], label_ends_with_dot=variant[-1] == ".")
+            rest = line[len(variant) :]
+            value = _value_after_label(rest, label_ends_with_dot=variant[-1] == ".")
+            if value is None and self.spaced and rest[:1] == " " and rest.strip():
+                value = rest.strip()
             if value is not None:
                 return key, value
         return None
+
+
+def _uses_spaced_labels(lines: Sequence[str], table: LabelTable) -> bool:
+    strict, spaced = _Labels(table), _Labels(table, spaced=True)
+    strict_keys: set[str] = set()
+    spaced_keys: set[str] = set()
+    for line in lines:
+        if not line:
+            continue
+        if (hit := strict.match(line)) is not None:
+            strict_keys.add(hit[0])
+        elif (hit := spaced.match(line)) is not None:
+            spaced_keys.add(hit[0])
+    return len(spaced_keys - strict_keys - {"ignore"}) >= 2
 
 
 def _value_after_label(rest: str, *, label_ends_with_dot: bool) -> str | None:
@@ -151,7 +177,7 @@ def extract_fields(
     ``footers`` are extra regexes (matched case-insensitively at the start of a line)
     that end a free-text field, e.g. a platform's boilerplate.
     """
-    labels = _Labels(table)
+    labels = _Labels(table, spaced=_uses_spaced_labels(lines, table))
     extra_footers = [re.compile(p, re.IGNORECASE) for p in footers]
     found: dict[str, str] = {}
     index = 0
