@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from worker.cli import customers, db, reports, sales
+from worker.cli import customers, db, demo, imports, quarantine, reports, sales, worker_daemon
 from worker.cli.context import CliState, CrmGroup, describe_error
 from worker.cli.output import print_error
 
@@ -57,6 +57,10 @@ app.add_typer(sales.quote_app, name="quote", help="Quotes: draft, send, accept o
 app.add_typer(sales.booking_app, name="booking", help="Bookings: scheduled jobs.")
 app.add_typer(reports.app, name="report", help="Analytics: revenue, response ratios, AI mail.")
 app.add_typer(db.app, name="db", help="Database migrations (Alembic).")
+app.add_typer(imports.app, name="import", help="Import mail exports (Google Takeout mbox).")
+app.add_typer(quarantine.app, name="quarantine", help="Messages that could not be processed.")
+app.command("demo")(demo.demo)
+app.command("worker")(worker_daemon.worker)
 
 
 def main() -> None:

@@ -1,0 +1,104 @@
+"""``crm demo``: the main job on the embedded default, with the shipped sample mailbox.
+
+Imports worker/samples/rendetalje.mbox into the configured database with the jobs
+run in-process, then shows the customers with their leads, conversations and figures.
+Running it again changes nothing (the import is idempotent).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from sqlalchemy import func, select
+
+from crm_core import services
+from crm_core.models import Conversation, EmailMessage, Lead
+from worker.cli.context import CliState, settings_of
+from worker.cli.customers import LIST_WIDTHS
+from worker.cli.imports import summary_lines
+from worker.cli.jobs import runtime_for
+from worker.cli.output import emit, format_datetime, format_kr, heading, plural, table
+from worker.config import BrokerSettings
+from worker.importers.run import import_takeout
+
+SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "rendetalje.mbox"
+
+
+def demo(ctx: typer.Context) -> None:
+    """Ingest the sample mailbox (jobs in-process) and show the customers it yields."""
+    state = ctx.ensure_object(CliState)
+    settings = settings_of(ctx)
+    # The demo never needs a worker: whatever broker is configured, run inline.
+    state._settings = settings.model_copy(update={"broker": BrokerSettings(url="inline")})
+    settings = state.settings
+    runtime = runtime_for(ctx)
+    emit([heading(f"Importing the sample mailbox into {settings.database.url}")])
+    summary = import_takeout(runtime, SAMPLE, settings.company.mailbox)
+    emit(summary_lines(summary, SAMPLE.name))
+
+    with runtime.sessions() as session:
+        customers = services.query_customers(session, status="active")
+        conversation_counts = dict(
+            session.execute(
+                select(Conversation.customer_id, func.count()).group_by(Conversation.customer_id)
+            ).all()
+        )
+        message_counts = dict(
+            session.execute(
+                select(Conversation.customer_id, func.count(EmailMessage.id))
+                .join(EmailMessage, EmailMessage.conversation_id == Conversation.id)
+                .group_by(Conversation.customer_id)
+            ).all()
+        )
+        rows = [
+            [
+                c.name,
+                c.email or "",
+                str(c.total_leads),
+                str(conversation_counts.get(c.id, 0)),
+                str(message_counts.get(c.id, 0)),
+                str(c.total_bookings),
+                format_kr(c.total_revenue),
+                format_datetime(c.last_contact_at),
+            ]
+            for c in customers
+        ]
+        leads = session.execute(
+            select(Lead).where(Lead.customer_id.is_not(None)).order_by(Lead.created_at)
+        ).scalars()
+        by_id = {c.id: c for c in customers}
+        lead_rows = [
+            [
+                lead.source,
+                by_id[lead.customer_id].name if lead.customer_id in by_id else "",
+                lead.phone or "",
+                lead.task_type or "",
+                f"{lead.size_m2} m²" if lead.size_m2 else "",
+            ]
+            for lead in leads
+        ]
+    emit(
+        [
+            heading("Customers"),
+            *table(
+                [
+                    "Name",
+                    "Email",
+                    "Leads",
+                    "Conversations",
+                    "Messages",
+                    "Bookings",
+                    "Revenue",
+                    "Last contact",
+                ],
+                rows,
+                LIST_WIDTHS,
+            ),
+            f"Total: {plural(len(rows), 'customer')}",
+            heading("Leads"),
+            *table(["Source", "Customer", "Phone", "Task", "Size"], lead_rows),
+            "Next: `crm customer get EMAIL`, `crm customer conversations ID`, "
+            "`crm quarantine list`, `crm report top-customers`.",
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Bringing mail in from files: Google Takeout mailbox exports."""
