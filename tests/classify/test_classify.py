@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from worker.mail.classify import classify
 from worker.mail.leads import PARSERS
@@ -626,3 +627,116 @@ def test_raw_outbound_reply(rules: IngestRules) -> None:
     assert classify(message, ["SENT", "INBOX"], rules) == Classification(
         Kind.OUTBOUND, customer=Address("mette@sorensen.dk", "Mette Sørensen")
     )
+
+
+# --- configuration -------------------------------------------------------------
+
+
+def test_empty_config_has_every_lead_source() -> None:
+    rules = IngestRules.model_validate({})
+    assert [(rule.name, rule.parser) for rule in rules.lead_sources] == [
+        ("rengoring.nu", "rengoring_nu"),
+        ("leadpoint", "leadpoint"),
+        ("website", "website_form"),
+        ("website", "website_form"),
+    ]
+    assert rules.skip_labels == ["SPAM", "TRASH", "DRAFT"]
+    assert rules.phone_region == "DK"
+    assert rules.own_addresses == [] and rules.own_domains == []
+
+
+def test_entries_are_normalised() -> None:
+    rules = IngestRules.model_validate(
+        {
+            "own_addresses": [" Info@Rendetalje.DK "],
+            "own_domains": ["@Rendetalje.DK"],
+            "blocklist": ["@Spam.Example", "X@Y.dk"],
+            "noise_local_parts": ["No-Reply"],
+            "skip_labels": ["spam"],
+            "phone_region": "se",
+        }
+    )
+    assert rules.own_addresses == ["info@rendetalje.dk"]
+    assert rules.own_domains == ["rendetalje.dk"]
+    assert rules.blocklist == ["spam.example", "x@y.dk"]
+    assert rules.noise_local_parts == ["no-reply"]
+    assert rules.skip_labels == ["SPAM"]
+    assert rules.phone_region == "SE"
+
+
+def test_for_mailbox_merges_and_deduplicates() -> None:
+    rules = IngestRules.for_mailbox(
+        "INFO@rendetalje.dk",
+        ["info@rendetalje.dk", "kontakt@rendetalje.dk"],
+        ["Rendetalje.dk"],
+        blocklist=["spam.example"],
+    )
+    assert rules.own_addresses == ["info@rendetalje.dk", "kontakt@rendetalje.dk"]
+    assert rules.own_domains == ["rendetalje.dk"]
+    assert rules.blocklist == ["spam.example"]
+    again = rules.with_mailbox("info@rendetalje.dk", own_domains=["rendetalje.com"])
+    assert again.own_addresses == rules.own_addresses
+    assert again.own_domains == ["rendetalje.dk", "rendetalje.com"]
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"own_adresses": ["info@rendetalje.dk"]}, "extra_forbidden"),
+        ({"own_addresses": ["info(at)rendetalje.dk"]}, "value_error"),
+        ({"phone_region": "Danmark"}, "value_error"),
+        (
+            {"lead_sources": [{"name": "x", "parser": "nope", "sender_domains": ["x.dk"]}]},
+            "value_error",
+        ),
+        ({"lead_sources": [{"name": "x", "parser": "leadpoint"}]}, "value_error"),
+        (
+            {
+                "lead_sources": [
+                    {
+                        "name": "x",
+                        "parser": "leadpoint",
+                        "sender_domains": ["x.dk"],
+                        "subject_patterns": ["(unclosed"],
+                    }
+                ]
+            },
+            "value_error",
+        ),
+        (
+            {"lead_sources": [{"name": "x", "parser": "leadpoint", "sender_domain": ["x.dk"]}]},
+            "extra_forbidden",
+        ),
+    ],
+)
+def test_config_mistakes_are_reported(data: dict[str, object], problem: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        IngestRules.model_validate(data)
+    assert [error["type"] for error in caught.value.errors()] == [problem]
+
+
+def test_configured_lead_sources_replace_the_defaults(make_message: Factory) -> None:
+    rules = IngestRules.model_validate(
+        {
+            "own_addresses": ["info@rendetalje.dk"],
+            "lead_sources": [
+                {
+                    "name": "3byggetilbud",
+                    "parser": "leadpoint",
+                    "sender_addresses": ["Leads@3byggetilbud.dk"],
+                    "subject_patterns": ["^Ny opgave"],
+                }
+            ],
+        }
+    )
+    message = make_message(
+        from_="leads@3byggetilbud.dk",
+        subject="NY OPGAVE: Rengøring efter håndværkere",
+        body="Navn: Kim Olsen\nE-mail: kim@olsen.dk\n",
+    )
+    result = classify(message, [], rules)
+    assert result.customer == Address("kim@olsen.dk", "Kim Olsen")
+    assert result.lead is not None and result.lead.source == "3byggetilbud"
+    # Rengøring.nu is no longer a lead source: its mail is now just no-reply noise.
+    rengoring = make_message(from_="noreply@leadmail.no", subject="Nyt lead fra Rengøring.nu")
+    assert classify(rengoring, [], rules).skip_reason == "noise:no-reply"

@@ -49,6 +49,7 @@ _FOOTER_PATTERNS: tuple[str, ...] = (
     r"(?:svar|besvar|kontakt)\s+(?:på|direkte|kunden)\b.*",
 )
 
+_MAX_LINES = 2000
 _HTML_HINT = re.compile(r"<(?:html|body|div|p|br|td|table|span)\b", re.IGNORECASE)
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
@@ -78,7 +79,9 @@ def body_lines(text: str) -> list[str]:
     """
     if _HTML_HINT.search(text):
         text = html_to_text(text)
-    return [_clean_line(line) for line in text.translate(_INVISIBLE).splitlines()]
+    # A lead fits in a screenful; the cap bounds the work on a pathological body.
+    lines = text.translate(_INVISIBLE).splitlines()[:_MAX_LINES]
+    return [_clean_line(line) for line in lines]
 
 
 def _clean_line(line: str) -> str:
