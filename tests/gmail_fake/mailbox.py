@@ -197,12 +197,12 @@ class Mailbox:
     ) -> str:
         """Add a message; returns its Gmail id. Threads by thread_id, else In-Reply-To /
         References matching an earlier Message-ID, else a new thread."""
-        headers = mime.parse_headers(raw)
-        own_ids = mime.message_ids(_header(headers, "Message-ID"))
+        headers = mime.quick_headers(raw, ("message-id", "in-reply-to", "references", "date"))
+        own_ids = mime.message_ids(headers.get("message-id"))
         rfc822_id = own_ids[0] if own_ids else None
         date = internal_date
         if date is None:
-            date = mime.date_ms(_header(headers, "Date"))
+            date = mime.date_ms(headers.get("date"))
         with self._lock:
             msg_id = self._new_id()
             tid = thread_id or self._thread_from_references(headers) or msg_id
@@ -494,9 +494,9 @@ class Mailbox:
             raise KeyError(f"no message {message_id!r} in {self.email}")
         return msg
 
-    def _thread_from_references(self, headers: object) -> str | None:
-        refs = mime.message_ids(_header(headers, "In-Reply-To"))
-        refs += list(reversed(mime.message_ids(_header(headers, "References"))))
+    def _thread_from_references(self, headers: dict[str, str]) -> str | None:
+        refs = mime.message_ids(headers.get("in-reply-to"))
+        refs += list(reversed(mime.message_ids(headers.get("references"))))
         for ref in refs:
             gmail_id = self._by_rfc822_id.get(ref)
             if gmail_id is not None and gmail_id in self._messages:
@@ -532,12 +532,6 @@ class Mailbox:
         self._notifications.append(
             {"emailAddress": self.email, "historyId": str(self._history_id)}
         )
-
-
-def _header(headers: object, name: str) -> str | None:
-    getter = getattr(headers, "get", None)
-    value = getter(name) if getter is not None else None
-    return None if value is None else str(value)
 
 
 def _matches(labels: list[str], required: list[str], hide_spam_trash: bool) -> bool:

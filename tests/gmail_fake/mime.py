@@ -22,6 +22,24 @@ def parse_headers(raw: bytes) -> Message:
     return BytesHeaderParser(policy=compat32).parsebytes(raw)
 
 
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_FOLD = re.compile(rb"\r?\n(?=[ \t])")
+
+
+def quick_headers(raw: bytes, wanted: Iterable[str]) -> dict[str, str]:
+    """First value of each wanted header (names lower-cased), without a full MIME parse."""
+    names = {w.lower() for w in wanted}
+    end = _HEADER_END.search(raw)
+    head = _FOLD.sub(b"", raw[: end.start()] if end else raw)
+    found: dict[str, str] = {}
+    for line in head.splitlines():
+        name, sep, value = line.partition(b":")
+        key = name.strip().decode("latin-1").lower()
+        if sep and key in names and key not in found:
+            found[key] = value.strip().decode("utf-8", "replace")
+    return found
+
+
 def parse_message(raw: bytes) -> Message:
     return BytesParser(policy=compat32).parsebytes(raw)
 

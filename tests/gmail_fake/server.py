@@ -56,10 +56,14 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real endpoint
     timeout = 120
+    # Buffer the response so status line, headers and body leave in one send (flushed by
+    # handle_one_request); with TCP_NODELAY this avoids 40 ms delayed-ACK stalls.
+    wbufsize = 1 << 16
     server: _HTTPServer
 
     def setup(self) -> None:
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
 
