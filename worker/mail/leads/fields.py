@@ -36,17 +36,21 @@ import html2text
 # labels whose value we do not keep but which must end the previous free-text field.
 LabelTable = Mapping[str, Sequence[str]]
 
-_FOOTER_PATTERNS: tuple[str, ...] = (
-    r"--\s*",
-    r"[-_=*\s]{3,}",  # horizontal rules: "-----", "* * *", "____"
-    r"(?:med\s+)?(?:venlig(?:st)?|bedste)\s+hilsen\b.*",
-    r"mvh\.?\b.*",
-    r"(?:denne|this)\s+(?:e-?mail|mail|besked|message|henvendelse)\b.*",
-    r"(?:dette|this)\s+lead\b.*",
-    r"du\s+(?:modtager|har\s+modtaget)\b.*",
-    r"(?:afmeld|unsubscribe|klik\s+her|click\s+here)\b.*",
-    r"(?:sendt|sent)\s+(?:fra|from|via)\b.*",
-    r"(?:svar|besvar|kontakt)\s+(?:på|direkte|kunden)\b.*",
+# Lines that end a free-text field: signatures, rules, platform boilerplate.
+_FOOTERS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"--\s*",
+        r"[-_=*\s]{3,}",  # horizontal rules: "-----", "* * *", "____"
+        r"(?:med\s+)?(?:venlig(?:st)?|bedste)\s+hilsen\b.*",
+        r"mvh\.?\b.*",
+        r"(?:denne|this)\s+(?:e-?mail|mail|besked|message|henvendelse)\b.*",
+        r"(?:dette|this)\s+lead\b.*",
+        r"du\s+(?:modtager|har\s+modtaget)\b.*",
+        r"(?:afmeld|unsubscribe|klik\s+her|click\s+here)\b.*",
+        r"(?:sendt|sent)\s+(?:fra|from|via)\b.*",
+        r"(?:svar|besvar|kontakt)\s+(?:på|direkte|kunden)\b.*",
+    )
 )
 
 _MAX_LINES = 2000
@@ -116,9 +120,8 @@ class _Labels:
 
     def match(self, line: str) -> tuple[str, str] | None:
         """``(key, inline value)`` when ``line`` starts with a label, else None."""
-        lowered = line.lower()
         for variant, key in self._pairs:
-            if not lowered.startswith(variant):
+            if line[: len(variant)].lower() != variant:
                 continue
             rest = line[len(variant) :]
             value = _value_after_label(rest, label_ends_with_dot=variant[-1] == ".")
@@ -162,9 +165,7 @@ def _value_after_label(rest: str, *, label_ends_with_dot: bool) -> str | None:
 
 
 def _is_footer(line: str, extra: Sequence[re.Pattern[str]]) -> bool:
-    return any(re.fullmatch(p, line, re.IGNORECASE) for p in _FOOTER_PATTERNS) or any(
-        p.match(line) for p in extra
-    )
+    return any(p.fullmatch(line) for p in _FOOTERS) or any(p.match(line) for p in extra)
 
 
 def extract_fields(
@@ -272,7 +273,7 @@ def _free_text(
 
 # The Danish labels every source uses in some spelling; sources extend this table.
 COMMON_LABELS: dict[str, tuple[str, ...]] = {
-    "name": ("Navn", "Fulde navn", "Dit navn", "Kundens navn", "Kontaktperson", "Kunde"),
+    "name": ("Navn", "Fulde navn", "Dit navn", "Kundens navn", "Kontaktperson"),
     "email": (
         "Email",
         "E-mail",
