@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.mail.leads.fields import COMMON_LABELS, body_lines, extract_fields
+from worker.mail.leads.fields import body_lines, extract_fields
+from worker.mail.leads.labels import COMMON_LABELS
 from worker.mail.leads.values import find_email, join_address, normalize_phone, parse_int
 
 

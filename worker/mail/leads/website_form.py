@@ -6,7 +6,8 @@ template) write the visitor as one line: "From: Anna Jensen <anna@example.com>".
 
 from __future__ import annotations
 
-from worker.mail.leads.fields import COMMON_LABELS, body_lines, extend_labels, extract_fields
+from worker.mail.leads.fields import body_lines, extract_fields
+from worker.mail.leads.labels import COMMON_LABELS, extend_labels
 from worker.mail.leads.values import lead_from_fields
 from worker.mail.message import LeadData, ParsedMessage
 

@@ -1,0 +1,92 @@
+"""The label vocabulary of lead emails: which words introduce which field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from worker.mail.leads.fields import LabelTable
+
+# The Danish labels every source uses in some spelling; sources extend this table.
+COMMON_LABELS: dict[str, tuple[str, ...]] = {
+    "name": ("Navn", "Fulde navn", "Dit navn", "Kundens navn", "Kontaktperson"),
+    "email": (
+        "Email",
+        "E-mail",
+        "E-mailadresse",
+        "E-mail adresse",
+        "Emailadresse",
+        "Email-adresse",
+        "Mailadresse",
+        "Mail",
+        "Din e-mail",
+    ),
+    "phone": (
+        "Telefon",
+        "Telefonnummer",
+        "Telefonnr.",
+        "Telefon nr.",
+        "Tlf.",
+        "Tlf",
+        "Tlf. nr.",
+        "Tlf.nr.",
+        "Mobil",
+        "Mobilnummer",
+        "Mobilnr.",
+        "Dit telefonnummer",
+    ),
+    "address": ("Adresse", "Vejnavn", "Adresse på opgaven", "Opgavens adresse"),
+    "postcode": ("Postnr.", "Postnr", "Postnummer", "Post nr.", "Postnr. og by", "Postnr./by"),
+    "city": ("By",),
+    "property_type": ("Boligtype", "Type bolig", "Ejendomstype"),
+    "task_type": ("Behov", "Opgave", "Type rengøring", "Rengøringstype", "Ydelse"),
+    "size_m2": (
+        "Hvor stort er området",
+        "Hvor stor er boligen",
+        "Størrelse",
+        "Areal",
+        "Boligareal",
+        "Antal m2",
+        "Antal kvadratmeter",
+        "Kvadratmeter",
+    ),
+    "rooms": ("Antal rum", "Værelser", "Antal værelser"),
+    "preferred_dates": (
+        "Ønsket dato",
+        "Ønsket tidspunkt",
+        "Ønsket startdato",
+        "Hvornår",
+        "Hvornår skal opgaven udføres",
+    ),
+    "message": (
+        "Besked",
+        "Kommentar",
+        "Kommentarer",
+        "Yderligere information",
+        "Yderligere oplysninger",
+        "Bemærkninger",
+        "Beskrivelse",
+    ),
+    # Seen in lead emails but not kept; listed so they end the field before them.
+    "ignore": (
+        "Kilde",
+        "Lead ID",
+        "Lead-ID",
+        "Leadnummer",
+        "Sagsnummer",
+        "Oprettet",
+        "Modtaget",
+        "Dato",
+        "Pris",
+        "Emne",
+        "IP",
+        "IP-adresse",
+    ),
+}
+
+
+def extend_labels(base: LabelTable, **extra: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """``base`` with more variants per key (new keys allowed)."""
+    table = {key: tuple(variants) for key, variants in base.items()}
+    for key, variants in extra.items():
+        table[key] = (*table.get(key, ()), *variants)
+    return table
