@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,3 +84,11 @@ def danish(moment_iso: str) -> str:
     moment = datetime.fromisoformat(moment_iso.replace("Z", "+00:00"))
     assert moment.tzinfo == UTC
     return moment.astimezone(ZoneInfo("Europe/Copenhagen")).strftime("%d.%m.%Y %H:%M:%S")
+
+
+def table_row(output: str, first_cell: str) -> list[str]:
+    """The cells of the table row that starts with ``first_cell`` (2+ spaces apart)."""
+    for line in output.splitlines():
+        if line.startswith(first_cell):
+            return re.split(r"\s{2,}", line.strip())
+    raise AssertionError(f"no row for {first_cell!r} in:\n{output}")

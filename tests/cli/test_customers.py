@@ -8,18 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from crm_core import services
-from tests.cli.conftest import Cli, danish
+from tests.cli.conftest import Cli, danish, table_row
 
 RULE = "━" * 50
 DANISH_TIME = re.compile(r"^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}$")
-
-
-def _row(output: str, name: str) -> list[str]:
-    """The cells of the table row that starts with ``name`` (columns are 2+ spaces apart)."""
-    for line in output.splitlines():
-        if line.startswith(name):
-            return re.split(r"\s{2,}", line.strip())
-    raise AssertionError(f"no row for {name!r} in:\n{output}")
 
 
 def _sell(cli: Cli, customer_id: str, total: str, bookings: int = 1) -> None:
@@ -95,13 +87,13 @@ def test_list_shows_the_table_with_figures_and_total(cli: Cli) -> None:
     assert lines[0].startswith(RULE)
     assert re.split(r"\s+", lines[1].strip()) == ["Name", "Email", "Leads", "Bookings", "Revenue"]
     assert lines[1].index("Email") == 26 and lines[1].index("Leads") == 57
-    assert _row(out, "John Doe") == ["John Doe", "john@example.com", "2", "2", "5000 kr"]
-    assert _row(out, "Jane Smith") == ["Jane Smith", "jane@company.com", "1", "1", "2500 kr"]
+    assert table_row(out, "John Doe") == ["John Doe", "john@example.com", "2", "2", "5000 kr"]
+    assert table_row(out, "Jane Smith") == ["Jane Smith", "jane@company.com", "1", "1", "2500 kr"]
     assert "Gone" not in out
     assert lines[-1] == "Total: 2 customers"
 
     inactive = cli("customer", "list", "inactive")
-    assert _row(inactive, "Gone")[0] == "Gone"
+    assert table_row(inactive, "Gone")[0] == "Gone"
     assert inactive.splitlines()[-1] == "Total: 1 customer"
 
 
@@ -128,7 +120,7 @@ def test_list_unknown_status_is_one_error_line(cli: Cli) -> None:
 def test_amounts_with_oere(cli: Cli) -> None:
     john = cli.create("John Doe", "john@example.com")
     _sell(cli, john, "3450.5")
-    assert _row(cli("customer", "list"), "John Doe")[-1] == "3450.50 kr"
+    assert table_row(cli("customer", "list"), "John Doe")[-1] == "3450.50 kr"
     assert cli.json("customer", "get", john)["total_revenue"] == "3450.50"
 
 
@@ -161,7 +153,7 @@ def test_get_by_email_any_case_shows_everything(cli: Cli) -> None:
     assert "Last contact: 30.09.2025 16:32:00" in out  # 14:32 UTC is 16:32 in Copenhagen
     assert "Leads (1)" in out and "website" in out
     assert "Conversations (1)" in out
-    assert _row(out, "Tilbud på rengøring")[:5] == [
+    assert table_row(out, "Tilbud på rengøring")[:5] == [
         "Tilbud på rengøring", "active", "email", "3", "30.09.2025 16:32:00",
     ]  # fmt: skip
 
@@ -172,7 +164,7 @@ def test_get_by_email_any_case_shows_everything(cli: Cli) -> None:
     assert data["conversations"][0]["subject"] == "Tilbud på rengøring"
 
     table = cli("customer", "conversations", john)
-    assert _row(table, "Tilbud på rengøring")[1:4] == ["active", "email", "3"]
+    assert table_row(table, "Tilbud på rengøring")[1:4] == ["active", "email", "3"]
     assert table.splitlines()[-1] == "Total: 1 conversation"
     assert cli.json("customer", "conversations", john)[0]["channel"] == "email"
 
