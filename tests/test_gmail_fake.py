@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -706,3 +707,30 @@ def test_twenty_thousand_messages_page_quickly(gmail_server: FakeGmailServer) ->
     assert seen[0] == ids[-1]
     assert history_pages == 44  # 22,000 records
     assert elapsed < 10, f"20k mailbox took {elapsed:.1f}s"
+
+
+def test_concurrent_clients(gmail_server: FakeGmailServer, gmail_account: GmailAccount) -> None:
+    ids = [gmail_server.deliver(USER, make_raw(i)) for i in range(40)]
+    errors: list[BaseException] = []
+
+    def worker(offset: int) -> None:
+        try:  # one service per thread: httplib2 connections are not thread-safe
+            service = gmail_server.build_service(
+                gmail_server.credentials(gmail_account.refresh_token)
+            )
+            for msg_id in ids[offset::4]:
+                service.users().messages().get(userId="me", id=msg_id, format="raw").execute()
+                gmail_server.modify_labels(USER, msg_id, remove=["UNREAD"])
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert gmail_server.stats().calls(USER, "messages.get") == 40
+    unread = gmail_server.mailbox(USER).list_messages(["UNREAD"])
+    assert unread == {"resultSizeEstimate": 0}

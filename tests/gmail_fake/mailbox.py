@@ -197,6 +197,8 @@ class Mailbox:
     ) -> str:
         """Add a message; returns its Gmail id. Threads by thread_id, else In-Reply-To /
         References matching an earlier Message-ID, else a new thread."""
+        if isinstance(labels, str):
+            labels = (labels,)
         headers = mime.quick_headers(raw, ("message-id", "in-reply-to", "references", "date"))
         own_ids = mime.message_ids(headers.get("message-id"))
         rfc822_id = own_ids[0] if own_ids else None
@@ -360,25 +362,25 @@ class Mailbox:
     def get_message(
         self, message_id: str, fmt: str = "full", metadata_headers: Sequence[str] = ()
     ) -> JsonObj:
-        with self._lock:
+        with self._lock:  # rendered under the lock: labels and historyId stay consistent
             msg = self._messages.get(message_id)
-        if msg is None:
-            raise ApiError(404)
-        return msg.resource(fmt, metadata_headers)
+            if msg is None:
+                raise ApiError(404)
+            return msg.resource(fmt, metadata_headers)
 
     def get_thread(
         self, thread_id: str, fmt: str = "full", metadata_headers: Sequence[str] = ()
     ) -> JsonObj:
         with self._lock:
             members = [self._messages[m] for m in self._threads.get(thread_id, ())]
-        if not members:
-            raise ApiError(404)
-        members.sort(key=lambda m: m.key)
-        return {
-            "id": thread_id,
-            "historyId": str(max(m.history_id for m in members)),
-            "messages": [m.resource(fmt, metadata_headers) for m in members],
-        }
+            if not members:
+                raise ApiError(404)
+            members.sort(key=lambda m: m.key)
+            return {
+                "id": thread_id,
+                "historyId": str(max(m.history_id for m in members)),
+                "messages": [m.resource(fmt, metadata_headers) for m in members],
+            }
 
     def get_attachment(self, message_id: str, attachment: str) -> JsonObj:
         with self._lock:

@@ -331,7 +331,14 @@ class FakeGmailServer:
         reason: str | None = None,
         message: str | None = None,
     ) -> None:
-        """Answer the next ``count`` calls of ``method`` with ``status`` (None: only delay)."""
+        """Answer the next ``count`` calls of ``method`` with ``status`` (None: only delay).
+
+        ``method`` is a quota name ("messages.get", "history.list", ...), "*" for any
+        Gmail call, "batch" for the whole batch request or "token" for the OAuth endpoint
+        (google-auth retries 5xx token answers itself, with backoff). ``reason`` /
+        ``message`` override the error body, e.g. ``queue_fault("messages.get", 403,
+        reason="userRateLimitExceeded")``.
+        """
         self.faults.queue(method, Fault(status, delay, reason, message), count, user)
 
     def clear_faults(self) -> None:
