@@ -72,7 +72,6 @@ class CompanySettings(Section):
     mailbox: str = "info@rendetalje.dk"
     aliases: list[str] = Field(default_factory=list)
     own_domains: list[str] = Field(default_factory=lambda: ["rendetalje.dk"])
-    phone_region: str = "DK"
 
 
 class LimitsSettings(Section):

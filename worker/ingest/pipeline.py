@@ -99,7 +99,13 @@ def _bounce(session: Session, received: ReceivedMessage, verdict: Classification
     )
     for original in originals:
         original.status = MessageStatus.BOUNCED
-    reason = f"bounced {len(originals)} outbound" if originals else "original not found"
+    if originals:
+        reason = f"bounced {len(originals)} outbound"
+    else:
+        # The original may simply not be ingested yet (bulk import, parallel workers);
+        # storing it later looks for this reason and marks it bounced then.
+        first = verdict.bounced_message_ids[0] if verdict.bounced_message_ids else "?"
+        reason = _waiting_bounce_reason(first)
     return _finish(
         received,
         IngestOutcome.BOUNCE,
@@ -120,13 +126,14 @@ def _store(
     lead = _lead(session, received, verdict.lead, customer.id)
     recorded = _recorded_by_app(session, received, parsed)
     if recorded is not None:
+        merged = recorded.mailbox == "" or recorded.gmail_message_id is None
         conversation_id = _complete(recorded, received, parsed)
         _adopt_thread(session, conversation_id, received)
         touch_last_contact(session, customer.id, sent_at)
         return _finish(
             received,
             IngestOutcome.STORED,
-            "matched message recorded by the sending application",
+            "merged with the message recorded by the sending application" if merged else None,
             customer_id=customer.id,
             lead_id=lead.id if lead else None,
             conversation_id=conversation_id,
@@ -162,6 +169,8 @@ def _store(
             for a in parsed.attachments
         ],
     )
+    if verdict.kind is Kind.OUTBOUND and parsed.message_id:
+        _apply_waiting_bounce(session, received.mailbox, parsed.message_id, message)
     return _finish(
         received,
         IngestOutcome.STORED,
@@ -171,6 +180,25 @@ def _store(
         conversation_id=conversation.id,
         email_message_id=message.id,
     )
+
+
+def _waiting_bounce_reason(message_id: str) -> str:
+    return f"original not found: {message_id}"
+
+
+def _apply_waiting_bounce(
+    session: Session, mailbox: str, message_id: str, message: EmailMessage
+) -> None:
+    bounce = session.execute(
+        select(ReceivedMessage).where(
+            ReceivedMessage.mailbox == mailbox,
+            ReceivedMessage.outcome == IngestOutcome.BOUNCE,
+            ReceivedMessage.reason == _waiting_bounce_reason(message_id),
+        )
+    ).scalar()
+    if bounce is not None:
+        message.status = MessageStatus.BOUNCED
+        record_outcome(bounce, IngestOutcome.BOUNCE, "bounced 1 outbound", message.id)
 
 
 def _display_name(customer: Address, lead: LeadData | None) -> str | None:

@@ -49,6 +49,6 @@ def quick_retries(attempts: int = 4) -> Retrying:
     return Retrying(
         retry=retry_if_exception(is_transient),
         stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(initial=0.1, max=2.0),
+        wait=wait_exponential_jitter(multiplier=0.1, max=2.0),
         reraise=True,
     )
