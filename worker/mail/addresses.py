@@ -97,6 +97,7 @@ def _entries(text: str) -> list[tuple[_Entry, str]]:
             entry.bare.append(">")
         elif char.isspace():
             entry.phrase.append(" ")
+            entry.bare.append(" ")
             index += 1
         else:
             word, index = _read_word(text, index)
@@ -153,13 +154,29 @@ def _address_of(entry: _Entry, defects: DefectLog) -> Address | None:
         email = _without_route(entry.angle.strip())
         name = _display_name(entry.phrase, defects) or _display_name(entry.comments, defects)
     else:
-        # Whitespace between the words is dropped: obsolete syntax allows "jens @ x.dk".
-        email = "".join(entry.bare)
+        email = _bare_addr_spec(entry.bare)
         name = _display_name(entry.comments, defects)
     email = clean(email)
     if not is_addr_spec(email):
         return None
     return Address(email=email, name=name)
+
+
+def _bare_addr_spec(tokens: list[str]) -> str:
+    """Join the words of an address without brackets.
+
+    Obsolete syntax allows whitespace around "@" and dots ("jens @ x . dk"), so
+    that whitespace goes; any other ("jens hansen@x.dk") stays and invalidates it.
+    """
+    kept: list[str] = []
+    for index, word in enumerate(tokens):
+        if word == " ":
+            before = kept[-1] if kept else ""
+            after = tokens[index + 1] if index + 1 < len(tokens) else ""
+            if after in ("", " ") or not before or before[-1] in ".@" or after[0] in ".@":
+                continue
+        kept.append(word)
+    return "".join(kept)
 
 
 def _without_route(spec: str) -> str:

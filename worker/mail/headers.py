@@ -91,7 +91,7 @@ def header_map(items: Iterable[tuple[str, str]], defects: DefectLog) -> dict[str
         if len(headers) >= MAX_HEADER_NAMES:
             defects.add(f"too many headers: kept the first {MAX_HEADER_NAMES}")
             break
-        value = header_text(str(raw_value), defects)
+        value = folded(header_text(str(raw_value), defects))
         if len(value) > MAX_HEADER_CHARS:
             defects.add(f"header {name} cut to {MAX_HEADER_CHARS} characters")
             value = value[:MAX_HEADER_CHARS]

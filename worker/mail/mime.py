@@ -120,15 +120,6 @@ def decoded_payload(message: Message, defects: DefectLog) -> bytes:
     return payload if isinstance(payload, bytes) else b""
 
 
-def raw_payload(message: Message) -> bytes:
-    """A leaf part's content as it was in the message, before transfer decoding."""
-    payload = message.get_payload()
-    if not isinstance(payload, str):
-        return b""
-    # The bytes parser keeps 8-bit bytes as surrogate escapes; this restores them.
-    return payload.encode("utf-8", "surrogateescape")
-
-
 _DASHED_LINE = re.compile(rb"^--([^\s\"]{1,200}?)(?:--)?[ \t]*\r?$", re.MULTILINE)
 _HEADER_LINE = re.compile(rb"\r?\n[!-9;-~]+:")
 
@@ -139,7 +130,8 @@ def repair_boundary(message: Message, defects: DefectLog) -> None:
     Seen in the wild: hand-built web form mail that declares one boundary and
     uses another. A dashed line followed by a header line shows the real one.
     """
-    body = raw_payload(message)
+    # With no transfer encoding (the norm for a multipart) this is the body as sent.
+    body = decoded_payload(message, defects)
     for match in _DASHED_LINE.finditer(body):
         if not _HEADER_LINE.match(body, match.end()):
             continue
