@@ -1,0 +1,1 @@
+"""Benchmarks and their input generators (not part of the installed package)."""
