@@ -58,6 +58,10 @@ class BrokerSettings(Section):
     url: str = "inline"
     # Redis key prefix: lets several installations (or test runs) share one Redis.
     namespace: str = "crm"
+    # A worker silent this long is presumed dead and its unfinished jobs are requeued.
+    heartbeat_timeout_ms: int = Field(default=60_000, gt=0)
+    # Out of a million broker commands, how many also run that dead-worker check.
+    maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)
 
     @field_validator("url")
     @classmethod

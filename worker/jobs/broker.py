@@ -38,7 +38,10 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
     if settings.broker.url == "inline":
         return InlineBroker()
     broker = RedisBroker(  # type: ignore[no-untyped-call]
-        url=settings.broker.url, namespace=settings.broker.namespace
+        url=settings.broker.url,
+        namespace=settings.broker.namespace,
+        heartbeat_timeout=settings.broker.heartbeat_timeout_ms,
+        maintenance_chance=settings.broker.maintenance_chance,
     )
     broker.add_middleware(CurrentMessage())
     return broker

@@ -1,0 +1,129 @@
+"""The whole pipeline with real parts: Redis, `crm worker` processes, PostgreSQL."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from threading import Thread
+
+import pytest
+from sqlalchemy import func, select
+
+from crm_core.models import Conversation, Customer, EmailMessage, Lead, ReceivedMessage
+from crm_core.statuses import IngestOutcome
+from tests.conftest import Database
+from tests.ingest.test_sample_mailbox import EXPECTED, SAMPLES
+from tests.processes import (
+    clear_namespace,
+    crm_json,
+    daemon,
+    new_namespace,
+    stop,
+    wait_for,
+    write_config,
+)
+
+pytestmark = pytest.mark.slow
+SAMPLE = SAMPLES / "rendetalje.mbox"
+STORED = EXPECTED["summary"]["totals"]["inbound"] + EXPECTED["summary"]["totals"]["outbound"]
+
+
+@pytest.fixture
+def config(pg_database: Database, tmp_path: Path) -> Iterator[Path]:
+    namespace = new_namespace()
+    yield write_config(tmp_path / "crm.toml", pg_database, namespace)
+    clear_namespace(namespace)
+
+
+def counts(database: Database) -> dict[str, int]:
+    with database.sessions() as session:
+        return {
+            model.__tablename__: session.execute(
+                select(func.count()).select_from(model)
+            ).scalar_one()
+            for model in (Customer, Lead, Conversation, EmailMessage, ReceivedMessage)
+        }
+
+
+def outcomes(database: Database) -> dict[str, int]:
+    with database.sessions() as session:
+        rows = session.execute(
+            select(ReceivedMessage.outcome, func.count()).group_by(ReceivedMessage.outcome)
+        )
+        return {outcome.value: n for outcome, n in rows}
+
+
+def assert_sample_result(database: Database) -> None:
+    found = counts(database)
+    assert found["customers"] == len(EXPECTED["summary"]["customers"])
+    assert found["leads"] == EXPECTED["summary"]["totals"]["leads"]
+    assert found["received_messages"] == EXPECTED["summary"]["totals"]["messages"]
+    # The malformed sample message may be stored; every other stored message is expected.
+    assert STORED <= found["email_messages"] <= STORED + 1
+    assert outcomes(database).get("pending", 0) == 0
+
+
+def test_import_through_redis_workers_twice(
+    pg_database: Database, config: Path, tmp_path: Path
+) -> None:
+    with daemon(config, "worker", "-p", "2", "-t", "2", log=tmp_path / "worker.log"):
+        first = crm_json(config, "import", "mbox", str(SAMPLE), "--wait", "120")
+        assert first["pending"] == 0 and first["messages"] == 52
+        assert_sample_result(pg_database)
+        before = counts(pg_database)
+
+        second = crm_json(config, "import", "mbox", str(SAMPLE), "--wait", "120")
+        assert second["newly_staged"] == 0
+        assert (second["customers_created"], second["leads_created"]) == (0, 0)
+        assert counts(pg_database) == before
+
+
+def test_two_workers_racing_on_the_same_messages(
+    pg_database: Database, config: Path, tmp_path: Path
+) -> None:
+    results: list[dict[str, int]] = []
+
+    def run_import() -> None:
+        results.append(crm_json(config, "import", "mbox", str(SAMPLE), "--wait", "120"))
+
+    with (
+        daemon(config, "worker", "-p", "1", "-t", "4", log=tmp_path / "a.log"),
+        daemon(config, "worker", "-p", "1", "-t", "4", log=tmp_path / "b.log"),
+    ):
+        # Two imports at once: most messages are sent to the queue twice.
+        threads = [Thread(target=run_import) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(results) == 2
+    assert sum(r["newly_staged"] for r in results) == 52
+    assert_sample_result(pg_database)
+
+
+def test_worker_killed_mid_batch_loses_and_doubles_nothing(
+    pg_database: Database, config: Path, tmp_path: Path
+) -> None:
+    # Stage and queue everything while no worker runs.
+    staged = crm_json(config, "import", "mbox", str(SAMPLE), "--wait", "0")
+    assert staged["pending"] == 52
+
+    victim_log = tmp_path / "victim.log"
+    with daemon(config, "worker", "-p", "1", "-t", "1", log=victim_log) as victim:
+        wait_for(
+            lambda: outcomes(pg_database).get("pending", 52) < 45,
+            timeout=60,
+            what="the first worker to make progress",
+        )
+        stop(victim, signal.SIGKILL)
+    assert outcomes(pg_database).get("pending", 0) > 0, "killed too late to prove anything"
+
+    with daemon(config, "worker", "-p", "1", "-t", "2", log=tmp_path / "again.log"):
+        wait_for(
+            lambda: outcomes(pg_database).get("pending", 0) == 0,
+            timeout=90,
+            what="the restarted worker to finish (unacked jobs are requeued)",
+        )
+    assert_sample_result(pg_database)
+    assert outcomes(pg_database).get(IngestOutcome.QUARANTINED.value, 0) == 0
