@@ -79,3 +79,9 @@ class IngestOutcome(StrEnum):
     SKIPPED = "skipped"  # noise, spam, drafts, internal mail: reason says which
     BOUNCE = "bounce"  # a delivery report; the original outbound message is marked
     QUARANTINED = "quarantined"  # could not be processed; raw bytes kept for a retry
+
+
+class MailboxStatus(StrEnum):
+    ACTIVE = "active"
+    NEEDS_REAUTH = "needs_reauth"  # the refresh token was revoked or expired
+    FAILED = "failed"  # repeated errors; see last_error

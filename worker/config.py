@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -104,6 +104,55 @@ class WorkerSettings(Section):
     max_backoff_ms: int = Field(default=60_000, gt=0)
 
 
+class MailboxConfig(Section):
+    """One Gmail mailbox to sync (``[[mailboxes]]``)."""
+
+    address: str
+    aliases: list[str] = Field(default_factory=list)
+    # Authorized-user JSON written by `crm gmail auth`, or a service account key
+    # (Workspace, domain-wide delegation; the mailbox address is the subject).
+    # Default: <gmail.token_dir>/<address>.json
+    credentials_file: Path | None = None
+    mode: Literal["poll", "push"] = "poll"
+
+
+class GmailSettings(Section):
+    # Every call goes here, batch requests included (tests and proxies change it).
+    api_endpoint: str = "https://gmail.googleapis.com"
+    # The OAuth client (installed app) that `crm gmail auth` authorises with.
+    client_secrets_file: Path | None = None
+    token_dir: Path = Path("tokens")
+    # Per-mailbox budget in Gmail quota units per second. Google's per-user limit is
+    # 250 units/s on older projects and 6,000 units/min (100/s) on newer ones.
+    quota_units_per_second: float = Field(default=250, gt=0)
+    batch_size: int = Field(default=50, gt=0, le=50)
+    list_page_size: int = Field(default=500, gt=0, le=500)
+    poll_interval_seconds: float = Field(default=30, gt=0)
+    # Even in push mode: Google may delay or drop notifications.
+    backstop_interval_seconds: float = Field(default=600, gt=0)
+    watch_renew_hours: float = Field(default=24, gt=0)
+    # Cloud Pub/Sub topic for users.watch: "projects/<project>/topics/<topic>".
+    topic_name: str | None = None
+
+
+class PushSettings(Section):
+    """The HTTP endpoint for Cloud Pub/Sub push subscriptions (``crm watch``)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    path: str = "/gmail/push"
+    # OIDC: the push subscription's audience and service account.
+    audience: str | None = None
+    service_account_email: str | None = None
+    issuers: list[str] = Field(
+        default_factory=lambda: ["https://accounts.google.com", "accounts.google.com"]
+    )
+    certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+    # Alternative to OIDC: a secret token in the push URL (?token=…), compared in
+    # constant time. Prefer OIDC; set this from the environment (CRM_PUSH_SHARED_TOKEN).
+    shared_token: SecretStr | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CRM_",
@@ -118,12 +167,24 @@ class Settings(BaseSettings):
     ingest: IngestRules = Field(default_factory=IngestRules)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    gmail: GmailSettings = Field(default_factory=GmailSettings)
+    push: PushSettings = Field(default_factory=PushSettings)
+    mailboxes: list[MailboxConfig] = Field(default_factory=list)
 
     def ingest_rules(self) -> IngestRules:
         """The classification rules with the company's own mailbox, aliases and domains."""
-        return self.ingest.with_mailbox(
-            self.company.mailbox, self.company.aliases, self.company.own_domains
-        )
+        aliases = [*self.company.aliases]
+        for mailbox in self.mailboxes:
+            aliases += [mailbox.address, *mailbox.aliases]
+        return self.ingest.with_mailbox(self.company.mailbox, aliases, self.company.own_domains)
+
+    def mailbox(self, address: str) -> MailboxConfig:
+        """The configured mailbox with this address (any letter case)."""
+        wanted = address.strip().lower()
+        for mailbox in self.mailboxes:
+            if mailbox.address.strip().lower() == wanted:
+                return mailbox
+        raise ConfigError(f"mailbox {address!r} is not configured in [[mailboxes]]")
 
     _toml_file: ClassVar[Path | None] = None
 

@@ -6,6 +6,7 @@ from crm_core.models.conversation import Conversation
 from crm_core.models.customer import Customer
 from crm_core.models.email_message import EmailMessage
 from crm_core.models.lead import Lead
+from crm_core.models.mailbox import Mailbox
 from crm_core.models.quote import Quote
 from crm_core.models.received_message import ReceivedMessage
 
@@ -16,6 +17,7 @@ __all__ = [
     "Customer",
     "EmailMessage",
     "Lead",
+    "Mailbox",
     "Quote",
     "ReceivedMessage",
 ]
