@@ -361,7 +361,9 @@ class Generator:
     # -- people
 
     def make_customers(self, count: int) -> list[Customer]:
-        rng, seen, result = self.rng, set(), []
+        rng = self.rng
+        seen: set[str] = set()
+        result: list[Customer] = []
         while len(result) < count:
             english = rng.random() < 0.06
             if english:

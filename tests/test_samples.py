@@ -305,7 +305,7 @@ def test_bounced_message_ids_are_our_outbound_messages(
     for bounce in bounces:
         assert bounce.get_content_type() == "multipart/report"
         status = next(p for p in bounce.walk() if p.get_content_type() == "message/delivery-status")
-        blocks = status.get_payload()
+        blocks: list[Message] = status.get_payload()  # type: ignore[assignment]
         assert isinstance(blocks, list)
         original = str(blocks[0]["X-Original-Message-ID"]).strip().strip("<>")
         assert original in bounced
