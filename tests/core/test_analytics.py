@@ -63,7 +63,11 @@ def test_response_ratio_per_conversation(session: Session) -> None:
     ratios = {r.subject: r for r in services.response_ratios(session, customer_id=customer.id)}
     assert set(ratios) == {"Busy", "Quiet"}
     assert (ratios["Busy"].outbound, ratios["Busy"].inbound, ratios["Busy"].ratio) == (3, 2, 1.5)
-    assert (ratios["Quiet"].outbound, ratios["Quiet"].inbound, ratios["Quiet"].ratio) == (1, 0, None)
+    assert (ratios["Quiet"].outbound, ratios["Quiet"].inbound, ratios["Quiet"].ratio) == (
+        1,
+        0,
+        None,
+    )
     assert ratios["Busy"].customer_name == "C"
 
 

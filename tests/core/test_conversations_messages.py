@@ -61,7 +61,10 @@ def test_seed_email_response_flow(session: Session) -> None:
 
 def test_create_email_message_is_idempotent(session: Session) -> None:
     conversation = services.create_conversation(
-        session, customer_id=_customer(session).id, gmail_thread_id="t", mailbox="info@rendetalje.dk"
+        session,
+        customer_id=_customer(session).id,
+        gmail_thread_id="t",
+        mailbox="info@rendetalje.dk",
     )
     first = services.create_email_message(
         session,

@@ -70,9 +70,10 @@ def test_query_by_tags_all_and_any(session: Session) -> None:
 
     assert names(services.query_customers(session, tags=["VIP"])) == {"Both", "Vip"}
     assert names(services.query_customers(session, tags=["vip", "enterprise"])) == {"Both"}
-    assert names(
-        services.query_customers(session, tags=["enterprise", "vip"], match="any")
-    ) == {"Both", "Vip"}
+    assert names(services.query_customers(session, tags=["enterprise", "vip"], match="any")) == {
+        "Both",
+        "Vip",
+    }
     assert services.query_customers(session, tags=["nothing"]) == []
     assert {c.id for c in services.query_customers(session, tags=["vip"])} == {both.id, vip.id}
 
@@ -86,7 +87,7 @@ def test_query_by_status_and_email(session: Session) -> None:
     assert [c.id for c in services.query_customers(session, status="active")] == [active.id]
     assert [c.id for c in services.query_customers(session, status="inactive")] == [gone.id]
     assert [c.id for c in services.query_customers(session, email="A@Example.com")] == [active.id]
-    with pytest.raises(InvalidStatusError, match="expected one of: active, inactive, blocked"):
+    with pytest.raises(InvalidStatusError, match=r"expected one of: active, inactive, blocked"):
         services.query_customers(session, status="deleted")
 
 
@@ -107,12 +108,15 @@ def test_update_customer(session: Session) -> None:
     assert stored is not None
     assert (stored.phone, stored.status) == ("+45 87654321", CustomerStatus.BLOCKED)
 
-    with pytest.raises(ConflictError, match="john@example.com already exists"):
+    with pytest.raises(ConflictError, match=r"john@example\.com already exists"):
         services.update_customer(session, other.id, email="JOHN@example.com", name="Janet")
     # Only the failed update was undone; the transaction goes on.
     session.commit()
     unchanged = services.get_customer_by_id(session, other.id)
-    assert unchanged is not None and (unchanged.name, unchanged.email) == ("Jane", "jane@example.com")
+    assert unchanged is not None and (unchanged.name, unchanged.email) == (
+        "Jane",
+        "jane@example.com",
+    )
     with pytest.raises(InvalidStatusError):
         services.update_customer(session, customer.id, status="archived")
     with pytest.raises(NotFoundError, match="customer not found: nope"):

@@ -16,14 +16,18 @@ def test_models_and_migrations_agree(database: Database) -> None:
 
 def test_schema_enforces_documented_rules(database: Database) -> None:
     inspector = inspect(database.engine)
-    customer_uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("customers")}
+    customer_uniques = {
+        tuple(u["column_names"]) for u in inspector.get_unique_constraints("customers")
+    }
     assert ("email_normalized",) in customer_uniques
     message_uniques = {
         tuple(u["column_names"]) for u in inspector.get_unique_constraints("email_messages")
     }
     assert ("mailbox", "gmail_message_id") in message_uniques
     if database.kind == "postgresql":
-        tag_index = next(i for i in inspector.get_indexes("customers") if i["name"] == "ix_customers_tags")
+        tag_index = next(
+            i for i in inspector.get_indexes("customers") if i["name"] == "ix_customers_tags"
+        )
         assert tag_index.get("dialect_options", {}).get("postgresql_using") == "gin"
 
 

@@ -129,9 +129,7 @@ def test_stats_never_touch_last_contact(session: Session) -> None:
 
 
 def test_bulk_recompute_repairs_drift_and_equals_per_customer(session: Session) -> None:
-    customers = [
-        services.find_or_create_customer(session, f"c{n}@example.dk") for n in range(6)
-    ]
+    customers = [services.find_or_create_customer(session, f"c{n}@example.dk") for n in range(6)]
     for n, customer in enumerate(customers):
         for k in range(n % 3):
             lead = services.create_lead(session, source="rengoring.nu")
