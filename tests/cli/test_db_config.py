@@ -76,6 +76,19 @@ def test_sqlite_that_holds_other_tables_is_not_initialised(
     assert error == "Error: database not initialised: run `crm db upgrade`"
 
 
+def test_migrated_database_missing_a_table_is_out_of_date(
+    bare_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.db"
+    monkeypatch.setenv("CRM_DATABASE_URL", f"sqlite:///{path}")
+    bare_cli("db", "upgrade")
+    with sqlite3.connect(path) as connection:  # as if an older version had migrated it
+        connection.execute("DROP TABLE customers")
+    assert bare_cli.fails("customer", "list") == (
+        "Error: database schema is out of date: run `crm db upgrade`"
+    )
+
+
 @pytest.fixture
 def empty_pg_schema() -> Iterator[str]:
     """The name of a PostgreSQL schema that does not exist yet (dropped afterwards)."""

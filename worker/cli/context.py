@@ -51,6 +51,11 @@ class CliState:
             self._settings = load_settings(self.config_path)
         return self._settings
 
+    @property
+    def loaded_database(self) -> DatabaseSettings | None:
+        """The database settings if a command has read them (never reads them)."""
+        return self._settings.database if self._settings is not None else None
+
 
 def state(ctx: typer.Context) -> CliState:
     return ctx.ensure_object(CliState)
@@ -68,14 +73,17 @@ def prepare_embedded_database(database: DatabaseSettings) -> None:
     """First use of the embedded default: a SQLite database without any table is
     migrated to the newest revision. PostgreSQL is never migrated implicitly, and a
     SQLite database that has tables is left alone (``crm db upgrade`` moves it on)."""
-    if not is_sqlite(database.url) or database.url in _prepared:
+    if not is_sqlite(database.url):
         return
     path = make_url(database.url).database
     if path in (None, "", ":memory:"):
         return
+    key = str(Path(path).resolve())  # a relative URL names a file in the working directory
+    if key in _prepared:
+        return
     if not inspect(engine_for(database)).get_table_names():
         upgrade(database.url)
-    _prepared.add(database.url)
+    _prepared.add(key)
 
 
 @contextmanager
@@ -98,8 +106,24 @@ def _first_line(exc: DBAPIError) -> str:
     return lines[0] if lines else type(exc.orig).__name__
 
 
-def describe_error(exc: BaseException) -> str | None:
-    """The one-line message for an expected failure, or None for a bug."""
+def _missing_table_message(database: DatabaseSettings | None) -> str:
+    """Not initialised, or migrated by an older version (it has an alembic_version)."""
+    if database is None:
+        return NOT_INITIALISED
+    try:
+        with engine_for(database).connect() as connection:
+            migrated = inspect(connection).has_table("alembic_version")
+    except DBAPIError:
+        return NOT_INITIALISED
+    return OUT_OF_DATE if migrated else NOT_INITIALISED
+
+
+def describe_error(exc: BaseException, database: DatabaseSettings | None = None) -> str | None:
+    """The one-line message for an expected failure, or None for a bug.
+
+    ``database``, when known, tells a database that was never migrated from one
+    that an older version migrated.
+    """
     if isinstance(exc, CrmError | ConfigError | CliError | CommandError):
         return str(exc)
     if not isinstance(exc, DBAPIError):
@@ -107,7 +131,7 @@ def describe_error(exc: BaseException) -> str | None:
     detail = _first_line(exc)
     lowered = detail.lower()
     if _sqlstate(exc) == "42P01" or "no such table" in lowered:
-        return NOT_INITIALISED
+        return _missing_table_message(database)
     if _sqlstate(exc) == "42703" or "no such column" in lowered or "has no column" in lowered:
         return OUT_OF_DATE
     if isinstance(exc, OperationalError) and exc.statement is None:
@@ -125,7 +149,8 @@ class CrmGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except Exception as exc:
-            message = describe_error(exc)
+            database = ctx.obj.loaded_database if isinstance(ctx.obj, CliState) else None
+            message = describe_error(exc, database)
             if message is None:
                 raise
             print_error(message)

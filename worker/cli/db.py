@@ -69,7 +69,8 @@ def upgrade(
     """Migrate the database to REVISION (default: the newest).
 
     With a PostgreSQL schema configured (database.pg_schema), the schema is created
-    when it does not exist yet.
+    when it does not exist yet. The embedded SQLite database needs no upgrade before
+    first use: any command creates it at the newest revision when it has no tables.
     """
     database = settings_of(ctx).database
     if database.pg_schema and not is_sqlite(database.url):
