@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from email.message import Message
 
 from worker.mail.body import is_body_part
 from worker.mail.defects import DefectLog
 from worker.mail.message import Attachment
-from worker.mail.mime import DELIVERY_STATUS, Part, decoded_payload, filename
+from worker.mail.mime import DELIVERY_STATUS, Part, children, decoded_payload, filename
 
 
 def attachments(parts: Sequence[Part], defects: DefectLog) -> tuple[Attachment, ...]:
@@ -41,13 +40,12 @@ def _is_attachment(part: Part, defects: DefectLog) -> bool:
 
 
 def _size(part: Part, defects: DefectLog) -> int:
-    children = part.message.get_payload()
-    if not isinstance(children, list):
+    if not part.message.is_multipart():
         return len(decoded_payload(part.message, defects))
     # An attached message has no transfer-decoded bytes of its own; its size is
     # that of the message as it would be saved (an .eml file).
     try:
-        return sum(len(child.as_bytes()) for child in children if isinstance(child, Message))
+        return sum(len(child.as_bytes()) for child in children(part.message))
     except Exception:
         defects.add("attached message size unknown")
         return 0

@@ -60,12 +60,21 @@ def walk(root: Message) -> Iterator[Part]:
         yield Part(message, depth, nested, ctype)
         if ctype == DELIVERY_STATUS:
             continue
-        payload = message.get_payload()
-        children = payload if isinstance(payload, list) else []
         child_nested = nested or ctype.startswith("message/")
-        for child in reversed(children):
-            if isinstance(child, Message):
-                stack.append((child, depth + 1, child_nested))
+        for child in reversed(children(message)):
+            stack.append((child, depth + 1, child_nested))
+
+
+def children(message: Message) -> list[Message]:
+    """The sub-messages of a multipart or attached message; [] for a leaf.
+
+    Only asked of containers: on a leaf, ``get_payload()`` decodes text and can
+    raise on odd charset parameters.
+    """
+    if not message.is_multipart():
+        return []
+    payload = message.get_payload()
+    return [child for child in payload if isinstance(child, Message)]
 
 
 def content_type(message: Message) -> str:
@@ -137,8 +146,8 @@ def repair_boundary(message: Message, defects: DefectLog) -> None:
             continue
         wrapper = b'Content-Type: multipart/mixed; boundary="' + match.group(1) + b'"\r\n\r\n'
         repaired = parse_bytes(wrapper + body)
-        children = repaired.get_payload()
-        if repaired.is_multipart() and children:
-            message.set_payload(children)
+        parts: list[Message | str] = [*children(repaired)]
+        if parts:
+            message.set_payload(parts)
             defects.add("repaired multipart boundary")
         return

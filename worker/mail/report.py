@@ -17,7 +17,7 @@ from worker.mail.charsets import decode_bytes
 from worker.mail.defects import DefectLog, quoted
 from worker.mail.headers import first_message_id, header_text
 from worker.mail.message import DeliveryReport
-from worker.mail.mime import DELIVERY_STATUS, Part, decoded_payload, param
+from worker.mail.mime import DELIVERY_STATUS, Part, children, decoded_payload, param
 
 _ORIGINAL_TYPES = frozenset(
     {"message/rfc822", "message/global", "text/rfc822-headers", "message/global-headers"}
@@ -74,9 +74,8 @@ def _looks_like_bounce(sender: str, subject: str, originals: Sequence[Part]) -> 
 
 def _status_blocks(part: Part, defects: DefectLog) -> list[Fields]:
     """The field blocks of a delivery-status part: per message, then per recipient."""
-    payload = part.message.get_payload()
-    if isinstance(payload, list):
-        return [_message_fields(block, defects) for block in payload if isinstance(block, Message)]
+    if part.message.is_multipart():
+        return [_message_fields(block, defects) for block in children(part.message)]
     # Transfer-encoded status parts reach us unsplit; split them here.
     text = decode_bytes(decoded_payload(part.message, defects), None, defects)
     return [_text_fields(block, defects) for block in _BLANK_LINE.split(text.replace("\r", ""))]
@@ -122,9 +121,9 @@ def _original_id(
 
 def _original_header(part: Part, defects: DefectLog) -> str | None:
     """The Message-ID header of an attached original message or header block."""
-    payload = part.message.get_payload()
-    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-        raw = payload[0].get("message-id")
+    attached = children(part.message)
+    if attached:
+        raw = attached[0].get("message-id")
         return header_text(str(raw), defects) if raw is not None else None
     text = decode_bytes(decoded_payload(part.message, defects), None, defects)
     match = _MESSAGE_ID_LINE.search(_FOLDED.sub(" ", text))
