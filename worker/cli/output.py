@@ -200,7 +200,13 @@ def _console(stderr: bool = False) -> Console:
 def emit(lines: Iterable[Line]) -> None:
     console = _console()
     for line in lines:
+        if console.is_terminal and isinstance(line, Text) and _is_rule(line):
+            line = rule(min(len(line.plain), console.width))  # a rule never wraps on screen
         console.print(line)
+
+
+def _is_rule(line: Text) -> bool:
+    return bool(line.plain) and set(line.plain) == {RULE_CHAR}
 
 
 def print_error(message: str) -> None:
