@@ -45,8 +45,10 @@ class SigningKey:
         """A JWT over ``claims`` signed RS256 with this key, its header naming ``kid``
         (default: this key's own id)."""
         # The key object, not its PEM: loading a PEM re-validates the key (~0.1 s).
-        signer = google.auth.crypt.RSASigner(self.private_key, key_id=kid or self.kid)
-        token: bytes = google.auth.jwt.encode(signer, dict(claims))
+        signer = google.auth.crypt.RSASigner(  # type: ignore[no-untyped-call]
+            self.private_key, key_id=kid or self.kid
+        )
+        token: bytes = google.auth.jwt.encode(signer, dict(claims))  # type: ignore[no-untyped-call]
         return token.decode()
 
 

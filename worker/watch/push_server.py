@@ -321,8 +321,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # The default logs the request line, query string (and shared token) included.
-        path = urllib.parse.urlsplit(self.path).path
-        logger.debug("%s %s %s %s", self.client_address[0], self.command, path, code)
+        # path and command are unset when the request line itself was unparseable.
+        path = urllib.parse.urlsplit(getattr(self, "path", "") or "").path or "-"
+        command = getattr(self, "command", None) or "-"
+        logger.debug("%s %s %s %s", self.client_address[0], command, path, code)
 
     def log_message(self, format: str, *args: Any) -> None:
         # Reached for malformed requests too, whose messages quote the raw request line.
