@@ -1,0 +1,198 @@
+"""Executing Gmail requests: quota first, then the call, retried while Gmail says "later".
+
+429s, 403 rate limits, 5xx answers and transport errors are retried with exponential
+backoff and jitter (tenacity) and never dropped: when the attempts run out the call
+raises GmailUnavailableError, a transient error, and the sync stops without moving its
+cursor, so the next run does the work. An expired or revoked grant raises
+NeedsReauthError at once, without retrying. Other HTTP errors (404, 400 …) go to the
+caller, which knows what a 404 means where it asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from googleapiclient.errors import HttpError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from worker.gmail.errors import (
+    GmailUnavailableError,
+    NeedsReauthError,
+    is_invalid_grant,
+    is_rate_limited,
+    is_retryable,
+    reason_of,
+    status_of,
+)
+from worker.gmail.quota import TokenBucket, cost_of
+
+log = logging.getLogger("worker.gmail")
+
+# Builds one request from the service: ``lambda gmail: gmail.users().getProfile(...)``.
+RequestFactory = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts per call and the backoff between them (seconds, doubling, plus jitter)."""
+
+    attempts: int = 8
+    initial: float = 0.5
+    maximum: float = 32.0
+    jitter: float = 0.5
+
+    def delay(self, failures: int) -> float:
+        """The wait after the ``failures``-th failure of one call (1, 2, …)."""
+        base = min(self.maximum, self.initial * 2.0 ** max(0, failures - 1))
+        return base + random.uniform(0, self.jitter)
+
+
+@dataclass
+class Usage:
+    """What this client spent: quota units and calls by method, retries, throttling."""
+
+    units: Counter[str] = field(default_factory=Counter)
+    calls: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
+    rate_limited: int = 0
+
+    @property
+    def total_units(self) -> int:
+        return sum(self.units.values())
+
+
+class GmailClient:
+    """One mailbox's Gmail service with its quota bucket and retry policy.
+
+    Not thread-safe (the service's httplib2 connection is not): one per sync.
+    ``heartbeat`` is called before every attempt; the sync renews its lease there.
+    """
+
+    def __init__(
+        self,
+        service: Any,
+        bucket: TokenBucket,
+        *,
+        policy: RetryPolicy | None = None,
+        heartbeat: Callable[[], None] = lambda: None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.service = service
+        self.bucket = bucket
+        self.policy = policy or RetryPolicy()
+        self.heartbeat = heartbeat
+        self.sleep = sleep
+        self.usage = Usage()
+        self._waited_before = bucket.waited
+
+    @property
+    def quota_wait_seconds(self) -> float:
+        """Seconds this client waited for quota (the bucket may be shared)."""
+        return self.bucket.waited - self._waited_before
+
+    def _spend(self, method: str, count: int = 1) -> None:
+        self.heartbeat()
+        units = cost_of(method, count)
+        self.bucket.spend(units)
+        self.usage.units[method] += units
+        self.usage.calls[method] += count
+
+    def note_error(self, exc: BaseException) -> None:
+        """Count a failed attempt; a rate limit also empties the bucket."""
+        if isinstance(exc, HttpError) and exc.resp is not None and is_rate_limited(exc):
+            self.usage.rate_limited += 1
+            self.bucket.drain()
+
+    def call(self, method: str, make: RequestFactory) -> Any:
+        """Execute one request, retrying what is worth retrying; returns the JSON answer."""
+        retrying = Retrying(
+            retry=retry_if_exception(is_retryable),
+            stop=stop_after_attempt(self.policy.attempts),
+            wait=lambda state: self.policy.delay(state.attempt_number),
+            sleep=self.sleep,
+            before_sleep=self._before_retry(method),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    self._spend(method)
+                    try:
+                        return make(self.service).execute(num_retries=0)
+                    except Exception as exc:
+                        self.note_error(exc)
+                        raise
+        except Exception as exc:
+            raise translate(exc, method) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _before_retry(self, method: str) -> Callable[[RetryCallState], None]:
+        def before_sleep(state: RetryCallState) -> None:
+            self.usage.retries += 1
+            exc = state.outcome.exception() if state.outcome else None
+            log.info(
+                "gmail call retried",
+                extra={"method": method, "attempt": state.attempt_number, "error": describe(exc)},
+            )
+
+        return before_sleep
+
+    def batch(
+        self, method: str, requests: Mapping[str, RequestFactory]
+    ) -> dict[str, Any | HttpError]:
+        """Send ``requests`` as one batch; each key maps to its answer or its HttpError.
+
+        The quota for every part is spent before sending. A failure of the batch as a
+        whole (transport error, 5xx on the batch endpoint) raises; retrying parts and
+        whole batches is the caller's business (see fetch.py).
+        """
+        keys = list(requests)
+        self._spend(method, len(keys))
+        results: dict[str, Any | HttpError] = {}
+
+        def on_answer(request_id: str, response: Any, exception: HttpError | None) -> None:
+            key = keys[int(request_id)]
+            if exception is not None:
+                self.note_error(exception)
+                results[key] = exception
+            else:
+                results[key] = response
+
+        batch = self.service.new_batch_http_request(callback=on_answer)
+        for index, key in enumerate(keys):
+            batch.add(requests[key](self.service), request_id=str(index))
+        try:
+            batch.execute()
+        except Exception as exc:
+            self.note_error(exc)
+            raise
+        return results
+
+
+def translate(exc: BaseException, method: str) -> BaseException:
+    """The exception a sync should see for a call that finally failed."""
+    if is_invalid_grant(exc):
+        return NeedsReauthError(describe(exc))
+    if is_retryable(exc):
+        return GmailUnavailableError(f"{method}: {describe(exc)}")
+    return exc
+
+
+def describe(exc: BaseException | None) -> str:
+    """Status and reason of a Gmail error, or the exception's type and first line.
+
+    Never the response body or a token.
+    """
+    if exc is None:
+        return ""
+    if isinstance(exc, HttpError) and exc.resp is not None:
+        return f"HTTP {status_of(exc)} {reason_of(exc) or ''}".strip()
+    text = str(exc.args[0]) if exc.args else ""
+    first_line = (text.strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first_line}"[:200]

@@ -1,0 +1,147 @@
+"""Fetching messages in raw format, many per batch request, retrying failed parts alone.
+
+A batch answers each part separately: some parts may come back 429 or 5xx while the
+rest succeed. The failed ids go back in the queue with their own backoff and are sent
+again in a later batch together with other waiting ids, so one slow message never
+holds up the others and nothing is dropped. A 404 means the message was deleted after
+it was listed: it is reported as gone, not an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from googleapiclient.errors import HttpError
+
+from worker.gmail.calls import GmailClient, RequestFactory, describe, translate
+from worker.gmail.errors import GmailRefusedError, GmailUnavailableError, is_retryable, status_of
+from worker.gmail.quota import cost_of
+
+log = logging.getLogger("worker.gmail")
+
+# Gmail accepts up to 100 parts per batch but advises 50 at most to avoid rate limits.
+MAX_BATCH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One message as ``messages.get(format=raw)`` returns it."""
+
+    id: str
+    thread_id: str | None
+    label_ids: tuple[str, ...]
+    internal_date_ms: int | None
+    raw: bytes
+
+    @classmethod
+    def from_api(cls, resource: dict[str, Any]) -> RawMessage:
+        encoded = str(resource.get("raw") or "")
+        internal = resource.get("internalDate")
+        return cls(
+            id=str(resource["id"]),
+            thread_id=resource.get("threadId"),
+            label_ids=tuple(resource.get("labelIds") or ()),
+            internal_date_ms=int(internal) if internal not in (None, "") else None,
+            raw=base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)),
+        )
+
+
+@dataclass
+class FetchedBatch:
+    messages: list[RawMessage] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)  # 404: deleted since it was listed
+
+
+@dataclass
+class _Waiting:
+    message_id: str
+    failures: int = 0
+    not_before: float = 0.0
+
+
+def batch_size_for(client: GmailClient, configured: int) -> int:
+    """The configured size, at most 50 and at most what one full quota bucket pays."""
+    per_fill = client.bucket.calls_per_fill(cost_of("messages.get"))
+    return max(1, min(configured, MAX_BATCH, per_fill))
+
+
+def _get_raw(message_id: str) -> RequestFactory:
+    return lambda gmail: gmail.users().messages().get(userId="me", id=message_id, format="raw")
+
+
+def fetch_raw(
+    client: GmailClient, message_ids: Sequence[str], batch_size: int
+) -> Iterator[FetchedBatch]:
+    """Fetch every id; yield what each batch request brought (stage it before the next)."""
+    size = batch_size_for(client, batch_size)
+    queue: deque[_Waiting] = deque(_Waiting(m) for m in dict.fromkeys(message_ids))
+    while queue:
+        ready = _take_ready(queue, size)
+        if not ready:
+            client.sleep(max(0.0, min(w.not_before for w in queue) - time.monotonic()))
+            continue
+        try:
+            answers = client.batch("messages.get", {w.message_id: _get_raw(w.message_id)
+                                                    for w in ready})
+        except Exception as exc:
+            if not is_retryable(exc):
+                raise translate(exc, "messages.get batch") from exc
+            for waiting in ready:
+                _retry_later(client, queue, waiting, exc)
+            continue
+        yield _sort_answers(client, queue, ready, answers)
+
+
+def _take_ready(queue: deque[_Waiting], size: int) -> list[_Waiting]:
+    now = time.monotonic()
+    ready: list[_Waiting] = []
+    for _ in range(len(queue)):
+        waiting = queue.popleft()
+        if waiting.not_before <= now and len(ready) < size:
+            ready.append(waiting)
+        else:
+            queue.append(waiting)
+    return ready
+
+
+def _sort_answers(
+    client: GmailClient,
+    queue: deque[_Waiting],
+    ready: list[_Waiting],
+    answers: dict[str, Any | HttpError],
+) -> FetchedBatch:
+    fetched = FetchedBatch()
+    for waiting in ready:
+        answer = answers.get(waiting.message_id)
+        if answer is None:  # no part came back for it: ask again
+            _retry_later(client, queue, waiting, None)
+        elif not isinstance(answer, HttpError):
+            fetched.messages.append(RawMessage.from_api(answer))
+        elif status_of(answer) == 404:
+            log.info("message gone before it was fetched", extra={"gmail_id": waiting.message_id})
+            fetched.gone.append(waiting.message_id)
+        elif is_retryable(answer):
+            _retry_later(client, queue, waiting, answer)
+        else:
+            raise GmailRefusedError(f"messages.get {waiting.message_id}: {describe(answer)}")
+    return fetched
+
+
+def _retry_later(
+    client: GmailClient, queue: deque[_Waiting], waiting: _Waiting, exc: BaseException | None
+) -> None:
+    waiting.failures += 1
+    if waiting.failures >= client.policy.attempts:
+        raise GmailUnavailableError(
+            f"messages.get {waiting.message_id}: still failing after "
+            f"{waiting.failures} attempts ({describe(exc)})"
+        )
+    client.usage.retries += 1
+    waiting.not_before = time.monotonic() + client.policy.delay(waiting.failures)
+    queue.append(waiting)

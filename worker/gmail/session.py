@@ -1,0 +1,159 @@
+"""Everything around a sync's actual work: status, lease, credentials, client, errors.
+
+``run_guarded(runtime, address, step)`` returns at once, without a Gmail call, when
+the mailbox needs re-authorisation or another sync holds its lease. Otherwise it
+builds the client, runs ``step`` and records the result on the Mailbox row: success
+(last_sync_at), ``invalid_grant`` (status needs_reauth, never retried), or any other
+error (last_error, then re-raised for the caller to retry or report).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from crm_core.conversations.service import mailbox_key
+from crm_core.db import transaction
+from crm_core.mailboxes import get_mailbox, mark_needs_reauth, record_error, record_sync
+from crm_core.statuses import MailboxStatus
+from worker.gmail.calls import GmailClient, RetryPolicy, describe
+from worker.gmail.credentials import (
+    MailboxCredentials,
+    credentials_path,
+    load_credentials,
+    reauth_hint,
+)
+from worker.gmail.errors import LeaseLostError, NeedsReauthError
+from worker.gmail.lease import Lease
+from worker.gmail.quota import bucket_for
+from worker.gmail.report import SyncReport
+from worker.gmail.service import build_gmail_service
+from worker.jobs.errors import describe_error
+from worker.jobs.runtime import Runtime
+
+log = logging.getLogger("worker.gmail")
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    lease_ttl: timedelta = timedelta(minutes=10)
+    lease_renew_every: timedelta = timedelta(minutes=1)
+    owner: str | None = None
+
+
+@dataclass
+class SyncContext:
+    runtime: Runtime
+    mailbox: str  # lower-case address: the ledger's key
+    client: GmailClient
+    report: SyncReport
+    history_id: int | None  # the stored cursor when the sync started
+
+    @property
+    def page_size(self) -> int:
+        return self.runtime.settings.gmail.list_page_size
+
+    @property
+    def batch_size(self) -> int:
+        return self.runtime.settings.gmail.batch_size
+
+
+Step = Callable[[SyncContext], None]
+
+
+def run_guarded(
+    runtime: Runtime, address: str, step: Step, options: SyncOptions | None = None
+) -> SyncReport:
+    options = options or SyncOptions()
+    mailbox = mailbox_key(address)
+    report = SyncReport(mailbox=mailbox)
+    started = time.monotonic()
+    lease = Lease(
+        runtime.sessions,
+        mailbox,
+        ttl=options.lease_ttl,
+        renew_every=options.lease_renew_every,
+        owner=options.owner,
+    )
+    if not lease.acquire():
+        report.status = "already_running"
+        log.info("sync already running", extra={"mailbox": mailbox})
+        return report
+    credentials: MailboxCredentials | None = None
+    try:
+        with transaction(runtime.sessions) as session:
+            row = get_mailbox(session, mailbox)
+            assert row is not None  # the lease created it
+            status, history_id, last_error = row.status, row.history_id, row.last_error
+        if status is MailboxStatus.NEEDS_REAUTH:
+            report.status, report.error = "needs_reauth", last_error
+            return report
+        credentials = load_credentials(credentials_path(runtime.settings, mailbox), mailbox)
+        client = _client(runtime, mailbox, credentials, options, lease)
+        try:
+            step(SyncContext(runtime, mailbox, client, report, history_id))
+        finally:
+            _usage_into(report, client)
+        with transaction(runtime.sessions) as session:
+            record_sync(session, mailbox, full=report.kind == "full")
+    except NeedsReauthError as exc:
+        report.status, report.error = "needs_reauth", _reauth_message(mailbox, credentials)
+        log.warning("gmail authorisation refused", extra={"mailbox": mailbox, "error": str(exc)})
+        with transaction(runtime.sessions) as session:
+            mark_needs_reauth(session, mailbox, report.error)
+    except LeaseLostError:
+        report.status = "lease_lost"
+        log.warning("sync lease lost; another sync continues", extra={"mailbox": mailbox})
+    except Exception as exc:
+        report.status, report.error = "failed", describe(exc) or describe_error(exc)
+        with suppress(Exception), transaction(runtime.sessions) as session:
+            record_error(session, mailbox, report.error)
+        raise
+    finally:
+        report.seconds = round(time.monotonic() - started, 3)
+        if credentials is not None:
+            with suppress(OSError):
+                credentials.save_if_refreshed()
+        with suppress(Exception):
+            lease.release()
+    return report
+
+
+def _client(
+    runtime: Runtime,
+    mailbox: str,
+    credentials: MailboxCredentials,
+    options: SyncOptions,
+    lease: Lease,
+) -> GmailClient:
+    gmail = runtime.settings.gmail
+    service = build_gmail_service(gmail.api_endpoint, credentials.credentials)
+    return GmailClient(
+        service,
+        bucket_for(mailbox, gmail.quota_units_per_second),
+        policy=options.retry,
+        heartbeat=lease.keep_alive,
+    )
+
+
+def _reauth_message(mailbox: str, credentials: MailboxCredentials | None) -> str:
+    if credentials is not None and credentials.service_account:
+        return (
+            f"the service account may not act for {mailbox} (invalid_grant): "
+            "check its domain-wide delegation"
+        )
+    return reauth_hint(mailbox)
+
+
+def _usage_into(report: SyncReport, client: GmailClient) -> None:
+    usage = client.usage
+    report.units = dict(usage.units)
+    report.calls = dict(usage.calls)
+    report.retries = usage.retries
+    report.rate_limited = usage.rate_limited
+    report.quota_wait_seconds = round(client.quota_wait_seconds, 3)
