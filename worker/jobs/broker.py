@@ -49,11 +49,11 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
 
 def install_broker(settings: Settings) -> dramatiq.Broker:
     """Make the configured broker the global one and bind every actor to it."""
-    from worker.jobs import actors  # the actors register themselves on import
+    from worker.jobs import actors, sync_actors  # the actors register themselves on import
 
     broker = make_broker(settings)
     dramatiq.set_broker(broker)
-    for actor in actors.ALL:
+    for actor in [*actors.ALL, *sync_actors.ALL]:
         actor.broker = broker
         broker.declare_actor(actor)
         actor.options.update(
