@@ -19,7 +19,8 @@ from typing import Any
 
 from googleapiclient.errors import HttpError
 
-from worker.gmail.calls import GmailClient, RequestFactory, describe, translate
+from worker.gmail import requests
+from worker.gmail.calls import GmailClient, describe, translate
 from worker.gmail.errors import GmailRefusedError, GmailUnavailableError, is_retryable, status_of
 from worker.gmail.quota import cost_of
 
@@ -71,10 +72,6 @@ def batch_size_for(client: GmailClient, configured: int) -> int:
     return max(1, min(configured, MAX_BATCH, per_fill))
 
 
-def _get_raw(message_id: str) -> RequestFactory:
-    return lambda gmail: gmail.users().messages().get(userId="me", id=message_id, format="raw")
-
-
 def fetch_raw(
     client: GmailClient, message_ids: Sequence[str], batch_size: int
 ) -> Iterator[FetchedBatch]:
@@ -87,8 +84,8 @@ def fetch_raw(
             client.sleep(max(0.0, min(w.not_before for w in queue) - time.monotonic()))
             continue
         try:
-            answers = client.batch("messages.get", {w.message_id: _get_raw(w.message_id)
-                                                    for w in ready})
+            parts = {w.message_id: requests.get_raw(w.message_id) for w in ready}
+            answers = client.batch("messages.get", parts)
         except Exception as exc:
             if not is_retryable(exc):
                 raise translate(exc, "messages.get batch") from exc

@@ -17,10 +17,9 @@ staged. Cost: 5 units per fetched message plus 5 per page of up to 500 ids, abou
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from crm_core.conversations.service import mailbox_key
-from worker.gmail.calls import RequestFactory
+from worker.gmail import requests
 from worker.gmail.errors import WrongAccountError
 from worker.gmail.intake import advance_cursor, fetch_and_stage, ledger_entries
 from worker.gmail.report import SyncReport
@@ -36,27 +35,18 @@ def full_sync(runtime: Runtime, address: str, options: SyncOptions | None = None
     return run_guarded(runtime, address, run_full, options)
 
 
-def _list_page(page_size: int, token: str | None) -> RequestFactory:
-    def make(gmail: Any) -> Any:
-        return gmail.users().messages().list(
-            userId="me", includeSpamTrash=True, maxResults=page_size, pageToken=token
-        )
-
-    return make
-
-
 def run_full(ctx: SyncContext) -> None:
     report = ctx.report
     report.kind = "full"
     report.history_from = ctx.history_id
-    profile = ctx.client.call("getProfile", lambda gmail: gmail.users().getProfile(userId="me"))
+    profile = ctx.client.call("getProfile", requests.get_profile())
     owner = mailbox_key(str(profile.get("emailAddress") or ""))
     if owner != ctx.mailbox:
         raise WrongAccountError(f"the credentials for {ctx.mailbox} are those of {owner}")
     start_history_id = int(profile["historyId"])
     token: str | None = None
     while True:
-        page = ctx.client.call("messages.list", _list_page(ctx.page_size, token))
+        page = ctx.client.call("messages.list", requests.list_messages(ctx.page_size, token))
         ids = [str(message["id"]) for message in page.get("messages") or ()]
         report.listed += len(ids)
         known = ledger_entries(ctx, ids)

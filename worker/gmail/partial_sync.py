@@ -24,12 +24,11 @@ sent. A 404 for the stored id (history expired) runs one full sync instead. Cost
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from googleapiclient.errors import HttpError
 
 from crm_core.statuses import IngestOutcome
-from worker.gmail.calls import RequestFactory
+from worker.gmail import requests
 from worker.gmail.errors import HistoryExpiredError, status_of
 from worker.gmail.full_sync import run_full
 from worker.gmail.history import HistoryPage, MessageChange
@@ -65,26 +64,15 @@ def run_partial_or_full(ctx: SyncContext) -> None:
         run_full(ctx)
 
 
-def _history_page(start: int, page_size: int, token: str | None) -> RequestFactory:
-    def make(gmail: Any) -> Any:
-        return gmail.users().history().list(
-            userId="me",
-            startHistoryId=start,
-            historyTypes=HISTORY_TYPES,
-            maxResults=page_size,
-            pageToken=token,
-        )
-
-    return make
-
-
 def run_partial(ctx: SyncContext, start: int) -> None:
     ctx.report.kind = "partial"
     ctx.report.history_from = start
     token: str | None = None
     while True:
         try:
-            answer = ctx.client.call("history.list", _history_page(start, ctx.page_size, token))
+            answer = ctx.client.call(
+                "history.list", requests.list_history(start, HISTORY_TYPES, ctx.page_size, token)
+            )
         except HttpError as exc:
             if status_of(exc) == 404:
                 raise HistoryExpiredError(f"history id {start} is no longer available") from exc

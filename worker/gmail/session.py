@@ -1,18 +1,21 @@
-"""Everything around a sync's actual work: status, lease, credentials, client, errors.
+"""Everything around the actual work of a sync: status, lease, credentials, client, errors.
 
 ``run_guarded(runtime, address, step)`` returns at once, without a Gmail call, when
 the mailbox needs re-authorisation or another sync holds its lease. Otherwise it
 builds the client, runs ``step`` and records the result on the Mailbox row: success
 (last_sync_at), ``invalid_grant`` (status needs_reauth, never retried), or any other
 error (last_error, then re-raised for the caller to retry or report).
+
+``open_client`` is the same without the lease, for one-off commands (audit, thread
+replay) that read Gmail but never move the cursor.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -84,28 +87,20 @@ def run_guarded(
         report.status = "already_running"
         log.info("sync already running", extra={"mailbox": mailbox})
         return report
-    credentials: MailboxCredentials | None = None
     try:
-        with transaction(runtime.sessions) as session:
-            row = get_mailbox(session, mailbox)
-            assert row is not None  # the lease created it
-            status, history_id, last_error = row.status, row.history_id, row.last_error
+        status, history_id, last_error = _state(runtime, mailbox)
         if status is MailboxStatus.NEEDS_REAUTH:
             report.status, report.error = "needs_reauth", last_error
             return report
-        credentials = load_credentials(credentials_path(runtime.settings, mailbox), mailbox)
-        client = _client(runtime, mailbox, credentials, options, lease)
-        try:
-            step(SyncContext(runtime, mailbox, client, report, history_id))
-        finally:
-            _usage_into(report, client)
+        with open_client(runtime, mailbox, options, heartbeat=lease.keep_alive) as client:
+            try:
+                step(SyncContext(runtime, mailbox, client, report, history_id))
+            finally:
+                _usage_into(report, client)
         with transaction(runtime.sessions) as session:
             record_sync(session, mailbox, full=report.kind == "full")
     except NeedsReauthError as exc:
-        report.status, report.error = "needs_reauth", _reauth_message(mailbox, credentials)
-        log.warning("gmail authorisation refused", extra={"mailbox": mailbox, "error": str(exc)})
-        with transaction(runtime.sessions) as session:
-            mark_needs_reauth(session, mailbox, report.error)
+        report.status, report.error = "needs_reauth", str(exc)
     except LeaseLostError:
         report.status = "lease_lost"
         log.warning("sync lease lost; another sync continues", extra={"mailbox": mailbox})
@@ -116,33 +111,62 @@ def run_guarded(
         raise
     finally:
         report.seconds = round(time.monotonic() - started, 3)
-        if credentials is not None:
-            with suppress(OSError):
-                credentials.save_if_refreshed()
         with suppress(Exception):
             lease.release()
     return report
 
 
-def _client(
+def _state(runtime: Runtime, mailbox: str) -> tuple[MailboxStatus, int | None, str | None]:
+    with transaction(runtime.sessions) as session:
+        row = get_mailbox(session, mailbox)
+        if row is None:
+            return MailboxStatus.ACTIVE, None, None
+        return row.status, row.history_id, row.last_error
+
+
+def ensure_active(runtime: Runtime, address: str) -> None:
+    """Raise NeedsReauthError (with the recorded reason) while the mailbox needs it."""
+    status, _, last_error = _state(runtime, mailbox_key(address))
+    if status is MailboxStatus.NEEDS_REAUTH:
+        raise NeedsReauthError(last_error or reauth_hint(address))
+
+
+@contextmanager
+def open_client(
     runtime: Runtime,
-    mailbox: str,
-    credentials: MailboxCredentials,
-    options: SyncOptions,
-    lease: Lease,
-) -> GmailClient:
+    address: str,
+    options: SyncOptions | None = None,
+    *,
+    heartbeat: Callable[[], None] = lambda: None,
+) -> Iterator[GmailClient]:
+    """A Gmail client for the mailbox. An ``invalid_grant`` inside the block sets the
+    mailbox to needs_reauth and raises NeedsReauthError with the fix; a refreshed
+    access token is written back to the credentials file afterwards."""
+    mailbox = mailbox_key(address)
+    credentials = load_credentials(credentials_path(runtime.settings, mailbox), mailbox)
     gmail = runtime.settings.gmail
-    service = build_gmail_service(gmail.api_endpoint, credentials.credentials)
-    return GmailClient(
-        service,
+    client = GmailClient(
+        build_gmail_service(gmail.api_endpoint, credentials.credentials),
         bucket_for(mailbox, gmail.quota_units_per_second),
-        policy=options.retry,
-        heartbeat=lease.keep_alive,
+        policy=(options or SyncOptions()).retry,
+        heartbeat=heartbeat,
     )
+    try:
+        yield client
+    except NeedsReauthError:
+        message = _reauth_message(mailbox, credentials)
+        # The reason comes from the token endpoint; it never holds the token itself.
+        log.warning("gmail authorisation refused", extra={"mailbox": mailbox})
+        with transaction(runtime.sessions) as session:
+            mark_needs_reauth(session, mailbox, message)
+        raise NeedsReauthError(message) from None
+    finally:
+        with suppress(OSError):
+            credentials.save_if_refreshed()
 
 
-def _reauth_message(mailbox: str, credentials: MailboxCredentials | None) -> str:
-    if credentials is not None and credentials.service_account:
+def _reauth_message(mailbox: str, credentials: MailboxCredentials) -> str:
+    if credentials.service_account:
         return (
             f"the service account may not act for {mailbox} (invalid_grant): "
             "check its domain-wide delegation"

@@ -1,0 +1,50 @@
+"""The Gmail requests a sync makes, as factories GmailClient can build and rebuild.
+
+Each returns ``gmail -> HttpRequest``: a retry builds the request afresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from worker.gmail.calls import RequestFactory
+
+
+def get_profile() -> RequestFactory:
+    return lambda gmail: gmail.users().getProfile(userId="me")
+
+
+def list_messages(page_size: int, page_token: str | None) -> RequestFactory:
+    """One page of every message id, spam and trash included."""
+
+    def make(gmail: Any) -> Any:
+        return gmail.users().messages().list(
+            userId="me", includeSpamTrash=True, maxResults=page_size, pageToken=page_token
+        )
+
+    return make
+
+
+def get_raw(message_id: str) -> RequestFactory:
+    return lambda gmail: gmail.users().messages().get(userId="me", id=message_id, format="raw")
+
+
+def list_history(
+    start_history_id: int, types: Sequence[str], page_size: int, page_token: str | None
+) -> RequestFactory:
+    def make(gmail: Any) -> Any:
+        return gmail.users().history().list(
+            userId="me",
+            startHistoryId=start_history_id,
+            historyTypes=list(types),
+            maxResults=page_size,
+            pageToken=page_token,
+        )
+
+    return make
+
+
+def get_thread_minimal(thread_id: str) -> RequestFactory:
+    """Ids and labels of a thread's messages (threads.get has no raw format)."""
+    return lambda gmail: gmail.users().threads().get(userId="me", id=thread_id, format="minimal")
