@@ -16,6 +16,8 @@ import typer
 
 from worker.cli import customers, db, demo, imports, quarantine, reports, sales, worker_daemon
 from worker.cli.context import CliState, CrmGroup, describe_error
+from worker.cli.gmail import app as gmail_app
+from worker.cli.gmail import audit, replay_thread, sync
 from worker.cli.output import print_error
 
 app = typer.Typer(
@@ -61,6 +63,10 @@ app.add_typer(imports.app, name="import", help="Import mail exports (Google Take
 app.add_typer(quarantine.app, name="quarantine", help="Messages that could not be processed.")
 app.command("demo")(demo.demo)
 app.command("worker")(worker_daemon.worker)
+app.add_typer(gmail_app, name="gmail", help="Gmail mailboxes: authorise, status.")
+app.command("sync")(sync)
+app.command("replay-thread")(replay_thread)
+app.command("audit")(audit)
 
 
 def main() -> None:
