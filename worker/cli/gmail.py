@@ -52,7 +52,7 @@ MailboxOption = Annotated[
     str | None,
     typer.Option(
         "--mailbox",
-        help="Mailbox address. Default: every [[mailboxes]] entry, else company.mailbox.",
+        help="Mailbox address. Default: every configured mailbox, else company.mailbox.",
         show_default=False,
     ),
 ]
@@ -268,8 +268,10 @@ def replay_thread(
             *table(
                 ["Gmail id", "Before", "After", "Reason"],
                 [
-                    [str(c[key] or EMPTY) for key in ("gmail_message_id", "before", "after",
-                                                      "reason")]
+                    [
+                        str(c[key] or EMPTY)
+                        for key in ("gmail_message_id", "before", "after", "reason")
+                    ]
                     for c in changes
                 ],
             ),

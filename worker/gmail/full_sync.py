@@ -57,5 +57,12 @@ def run_full(ctx: SyncContext) -> None:
         if not token:
             break
     advance_cursor(ctx, start_history_id)
-    log.info("full sync done", extra={"mailbox": ctx.mailbox, "listed": report.listed,
-                                      "fetched": report.fetched, "units": report.total_units})
+    log.info(
+        "full sync done",
+        extra={
+            "mailbox": ctx.mailbox,
+            "listed": report.listed,
+            "fetched": report.fetched,
+            "units": report.total_units,
+        },
+    )

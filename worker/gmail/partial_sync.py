@@ -6,7 +6,8 @@ the messages that changed. Per page:
 - a message the ledger lacks is fetched raw and staged, its ingest job sent after the
   commit (unless it was deleted again within the page: a 404 would cost 5 units);
 - a message the ledger has gets its new labels in the ledger. A pending message is
-  thus classified with the labels it has now (moved to spam → skipped);
+  thus classified with the labels it has now (moved to spam → skipped), and its
+  ingest job is sent again in case the first one was lost;
 - a stored message moved to spam or trash keeps its EmailMessage: the customer's
   history stays, the ledger's label_ids show where it went;
 - a message skipped because of a spam/trash label that left spam and trash is put
@@ -45,9 +46,7 @@ log = logging.getLogger("worker.gmail")
 HISTORY_TYPES = ["messageAdded", "labelAdded", "labelRemoved", "messageDeleted"]
 
 
-def partial_sync(
-    runtime: Runtime, address: str, options: SyncOptions | None = None
-) -> SyncReport:
+def partial_sync(runtime: Runtime, address: str, options: SyncOptions | None = None) -> SyncReport:
     """Apply the changes since the last sync; a full sync when there is no usable cursor."""
     return run_guarded(runtime, address, run_partial_or_full, options)
 
@@ -93,9 +92,7 @@ def apply_page(ctx: SyncContext, page: HistoryPage) -> None:
     report.listed += len(page.changes)
     known = ledger_entries(ctx, list(page.changes))
     report.known += sum(1 for i, c in page.changes.items() if c.added and i in known)
-    fetch_and_stage(
-        ctx, [i for i, c in page.changes.items() if i not in known and not c.deleted]
-    )
+    fetch_and_stage(ctx, [i for i, c in page.changes.items() if i not in known and not c.deleted])
     skip_labels = set(ctx.runtime.rules.skip_labels)
     with unit_of_work(ctx.runtime.sessions) as (session, outbox):
         for gmail_id, change in page.changes.items():
@@ -111,7 +108,7 @@ def apply_page(ctx: SyncContext, page: HistoryPage) -> None:
                 report.labels_updated += 1
             if tuple(labels) != entry.label_ids:
                 set_labels(session, ctx.mailbox, gmail_id, labels)
-            if entry.pending and change.added:
+            if entry.pending:  # its job may have been lost; ingesting twice is harmless
                 outbox.send(ingest_message, ctx.mailbox, gmail_id)
                 report.resent += 1
             elif _rescued(entry, change, labels, skip_labels) and reopen_skipped(

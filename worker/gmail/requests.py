@@ -19,8 +19,10 @@ def list_messages(page_size: int, page_token: str | None) -> RequestFactory:
     """One page of every message id, spam and trash included."""
 
     def make(gmail: Any) -> Any:
-        return gmail.users().messages().list(
-            userId="me", includeSpamTrash=True, maxResults=page_size, pageToken=page_token
+        return (
+            gmail.users()
+            .messages()
+            .list(userId="me", includeSpamTrash=True, maxResults=page_size, pageToken=page_token)
         )
 
     return make
@@ -34,12 +36,16 @@ def list_history(
     start_history_id: int, types: Sequence[str], page_size: int, page_token: str | None
 ) -> RequestFactory:
     def make(gmail: Any) -> Any:
-        return gmail.users().history().list(
-            userId="me",
-            startHistoryId=start_history_id,
-            historyTypes=list(types),
-            maxResults=page_size,
-            pageToken=page_token,
+        return (
+            gmail.users()
+            .history()
+            .list(
+                userId="me",
+                startHistoryId=start_history_id,
+                historyTypes=list(types),
+                maxResults=page_size,
+                pageToken=page_token,
+            )
         )
 
     return make
