@@ -64,7 +64,7 @@ def authorise(
     address: str,
     options: FlowOptions | None = None,
     *,
-    run_flow: Callable[[Path, str, FlowOptions], Any] = run_installed_app_flow,
+    run_flow: Callable[[Path, str, FlowOptions], Any] | None = None,
 ) -> Path:
     """Run the flow for ``address`` and write its credentials file; returns the path."""
     mailbox = mailbox_key(address)
@@ -74,7 +74,8 @@ def authorise(
             "no OAuth client: set gmail.client_secrets_file to the client JSON "
             "(Google Cloud console → APIs & Services → Credentials → OAuth client, Desktop)"
         )
-    credentials = run_flow(Path(secrets), mailbox, options or FlowOptions())
+    flow = run_flow or run_installed_app_flow
+    credentials = flow(Path(secrets), mailbox, options or FlowOptions())
     if not getattr(credentials, "refresh_token", None):
         raise CredentialsUnavailableError(
             "Google returned no refresh token; remove the app's access at "
