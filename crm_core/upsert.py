@@ -7,11 +7,13 @@ upsert: a find-then-insert loses to a concurrent insert of the same key.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 
 def insert_ignore(
@@ -30,3 +32,22 @@ def insert_ignore(
         .returning(table.c.id)
     )
     return session.execute(statement).first() is not None
+
+
+def insert_ignore_returning(
+    session: Session, model: type[T], values: Mapping[str, Any], conflict: Sequence[str]
+) -> T | None:
+    """Like insert_ignore, but returns the inserted ORM object (None on conflict).
+
+    One round trip instead of an insert followed by a read.
+    """
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    statement = (
+        module.insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(model)
+    )
+    result: T | None = session.scalars(statement).one_or_none()
+    return result

@@ -9,6 +9,7 @@ PostgreSQL is an error, never a skip.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -56,14 +57,20 @@ def _libpq_dsn(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_schema() -> str:
-    """A schema of our own in the test database, migrated to head."""
-    schema = f"crm_test_{_worker_id()}"
-    with psycopg.connect(_libpq_dsn(PG_URL), autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+def pg_schema() -> Iterator[str]:
+    """A schema of our own in the test database, migrated to head, dropped at the end.
+
+    Named after the test process and a random suffix, so that runs at the same time
+    on one database never see (or truncate) each other's rows.
+    """
+    schema = f"crm_test_{_worker_id()}_{os.getpid()}_{secrets.token_hex(3)}"
+    dsn = _libpq_dsn(PG_URL)
+    with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     upgrade(PG_URL, schema=schema)
-    return schema
+    yield schema
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture(scope="session")

@@ -73,29 +73,32 @@ def find_or_create_conversation(
     An existing conversation that lacks a customer or lead gets the given ones.
     """
     key = mailbox_key(mailbox)
-    now = utcnow()
-    insert_ignore(
-        session,
-        Conversation.__table__,  # type: ignore[arg-type]
-        {
-            "id": new_id(),
-            "customer_id": customer_id,
-            "lead_id": lead_id,
-            "subject": subject,
-            "channel": Channel.EMAIL.value,
-            "status": ConversationStatus.ACTIVE.value,
-            "mailbox": key,
-            "gmail_thread_id": gmail_thread_id,
-            "created_at": now,
-            "updated_at": now,
-        },
-        conflict=["mailbox", "gmail_thread_id"],
+    by_thread = select(Conversation).where(
+        Conversation.mailbox == key, Conversation.gmail_thread_id == gmail_thread_id
     )
-    conversation = session.execute(
-        select(Conversation)
-        .where(Conversation.mailbox == key, Conversation.gmail_thread_id == gmail_thread_id)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    conversation = session.execute(by_thread).scalar_one_or_none()
+    if conversation is None:
+        now = utcnow()
+        insert_ignore(
+            session,
+            Conversation.__table__,  # type: ignore[arg-type]
+            {
+                "id": new_id(),
+                "customer_id": customer_id,
+                "lead_id": lead_id,
+                "subject": subject,
+                "channel": Channel.EMAIL.value,
+                "status": ConversationStatus.ACTIVE.value,
+                "mailbox": key,
+                "gmail_thread_id": gmail_thread_id,
+                "created_at": now,
+                "updated_at": now,
+            },
+            conflict=["mailbox", "gmail_thread_id"],
+        )
+        conversation = session.execute(
+            by_thread.execution_options(populate_existing=True)
+        ).scalar_one()
     if customer_id and conversation.customer_id is None:
         conversation.customer_id = customer_id
     if lead_id and conversation.lead_id is None:

@@ -210,37 +210,33 @@ def find_or_create_customer(session: Session, email: str, name: str | None = Non
     normalized = normalize_email(email)
     placeholder = _name_from_email(normalized)
     real_name = " ".join(name.split())[:200] if name and name.strip() else None
-    now = utcnow()
-    insert_ignore(
-        session,
-        Customer.__table__,  # type: ignore[arg-type]
-        {
-            "id": new_id(),
-            "name": real_name or placeholder,
-            "email": email.strip(),
-            "email_normalized": normalized,
-            "status": CustomerStatus.ACTIVE.value,
-            "tags": [],
-            "total_leads": 0,
-            "total_bookings": 0,
-            "total_revenue": 0,
-            "created_at": now,
-            "updated_at": now,
-        },
-        conflict=["email_normalized"],
-    )
-    if real_name:
-        session.execute(
-            update(Customer)
-            .where(Customer.email_normalized == normalized, Customer.name == placeholder)
-            .values(name=real_name, updated_at=now)
-            .execution_options(synchronize_session=False)
+    by_email = select(Customer).where(Customer.email_normalized == normalized)
+    # Fast path: most mail comes from customers we know; one query, no write.
+    customer = session.execute(by_email).scalar_one_or_none()
+    if customer is None:
+        now = utcnow()
+        insert_ignore(
+            session,
+            Customer.__table__,  # type: ignore[arg-type]
+            {
+                "id": new_id(),
+                "name": real_name or placeholder,
+                "email": email.strip(),
+                "email_normalized": normalized,
+                "status": CustomerStatus.ACTIVE.value,
+                "tags": [],
+                "total_leads": 0,
+                "total_bookings": 0,
+                "total_revenue": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+            conflict=["email_normalized"],
         )
-    return session.execute(
-        select(Customer)
-        .where(Customer.email_normalized == normalized)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+        customer = session.execute(by_email.execution_options(populate_existing=True)).scalar_one()
+    if real_name and customer.name == placeholder and real_name != placeholder:
+        customer.name = real_name
+    return customer
 
 
 def link_lead_to_customer(session: Session, lead_id: str, customer_id: str) -> Lead:

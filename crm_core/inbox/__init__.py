@@ -3,6 +3,7 @@
 from crm_core.inbox.service import (
     StagedMessage,
     claim_received_message,
+    claim_received_messages,
     get_received_message,
     list_received,
     outcome_counts,
@@ -14,6 +15,7 @@ from crm_core.inbox.service import (
 __all__ = [
     "StagedMessage",
     "claim_received_message",
+    "claim_received_messages",
     "get_received_message",
     "list_received",
     "outcome_counts",

@@ -85,6 +85,23 @@ def claim_received_message(
     ).scalar_one_or_none()
 
 
+def claim_received_messages(
+    session: Session, mailbox: str, gmail_message_ids: Sequence[str]
+) -> dict[str, ReceivedMessage]:
+    """Several staged messages, locked in a stable order (no deadlock between batches)."""
+    rows = session.execute(
+        select(ReceivedMessage)
+        .where(
+            ReceivedMessage.mailbox == mailbox_key(mailbox),
+            ReceivedMessage.gmail_message_id.in_(list(gmail_message_ids)),
+        )
+        .order_by(ReceivedMessage.gmail_message_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalars()
+    return {row.gmail_message_id: row for row in rows}
+
+
 def get_received_message(session: Session, received_id: str) -> ReceivedMessage:
     found = session.get(ReceivedMessage, received_id)
     if found is None:

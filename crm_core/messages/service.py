@@ -15,7 +15,7 @@ from crm_core.ids import new_id
 from crm_core.models import EmailMessage
 from crm_core.models.types import utcnow
 from crm_core.statuses import Direction, MessageStatus, parse_status
-from crm_core.upsert import insert_ignore
+from crm_core.upsert import insert_ignore_returning
 
 PREVIEW_CHARS = 200
 
@@ -85,14 +85,16 @@ def create_email_message(
         session.flush()
         inserted = True
     else:
-        inserted = insert_ignore(
-            session,
-            EmailMessage.__table__,  # type: ignore[arg-type]
-            values,
-            conflict=["mailbox", "gmail_message_id"],
-        )
-        found = get_email_message_by_gmail_id(session, gmail_message_id, key)
-        assert found is not None  # just inserted, or the conflict proves it exists
+        # Read first: a repeated call is the common idempotent case and must not write.
+        existing = get_email_message_by_gmail_id(session, gmail_message_id, key)
+        created = None
+        if existing is None:
+            created = insert_ignore_returning(
+                session, EmailMessage, values, conflict=["mailbox", "gmail_message_id"]
+            )
+        inserted = created is not None
+        found = created or existing or get_email_message_by_gmail_id(session, gmail_message_id, key)
+        assert found is not None  # inserted now, or the conflict proves it exists
         message = found
     if inserted:
         touch_conversation(session, conversation.id, when)

@@ -16,11 +16,12 @@ from crm_core.inbox.service import outcome_counts
 from crm_core.models import Customer, Lead, ReceivedMessage
 from crm_core.statuses import IngestOutcome
 from worker.importers.takeout import read_takeout
-from worker.jobs.actors import ingest_message
+from worker.jobs.actors import ingest_batch
 from worker.jobs.outbox import unit_of_work
 from worker.jobs.runtime import Runtime
 
-BATCH = 500
+BATCH = 500  # messages staged per transaction
+JOB_SIZE = 50  # messages ingested per job and transaction
 
 
 @dataclass
@@ -74,15 +75,19 @@ def import_messages(
         batch_ids = [m.gmail_message_id for m in batch]
         with unit_of_work(runtime.sessions) as (session, outbox):
             summary.newly_staged += len(stage_messages(session, batch))
-            pending = session.execute(
-                select(ReceivedMessage.gmail_message_id).where(
-                    ReceivedMessage.mailbox == mailbox.strip().lower(),
-                    ReceivedMessage.gmail_message_id.in_(batch_ids),
-                    ReceivedMessage.outcome == IngestOutcome.PENDING,
-                )
-            ).scalars()
-            for gmail_id in pending:
-                outbox.send(ingest_message, mailbox, gmail_id)
+            pending = set(
+                session.execute(
+                    select(ReceivedMessage.gmail_message_id).where(
+                        ReceivedMessage.mailbox == mailbox.strip().lower(),
+                        ReceivedMessage.gmail_message_id.in_(batch_ids),
+                        ReceivedMessage.outcome == IngestOutcome.PENDING,
+                    )
+                ).scalars()
+            )
+            # Export order (oldest first in Takeout) so replies follow what they answer.
+            ordered = [gid for gid in batch_ids if gid in pending]
+            for start in range(0, len(ordered), JOB_SIZE):
+                outbox.send(ingest_batch, mailbox, ordered[start : start + JOB_SIZE])
         ids.extend(batch_ids)
         summary.messages += len(batch)
         on_progress(len(batch))

@@ -56,7 +56,6 @@ def ingest_received(
             email_message_id=received.email_message_id,
             already_processed=True,
         )
-    received.attempts += 1
     parsed = parse_message(received.raw, limits)
     if isinstance(parsed, Unparseable):
         return _finish(received, IngestOutcome.QUARANTINED, f"unparseable: {parsed.reason}")
@@ -81,10 +80,9 @@ def _finish(
     conversation_id: str | None = None,
     email_message_id: str | None = None,
 ) -> IngestResult:
+    received.attempts += 1
     record_outcome(received, outcome, reason, email_message_id)
-    return IngestResult(
-        outcome, reason, customer_id, lead_id, conversation_id, email_message_id
-    )
+    return IngestResult(outcome, reason, customer_id, lead_id, conversation_id, email_message_id)
 
 
 def _bounce(session: Session, received: ReceivedMessage, verdict: Classification) -> IngestResult:

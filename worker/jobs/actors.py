@@ -1,6 +1,7 @@
 """The actors. Each takes ids, runs its work in one transaction and is idempotent.
 
 - ingest_message(mailbox, gmail_message_id): file one staged message.
+- ingest_batch(mailbox, gmail_message_ids): the same for many, in one transaction.
 - update_customer_stats(customer_id): recompute a customer's figures.
 - replay_thread(mailbox, gmail_thread_id): ingest every staged message of a thread again.
 - ingest_gave_up(...): retries exhausted; quarantine the message instead of dropping it.
@@ -14,14 +15,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from typing import Any
 
 import dramatiq
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core import services
 from crm_core.errors import NotFoundError
-from crm_core.inbox import claim_received_message, record_outcome
+from crm_core.inbox import claim_received_message, claim_received_messages, record_outcome
 from crm_core.models import ReceivedMessage
 from crm_core.statuses import IngestOutcome
 from worker.ingest.pipeline import IngestResult, ingest_received
@@ -70,27 +73,98 @@ def ingest_message(mailbox: str, gmail_message_id: str) -> None:
 
 def _ingest_once(mailbox: str, gmail_message_id: str) -> IngestResult | None:
     runtime = get_runtime()
-    with unit_of_work(runtime.sessions) as (session, outbox):
+    try:
+        with unit_of_work(runtime.sessions) as (session, outbox):
+            received = claim_received_message(session, mailbox, gmail_message_id)
+            if received is None:
+                return None
+            result = ingest_received(session, received, runtime.rules, runtime.limits)
+            if result.lead_id and result.customer_id and not result.already_processed:
+                # Linking the lead updated the figures already; this recompute runs
+                # after commit and repairs what a concurrent transaction may have hidden.
+                outbox.send(update_customer_stats, result.customer_id)
+            return result
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        # Permanent: the transaction rolled back all partial work; set the message
+        # aside in a fresh one so the queue moves on and nothing is lost.
+        log.exception("quarantined", extra={"mailbox": mailbox, "gmail_id": gmail_message_id})
+        return _quarantine(runtime.sessions, mailbox, gmail_message_id, exc)
+
+
+def _quarantine(
+    sessions: sessionmaker[Session], mailbox: str, gmail_message_id: str, exc: Exception
+) -> IngestResult | None:
+    reason = f"error: {describe_error(exc)}"
+    with unit_of_work(sessions) as (session, _):
         received = claim_received_message(session, mailbox, gmail_message_id)
         if received is None:
             return None
-        try:
-            with session.begin_nested():
-                result = ingest_received(session, received, runtime.rules, runtime.limits)
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            # Permanent: the savepoint undid the partial work; keep the message aside.
-            received.attempts += 1
-            reason = f"error: {describe_error(exc)}"
-            record_outcome(received, IngestOutcome.QUARANTINED, reason)
-            log.exception("quarantined", extra={"mailbox": mailbox, "gmail_id": gmail_message_id})
-            return IngestResult(IngestOutcome.QUARANTINED, reason)
-        if result.lead_id and result.customer_id and not result.already_processed:
-            # Linking the lead updated the figures already; this recompute runs after
-            # commit and repairs what a concurrent transaction may have hidden from it.
-            outbox.send(update_customer_stats, result.customer_id)
-        return result
+        received.attempts += 1
+        record_outcome(received, IngestOutcome.QUARANTINED, reason)
+    return IngestResult(IngestOutcome.QUARANTINED, reason)
+
+
+@dramatiq.actor(
+    actor_name="ingest_batch",
+    queue_name="ingest",
+    broker=placeholder,
+    retry_when=_retry_transient,
+)
+def ingest_batch(mailbox: str, gmail_message_ids: list[str]) -> None:
+    """Ingest many staged messages in one transaction (the fast path for bulk mail).
+
+    If any message fails permanently the whole batch rolls back and each message is
+    sent on as its own ingest_message job, so one bad message costs only itself.
+    """
+    started = time.perf_counter()
+    runtime = get_runtime()
+    try:
+        for attempt in quick_retries():
+            with attempt:
+                results = _ingest_batch_once(runtime.sessions, mailbox, gmail_message_ids)
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        log.warning(
+            "batch split after a permanent error",
+            extra={
+                "mailbox": mailbox,
+                "size": len(gmail_message_ids),
+                "error": describe_error(exc),
+            },
+        )
+        for gmail_message_id in gmail_message_ids:
+            ingest_message.send(mailbox, gmail_message_id)
+        return
+    log.info(
+        "ingested batch",
+        extra={
+            "mailbox": mailbox,
+            "size": len(gmail_message_ids),
+            "outcomes": dict(Counter(r.outcome.value for r in results)),
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+
+
+def _ingest_batch_once(
+    sessions: sessionmaker[Session], mailbox: str, gmail_message_ids: list[str]
+) -> list[IngestResult]:
+    runtime = get_runtime()
+    results = []
+    with unit_of_work(sessions) as (session, outbox):
+        claimed = claim_received_messages(session, mailbox, gmail_message_ids)
+        for gmail_message_id in gmail_message_ids:
+            received = claimed.get(gmail_message_id)
+            if received is None:
+                continue
+            result = ingest_received(session, received, runtime.rules, runtime.limits)
+            if result.lead_id and result.customer_id and not result.already_processed:
+                outbox.send(update_customer_stats, result.customer_id)
+            results.append(result)
+    return results
 
 
 @dramatiq.actor(actor_name="ingest_gave_up", queue_name="ingest", broker=placeholder)
@@ -144,6 +218,7 @@ def replay_thread(mailbox: str, gmail_thread_id: str) -> None:
 
 ALL: list[dramatiq.Actor[Any, Any]] = [
     ingest_message,
+    ingest_batch,
     ingest_gave_up,
     update_customer_stats,
     replay_thread,

@@ -31,8 +31,10 @@ SYNC_TIME_LIMIT_MS = 6 * 3600 * 1000
 
 def is_transient_sync_error(exc: BaseException) -> bool:
     """Gmail or the database away, or another sync took over: worth running again."""
-    return isinstance(exc, GmailUnavailableError | LeaseLostError) or is_transient(exc) or (
-        is_retryable(exc)
+    return (
+        isinstance(exc, GmailUnavailableError | LeaseLostError)
+        or is_transient(exc)
+        or (is_retryable(exc))
     )
 
 
