@@ -12,7 +12,7 @@ from crm_core.models import Booking, Customer, Lead
 from crm_core.models.types import utcnow
 from crm_core.quotes.service import get_quote
 from crm_core.stats import owner_of, update_customer_stats
-from crm_core.statuses import BookingStatus
+from crm_core.statuses import BookingStatus, QuoteStatus
 
 
 def create_booking(
@@ -29,6 +29,12 @@ def create_booking(
         raise ValidationError("scheduled_at must carry a time zone")
     if quote_id is not None:
         quote = get_quote(session, quote_id)
+        if quote.status == QuoteStatus.REJECTED:
+            raise ConflictError(f"quote {quote_id} was rejected; it cannot be booked")
+        if lead_id is not None and quote.lead_id is not None and lead_id != quote.lead_id:
+            raise ValidationError(
+                f"quote {quote_id} belongs to lead {quote.lead_id}, not {lead_id}"
+            )
         lead_id = lead_id or quote.lead_id
         customer_id = customer_id or quote.customer_id
     if lead_id is None and customer_id is None:

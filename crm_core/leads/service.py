@@ -55,7 +55,7 @@ def create_lead(
         updated_at=utcnow(),
     )
     if idempotency_key is None:
-        lead = Lead(**values)
+        lead = Lead(**{**values, "status": parse_status(LeadStatus, status)})
         session.add(lead)
         session.flush()
         return lead

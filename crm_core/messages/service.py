@@ -85,15 +85,13 @@ def create_email_message(
         session.flush()
         inserted = True
     else:
-        # Read first: a repeated call is the common idempotent case and must not write.
-        existing = get_email_message_by_gmail_id(session, gmail_message_id, key)
-        created = None
-        if existing is None:
-            created = insert_ignore_returning(
-                session, EmailMessage, values, conflict=["mailbox", "gmail_message_id"]
-            )
+        # Insert first: new messages are the common case. On a conflict nothing is
+        # written and the stored message is read and returned unchanged.
+        created = insert_ignore_returning(
+            session, EmailMessage, values, conflict=["mailbox", "gmail_message_id"]
+        )
         inserted = created is not None
-        found = created or existing or get_email_message_by_gmail_id(session, gmail_message_id, key)
+        found = created or get_email_message_by_gmail_id(session, gmail_message_id, key)
         assert found is not None  # inserted now, or the conflict proves it exists
         message = found
     if inserted:

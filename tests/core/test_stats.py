@@ -156,3 +156,20 @@ def test_bulk_recompute_repairs_drift_and_equals_per_customer(session: Session) 
     assert {c.id: figures(session, c.id) for c in customers} == expected
     assert expected[customers[2].id] == (2, 1, Decimal(100))
     assert expected[customers[5].id] == (2, 2, Decimal(100))
+
+
+def test_a_rejected_quote_cannot_be_booked(session: Session) -> None:
+    customer = services.find_or_create_customer(session, "r@example.dk")
+    quote = services.create_quote(session, customer_id=customer.id, total=100)
+    services.reject_quote(session, quote.id)
+    with pytest.raises(ConflictError, match="rejected"):
+        services.create_booking(session, quote_id=quote.id, scheduled_at=WHEN)
+    session.rollback()
+    assert figures(session, customer.id) == (0, 0, 0)
+
+
+def test_lead_created_without_key_has_a_status_enum(session: Session) -> None:
+    from crm_core.statuses import LeadStatus
+
+    lead = services.create_lead(session, source="manual", name="X")
+    assert lead.status is LeadStatus.NEW
