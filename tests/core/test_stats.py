@@ -162,6 +162,7 @@ def test_a_rejected_quote_cannot_be_booked(session: Session) -> None:
     customer = services.find_or_create_customer(session, "r@example.dk")
     quote = services.create_quote(session, customer_id=customer.id, total=100)
     services.reject_quote(session, quote.id)
+    session.commit()
     with pytest.raises(ConflictError, match="rejected"):
         services.create_booking(session, quote_id=quote.id, scheduled_at=WHEN)
     session.rollback()
