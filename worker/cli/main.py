@@ -14,7 +14,17 @@ from typing import Annotated
 
 import typer
 
-from worker.cli import customers, db, demo, imports, quarantine, reports, sales, worker_daemon
+from worker.cli import (
+    customers,
+    db,
+    demo,
+    imports,
+    ingest,
+    quarantine,
+    reports,
+    sales,
+    worker_daemon,
+)
 from worker.cli.context import CliState, CrmGroup, describe_error
 from worker.cli.gmail import app as gmail_app
 from worker.cli.gmail import audit, replay_thread, sync
@@ -61,6 +71,7 @@ app.add_typer(reports.app, name="report", help="Analytics: revenue, response rat
 app.add_typer(db.app, name="db", help="Database migrations (Alembic).")
 app.add_typer(imports.app, name="import", help="Import mail exports (Google Takeout mbox).")
 app.add_typer(quarantine.app, name="quarantine", help="Messages that could not be processed.")
+app.add_typer(ingest.app, name="ingest", help="Ingestion housekeeping: resume pending messages.")
 app.command("demo")(demo.demo)
 app.command("worker")(worker_daemon.worker)
 app.add_typer(gmail_app, name="gmail", help="Gmail mailboxes: authorise, status.")
