@@ -31,11 +31,12 @@ from worker.gmail.errors import (
     status_of,
 )
 from worker.gmail.quota import TokenBucket, cost_of
+from worker.gmail.service import GmailApi
 
 log = logging.getLogger("worker.gmail")
 
-# Builds one request from the service: ``lambda gmail: gmail.users().getProfile(...)``.
-RequestFactory = Callable[[Any], Any]
+# Builds one request: ``lambda api: api.users.getProfile(userId="me")`` (see requests.py).
+RequestFactory = Callable[[GmailApi], Any]
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class GmailClient:
         heartbeat: Callable[[], None] = lambda: None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.service = service
+        self.api = GmailApi(service)
         self.bucket = bucket
         self.policy = policy or RetryPolicy()
         self.heartbeat = heartbeat
@@ -124,7 +125,7 @@ class GmailClient:
                 with attempt:
                     self._spend(method)
                     try:
-                        return make(self.service).execute(num_retries=0)
+                        return make(self.api).execute(num_retries=0)
                     except Exception as exc:
                         self.note_error(exc)
                         raise
@@ -164,9 +165,9 @@ class GmailClient:
             else:
                 results[key] = response
 
-        batch = self.service.new_batch_http_request(callback=on_answer)
+        batch = self.api.new_batch(on_answer)
         for index, key in enumerate(keys):
-            batch.add(requests[key](self.service), request_id=str(index))
+            batch.add(requests[key](self.api), request_id=str(index))
         try:
             batch.execute()
         except Exception as exc:

@@ -1,6 +1,6 @@
 """The Gmail requests a sync makes, as factories GmailClient can build and rebuild.
 
-Each returns ``gmail -> HttpRequest``: a retry builds the request afresh.
+Each returns ``api -> HttpRequest``: a retry builds the request afresh.
 """
 
 from __future__ import annotations
@@ -9,43 +9,38 @@ from collections.abc import Sequence
 from typing import Any
 
 from worker.gmail.calls import RequestFactory
+from worker.gmail.service import GmailApi
 
 
 def get_profile() -> RequestFactory:
-    return lambda gmail: gmail.users().getProfile(userId="me")
+    return lambda api: api.users.getProfile(userId="me")
 
 
 def list_messages(page_size: int, page_token: str | None) -> RequestFactory:
     """One page of every message id, spam and trash included."""
 
-    def make(gmail: Any) -> Any:
-        return (
-            gmail.users()
-            .messages()
-            .list(userId="me", includeSpamTrash=True, maxResults=page_size, pageToken=page_token)
+    def make(api: GmailApi) -> Any:
+        return api.messages.list(
+            userId="me", includeSpamTrash=True, maxResults=page_size, pageToken=page_token
         )
 
     return make
 
 
 def get_raw(message_id: str) -> RequestFactory:
-    return lambda gmail: gmail.users().messages().get(userId="me", id=message_id, format="raw")
+    return lambda api: api.messages.get(userId="me", id=message_id, format="raw")
 
 
 def list_history(
     start_history_id: int, types: Sequence[str], page_size: int, page_token: str | None
 ) -> RequestFactory:
-    def make(gmail: Any) -> Any:
-        return (
-            gmail.users()
-            .history()
-            .list(
-                userId="me",
-                startHistoryId=start_history_id,
-                historyTypes=list(types),
-                maxResults=page_size,
-                pageToken=page_token,
-            )
+    def make(api: GmailApi) -> Any:
+        return api.history.list(
+            userId="me",
+            startHistoryId=start_history_id,
+            historyTypes=list(types),
+            maxResults=page_size,
+            pageToken=page_token,
         )
 
     return make
@@ -53,4 +48,4 @@ def list_history(
 
 def get_thread_minimal(thread_id: str) -> RequestFactory:
     """Ids and labels of a thread's messages (threads.get has no raw format)."""
-    return lambda gmail: gmail.users().threads().get(userId="me", id=thread_id, format="minimal")
+    return lambda api: api.threads.get(userId="me", id=thread_id, format="minimal")
