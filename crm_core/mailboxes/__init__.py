@@ -12,6 +12,7 @@ from crm_core.mailboxes.service import (
     record_sync,
     release_lease,
     renew_lease,
+    take_over_lease,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "record_sync",
     "release_lease",
     "renew_lease",
+    "take_over_lease",
 ]

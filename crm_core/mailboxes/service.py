@@ -90,6 +90,26 @@ def acquire_lease(
     return _rows(result) == 1
 
 
+def take_over_lease(
+    session: Session,
+    address: str,
+    previous_owner: str,
+    owner: str,
+    ttl: timedelta,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Take the lease from ``previous_owner`` (known to be dead), if it still holds it."""
+    now = now or utcnow()
+    result = session.execute(
+        update(Mailbox)
+        .where(Mailbox.address == mailbox_key(address), Mailbox.lease_owner == previous_owner)
+        .values(lease_owner=owner, lease_until=now + ttl, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _rows(result) == 1
+
+
 def renew_lease(
     session: Session, address: str, owner: str, ttl: timedelta, *, now: datetime | None = None
 ) -> bool:

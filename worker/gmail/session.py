@@ -44,8 +44,11 @@ log = logging.getLogger("worker.gmail")
 @dataclass(frozen=True)
 class SyncOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    lease_ttl: timedelta = timedelta(minutes=10)
-    lease_renew_every: timedelta = timedelta(minutes=1)
+    # Renewed before every Gmail call once renew_every has passed; the longest pause
+    # between calls (a backoff of up to 32 s, a batch of inline ingest jobs) is far
+    # shorter than the ttl.
+    lease_ttl: timedelta = timedelta(minutes=3)
+    lease_renew_every: timedelta = timedelta(seconds=30)
     owner: str | None = None
 
 

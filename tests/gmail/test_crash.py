@@ -1,0 +1,173 @@
+"""A sync that dies half-way loses nothing and doubles nothing when run again."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from crm_core.models import EmailMessage, ReceivedMessage
+from crm_core.statuses import IngestOutcome
+from tests.conftest import Database
+from tests.gmail.conftest import (
+    MAILBOX,
+    Account,
+    deliver_customers,
+    ledger,
+    mailbox_row,
+    outcomes,
+    stored_count,
+    sync,
+)
+from tests.gmail_fake import FakeGmailServer
+from tests.processes import stop, wait_for
+from worker.gmail import intake
+from worker.jobs.runtime import Runtime
+
+
+class Killed(Exception):
+    pass
+
+
+def die_after(monkeypatch: pytest.MonkeyPatch, batches: int) -> None:
+    """Staging raises once ``batches`` batches are staged, as if the process died."""
+    stage = intake.stage_fetched
+    calls = Counter[str]()
+
+    def stage_or_die(*args: Any) -> list[str]:
+        calls["n"] += 1
+        if calls["n"] > batches:
+            raise Killed("killed")
+        return stage(*args)
+
+    monkeypatch.setattr(intake, "stage_fetched", stage_or_die)
+
+
+def emails_per_gmail_id(runtime: Runtime) -> Counter[str]:
+    with runtime.sessions() as session:
+        rows = session.execute(select(EmailMessage.gmail_message_id)).scalars()
+        return Counter(rows)
+
+
+def test_full_sync_dies_half_way_then_resumes(
+    runtime: Runtime, gmail_server: FakeGmailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = deliver_customers(gmail_server, range(300))
+    with monkeypatch.context() as patched:
+        die_after(patched, 2)
+        with pytest.raises(Killed):
+            sync(runtime)
+    assert len(ledger(runtime)) == 100
+    row = mailbox_row(runtime)
+    assert row.history_id is None and row.lease_owner is None
+    assert row.last_error == "Killed: killed"
+
+    gmail_server.reset_stats()
+    report = sync(runtime)
+
+    assert (report.known, report.fetched, report.staged) == (100, 200, 200)
+    assert gmail_server.stats().calls(MAILBOX, "messages.get") == 200
+    assert set(outcomes(runtime)) == set(ids)
+    assert set(outcomes(runtime).values()) == {IngestOutcome.STORED}
+    assert emails_per_gmail_id(runtime) == Counter(ids)
+    assert mailbox_row(runtime).last_error is None
+
+
+def test_partial_sync_dies_half_way_then_resumes(
+    runtime: Runtime, gmail_server: FakeGmailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = deliver_customers(gmail_server, range(20))
+    sync(runtime)
+    cursor = mailbox_row(runtime).history_id
+    second = deliver_customers(gmail_server, range(20, 140))
+    with monkeypatch.context() as patched:
+        die_after(patched, 1)
+        with pytest.raises(Killed):
+            sync(runtime)
+    assert mailbox_row(runtime).history_id == cursor  # the page was not finished
+    assert len(ledger(runtime)) == 70
+
+    gmail_server.reset_stats()
+    report = sync(runtime)
+
+    assert (report.kind, report.known, report.fetched) == ("partial", 50, 70)
+    assert gmail_server.stats().calls(MAILBOX, "messages.get") == 70
+    assert emails_per_gmail_id(runtime) == Counter([*first, *second])
+    assert mailbox_row(runtime).history_id == gmail_server.history_id(MAILBOX)
+
+
+# --------------------------------------------------------------------------- SIGKILL
+
+
+def write_sync_config(
+    path: Path, database: Database, server: FakeGmailServer, account: Account, rate: int
+) -> Path:
+    schema = f'pg_schema = "{database.schema}"\n' if database.schema else ""
+    path.write_text(
+        f'[database]\nurl = "{database.url}"\n{schema}\n'
+        '[broker]\nurl = "inline"\n\n'
+        f'[gmail]\napi_endpoint = "{server.url}"\ntoken_dir = "{account.token_file.parent}"\n'
+        f"quota_units_per_second = {rate}\n\n"
+        f'[[mailboxes]]\naddress = "{MAILBOX}"\n'
+    )
+    return path
+
+
+def crm_sync(config: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "worker.cli.main", "--config", str(config), "sync", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def ledger_size(database: Database) -> int:
+    with database.sessions() as session:
+        return int(
+            session.execute(select(func.count()).select_from(ReceivedMessage)).scalar_one()
+        )
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_crm_sync_killed_then_run_again(
+    database: Database,
+    gmail_server: FakeGmailServer,
+    account: Account,
+    runtime: Runtime,
+    tmp_path: Path,
+) -> None:
+    ids = deliver_customers(gmail_server, range(600))
+    gmail_server.set_quota(1000)  # about 200 messages a second: time to kill it
+    config = write_sync_config(tmp_path / "crm.toml", database, gmail_server, account, 1000)
+
+    process = crm_sync(config)
+    try:
+        wait_for(lambda: ledger_size(database) >= 150, 60, 0.05, "150 staged messages")
+    finally:
+        stop(process, signal.SIGKILL)
+    staged_before = ledger_size(database)
+    assert 150 <= staged_before < 600
+    assert mailbox_row(runtime).lease_owner is not None  # the dead process still holds it
+
+    gmail_server.reset_stats()
+    again = crm_sync(config)
+    output, _ = again.communicate(timeout=120)
+    assert again.returncode == 0, output.decode()
+    (report,) = json.loads(output)
+
+    assert report["status"] == "ok"
+    assert report["known"] == staged_before
+    assert report["fetched"] == 600 - staged_before
+    assert gmail_server.stats().calls(MAILBOX, "messages.get") == 600 - staged_before
+    assert set(outcomes(runtime)) == set(ids)
+    assert set(outcomes(runtime).values()) == {IngestOutcome.STORED}
+    assert emails_per_gmail_id(runtime) == Counter(ids)
+    assert stored_count(runtime) == 600
