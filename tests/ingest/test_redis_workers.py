@@ -10,6 +10,7 @@ from threading import Thread
 import pytest
 from sqlalchemy import func, select
 
+from bench.mailbox_generator import generate_mailbox
 from crm_core.models import Conversation, Customer, EmailMessage, Lead, ReceivedMessage
 from crm_core.statuses import IngestOutcome
 from tests.conftest import Database
@@ -105,25 +106,40 @@ def test_two_workers_racing_on_the_same_messages(
 def test_worker_killed_mid_batch_loses_and_doubles_nothing(
     pg_database: Database, config: Path, tmp_path: Path
 ) -> None:
-    # Stage and queue everything while no worker runs.
-    staged = crm_json(config, "import", "mbox", str(SAMPLE), "--wait", "0")
-    assert staged["pending"] == 52
+    # 600 messages: a dozen batch jobs, so the kill lands with work done and left.
+    mbox = tmp_path / "generated.mbox"
+    expected = generate_mailbox(mbox, 600, seed=3)
+    staged = crm_json(config, "import", "mbox", str(mbox), "--wait", "0")
+    assert staged["pending"] == 600  # staged and queued while no worker runs
 
-    victim_log = tmp_path / "victim.log"
-    with daemon(config, "worker", "-p", "1", "-t", "1", log=victim_log) as victim:
+    with daemon(config, "worker", "-p", "1", "-t", "1", log=tmp_path / "victim.log") as victim:
         wait_for(
-            lambda: outcomes(pg_database).get("pending", 52) < 45,
-            timeout=60,
+            lambda: outcomes(pg_database).get("pending", 600) <= 550,
+            timeout=120,
             what="the first worker to make progress",
         )
         stop(victim, signal.SIGKILL)
-    assert outcomes(pg_database).get("pending", 0) > 0, "killed too late to prove anything"
+    left = outcomes(pg_database).get("pending", 0)
+    assert 0 < left < 600, "the kill must land mid-way to prove anything"
 
     with daemon(config, "worker", "-p", "1", "-t", "2", log=tmp_path / "again.log"):
         wait_for(
             lambda: outcomes(pg_database).get("pending", 0) == 0,
-            timeout=90,
+            timeout=180,
             what="the restarted worker to finish (unacked jobs are requeued)",
         )
-    assert_sample_result(pg_database)
+    found = counts(pg_database)
+    stored = expected["by_kind"]["inbound"] + expected["by_kind"]["outbound"]
+    assert found["received_messages"] == 600
+    assert found["leads"] == expected["leads"]
+    assert found["customers"] == expected["customers"]
+    assert stored <= found["email_messages"] <= stored + expected["malformed"]
     assert outcomes(pg_database).get(IngestOutcome.QUARANTINED.value, 0) == 0
+    with pg_database.sessions() as session:
+        # Every stored outcome points at its own message: nothing doubled.
+        linked = session.execute(
+            select(func.count(func.distinct(ReceivedMessage.email_message_id))).where(
+                ReceivedMessage.outcome == IngestOutcome.STORED
+            )
+        ).scalar_one()
+    assert linked == found["email_messages"]
