@@ -1,10 +1,10 @@
 """Fetching messages in raw format, many per batch request, retrying failed parts alone.
 
 A batch answers each part separately: some parts may come back 429 or 5xx while the
-rest succeed. The failed ids go back in the queue with their own backoff and are sent
-again in a later batch together with other waiting ids, so one slow message never
-holds up the others and nothing is dropped. A 404 means the message was deleted after
-it was listed: it is reported as gone, not an error.
+rest succeed. The failed ids of a batch go back in the queue together, with one
+backoff, and are sent again as one later batch (joined by other waiting ids), so a
+failing message never holds up the others and nothing is dropped. A 404 means the
+message was deleted after it was listed: it is reported as gone, not an error.
 """
 
 from __future__ import annotations
@@ -89,8 +89,7 @@ def fetch_raw(
         except Exception as exc:
             if not is_retryable(exc):
                 raise translate(exc, "messages.get batch") from exc
-            for waiting in ready:
-                _retry_later(client, queue, waiting, exc)
+            _retry_later(client, queue, ready, exc)
             continue
         yield _sort_answers(client, queue, ready, answers)
 
@@ -114,31 +113,44 @@ def _sort_answers(
     answers: dict[str, Any | HttpError],
 ) -> FetchedBatch:
     fetched = FetchedBatch()
+    failed: list[_Waiting] = []
+    last_error: HttpError | None = None
     for waiting in ready:
         answer = answers.get(waiting.message_id)
         if answer is None:  # no part came back for it: ask again
-            _retry_later(client, queue, waiting, None)
+            failed.append(waiting)
         elif not isinstance(answer, HttpError):
             fetched.messages.append(RawMessage.from_api(answer))
         elif status_of(answer) == 404:
             log.info("message gone before it was fetched", extra={"gmail_id": waiting.message_id})
             fetched.gone.append(waiting.message_id)
         elif is_retryable(answer):
-            _retry_later(client, queue, waiting, answer)
+            failed.append(waiting)
+            last_error = answer
         else:
             raise GmailRefusedError(f"messages.get {waiting.message_id}: {describe(answer)}")
+    _retry_later(client, queue, failed, last_error)
     return fetched
 
 
 def _retry_later(
-    client: GmailClient, queue: deque[_Waiting], waiting: _Waiting, exc: BaseException | None
+    client: GmailClient,
+    queue: deque[_Waiting],
+    failed: list[_Waiting],
+    exc: BaseException | None,
 ) -> None:
-    waiting.failures += 1
-    if waiting.failures >= client.policy.attempts:
-        raise GmailUnavailableError(
-            f"messages.get {waiting.message_id}: still failing after "
-            f"{waiting.failures} attempts ({describe(exc)})"
-        )
-    client.usage.retries += 1
-    waiting.not_before = time.monotonic() + client.policy.delay(waiting.failures)
-    queue.append(waiting)
+    """Queue ``failed`` again behind one shared backoff, so they go out as one batch."""
+    if not failed:
+        return
+    for waiting in failed:
+        waiting.failures += 1
+        if waiting.failures >= client.policy.attempts:
+            raise GmailUnavailableError(
+                f"messages.get {waiting.message_id}: still failing after "
+                f"{waiting.failures} attempts ({describe(exc)})"
+            )
+    client.usage.retries += len(failed)
+    not_before = time.monotonic() + client.policy.delay(max(w.failures for w in failed))
+    for waiting in failed:
+        waiting.not_before = not_before
+        queue.append(waiting)
