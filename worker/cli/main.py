@@ -23,6 +23,7 @@ from worker.cli import (
     quarantine,
     reports,
     sales,
+    watch,
     worker_daemon,
 )
 from worker.cli.context import CliState, CrmGroup, describe_error
@@ -74,6 +75,7 @@ app.add_typer(quarantine.app, name="quarantine", help="Messages that could not b
 app.add_typer(ingest.app, name="ingest", help="Ingestion housekeeping: resume pending messages.")
 app.command("demo")(demo.demo)
 app.command("worker")(worker_daemon.worker)
+app.command("watch")(watch.watch)
 app.add_typer(gmail_app, name="gmail", help="Gmail mailboxes: authorise, status.")
 app.command("sync")(sync)
 app.command("replay-thread")(replay_thread)

@@ -10,7 +10,7 @@ import typer
 
 from worker.cli.context import CliError, state
 
-QUEUES = ("ingest", "stats")
+QUEUES = ("ingest", "stats", "sync")
 
 
 def worker(

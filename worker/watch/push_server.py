@@ -118,9 +118,12 @@ class PushServer:
         authenticator: PushAuthenticator | None = None,
         *,
         max_body_bytes: int = MAX_BODY_BYTES,
+        accept_push: bool = True,
     ) -> None:
+        # accept_push=False serves only the health endpoints (no mailbox in push mode).
+        self.accept_push = accept_push
         self.authenticator = authenticator or PushAuthenticator(settings)
-        if not self.authenticator.configured:
+        if accept_push and not self.authenticator.configured:
             raise ConfigError(
                 "push endpoint has no authentication: set push.audience and "
                 "push.service_account_email (OIDC, preferred) or push.shared_token "
@@ -255,7 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         app = self.server.app
         url = urllib.parse.urlsplit(self.path)
-        if url.path != app.settings.path:
+        if url.path != app.settings.path or not app.accept_push:
             self._respond(HTTPStatus.NOT_FOUND)
             return
         body = self._read_body(app.max_body_bytes)

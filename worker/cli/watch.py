@@ -1,0 +1,106 @@
+"""``crm watch``: the watcher daemon (poll and push)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
+
+import typer
+from sqlalchemy import text
+
+from worker.cli.context import settings_of
+from worker.cli.jobs import is_inline, runtime_for
+from worker.jobs.resume import resend_pending
+from worker.jobs.runtime import Runtime
+from worker.jobs.sync_actors import sync_mailbox
+from worker.watch.daemon import Watcher
+from worker.watch.gmail_watch import renew_watch
+
+log = logging.getLogger("worker.watch")
+
+
+class InlineSyncs:
+    """With the inline broker the watcher runs syncs itself, one at a time, off the
+    request thread (a push must be answered quickly); a sync already waiting for a
+    mailbox absorbs further requests for it."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync")
+        self._waiting: set[str] = set()
+        self._lock = threading.Lock()
+
+    def enqueue(self, address: str) -> None:
+        with self._lock:
+            if address in self._waiting:
+                return
+            self._waiting.add(address)
+        self._pool.submit(self._run, address)
+
+    def _run(self, address: str) -> None:
+        with self._lock:
+            self._waiting.discard(address)
+        try:
+            sync_mailbox.fn(address)
+        except Exception:
+            log.exception("sync failed", extra={"mailbox": address})
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _readiness(runtime: Runtime) -> dict[str, str | bool]:
+    checks: dict[str, str | bool] = {}
+    try:
+        with runtime.sessions() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    try:
+        client = getattr(sync_mailbox.broker, "client", None)  # Redis; inline has none
+        if client is not None:
+            client.ping()
+        checks["broker"] = "ok"
+    except Exception as exc:
+        checks["broker"] = f"unreachable: {type(exc).__name__}"
+    return checks
+
+
+def watch(ctx: typer.Context) -> None:
+    """Keep the configured mailboxes in sync until SIGTERM (poll or push mode)."""
+    settings = settings_of(ctx)
+    runtime = runtime_for(ctx)
+    inline = InlineSyncs() if is_inline(ctx) else None
+
+    def enqueue_sync(address: str) -> None:
+        if inline is not None:
+            inline.enqueue(address)
+        else:
+            sync_mailbox.send(address)
+
+    def renew(address: str) -> None:
+        expires = renew_watch(runtime, address)
+        log.info("watch renewed", extra={"mailbox": address, "expires": expires.isoformat()})
+
+    watcher = Watcher(
+        settings,
+        enqueue_sync=enqueue_sync,
+        renew_watch=renew,
+        resume_pending=lambda: resend_pending(runtime, older_than_seconds=300),
+        readiness=lambda: _readiness(runtime),
+    )
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping on signal %s", signal.Signals(signum).name)
+        watcher.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        watcher.run()
+    finally:
+        if inline is not None:
+            inline.shutdown()

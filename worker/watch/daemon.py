@@ -1,0 +1,114 @@
+"""``crm watch``: keeps every configured mailbox in sync until SIGTERM.
+
+- poll mode: a sync job every ``gmail.poll_interval_seconds``;
+- push mode: the Pub/Sub push endpoint enqueues a sync per notification; a backstop
+  sync runs every ``gmail.backstop_interval_seconds`` anyway, and ``users.watch`` is
+  renewed on start and every ``gmail.watch_renew_hours`` (a watch lapses after 7 days);
+- every mailbox gets a sync at start, which catches up on whatever arrived while the
+  watcher was down (the sync starts from the stored history id);
+- pending messages whose jobs were lost are re-sent every few minutes;
+- /healthz and /readyz are served on the push port even without push mailboxes.
+
+The syncs themselves are Dramatiq jobs (``sync_mailbox``): with a Redis broker the
+workers run them; with the inline broker this process does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from worker.config import ConfigError, Settings
+from worker.watch.health import Readiness
+from worker.watch.push_server import PushServer
+from worker.watch.schedule import Schedule
+
+log = logging.getLogger("worker.watch")
+
+TICK_SECONDS = 1.0
+RESUME_EVERY_SECONDS = 300.0
+
+
+class Watcher:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        enqueue_sync: Callable[[str], None],
+        renew_watch: Callable[[str], None],
+        resume_pending: Callable[[], int],
+        readiness: Readiness,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not settings.mailboxes:
+            raise ConfigError("no mailboxes configured: add [[mailboxes]] to the config file")
+        gmail = settings.gmail
+        self.schedule = Schedule.for_mailboxes(
+            settings.mailboxes,
+            poll_seconds=gmail.poll_interval_seconds,
+            backstop_seconds=gmail.backstop_interval_seconds,
+            renew_hours=gmail.watch_renew_hours,
+        )
+        if self.schedule.push_mailboxes() and not gmail.topic_name:
+            raise ConfigError("gmail.topic_name: required for mailboxes in push mode")
+        self.enqueue_sync = enqueue_sync
+        self.renew_watch = renew_watch
+        self.resume_pending = resume_pending
+        self.clock = clock
+        self.stopping = threading.Event()
+        self.server = PushServer(
+            settings.push,
+            self._on_notification,
+            readiness,
+            accept_push=bool(self.schedule.push_mailboxes()),
+        )
+        self._next_resume = clock() + RESUME_EVERY_SECONDS
+
+    def _on_notification(self, address: str) -> None:
+        mailbox = address.strip().lower()
+        if mailbox not in self.schedule.push_mailboxes():
+            raise LookupError(mailbox)  # acknowledged: retrying cannot make it known
+        self.enqueue_sync(mailbox)
+
+    def tick(self) -> None:
+        """One round: whatever is due now. Errors are logged; the next round retries."""
+        now = self.clock()
+        for mailbox in self.schedule.mailboxes:
+            if self.stopping.is_set():
+                return
+            if mailbox.renewal_due(now):
+                try:
+                    self.renew_watch(mailbox.address)
+                    mailbox.renewed(now, ok=True)
+                except Exception:
+                    log.exception("watch renewal failed", extra={"mailbox": mailbox.address})
+                    mailbox.renewed(now, ok=False)
+            if mailbox.sync_due(now):
+                try:
+                    self.enqueue_sync(mailbox.address)
+                    mailbox.synced(now)
+                except Exception:
+                    log.exception("could not enqueue a sync", extra={"mailbox": mailbox.address})
+        if now >= self._next_resume:
+            try:
+                self.resume_pending()
+            except Exception:
+                log.exception("could not resume pending messages")
+            self._next_resume = now + RESUME_EVERY_SECONDS
+
+    def run(self) -> None:
+        """Serve and tick until ``stop()`` (the CLI calls it on SIGTERM and SIGINT)."""
+        self.server.start()
+        log.info("watching", extra={"mailboxes": [m.address for m in self.schedule.mailboxes]})
+        try:
+            while not self.stopping.is_set():
+                self.tick()
+                self.stopping.wait(TICK_SECONDS)
+        finally:
+            self.server.stop()
+            log.info("watcher stopped")
+
+    def stop(self) -> None:
+        self.stopping.set()
