@@ -162,6 +162,7 @@ def advance_history_id(
 
 
 def _set(session: Session, address: str, **values: object) -> None:
+    get_or_create_mailbox(session, address)
     session.execute(
         update(Mailbox)
         .where(Mailbox.address == mailbox_key(address))
@@ -182,7 +183,6 @@ def mark_needs_reauth(session: Session, address: str, reason: str) -> None:
 
 def mark_active(session: Session, address: str) -> None:
     """Authorised again: syncing may resume."""
-    get_or_create_mailbox(session, address)
     _set(session, address, status=MailboxStatus.ACTIVE, last_error=None)
 
 

@@ -52,6 +52,10 @@ class SyncOptions:
     owner: str | None = None
 
 
+# What a sync uses when the caller passes no options (the job, `crm sync`).
+DEFAULT_OPTIONS = SyncOptions()
+
+
 @dataclass
 class SyncContext:
     runtime: Runtime
@@ -75,7 +79,7 @@ Step = Callable[[SyncContext], None]
 def run_guarded(
     runtime: Runtime, address: str, step: Step, options: SyncOptions | None = None
 ) -> SyncReport:
-    options = options or SyncOptions()
+    options = options or DEFAULT_OPTIONS
     mailbox = mailbox_key(address)
     report = SyncReport(mailbox=mailbox)
     started = time.monotonic()
@@ -151,7 +155,7 @@ def open_client(
     client = GmailClient(
         build_gmail_service(gmail.api_endpoint, credentials.credentials),
         bucket_for(mailbox, gmail.quota_units_per_second),
-        policy=(options or SyncOptions()).retry,
+        policy=(options or DEFAULT_OPTIONS).retry,
         heartbeat=heartbeat,
     )
     try:
