@@ -153,6 +153,21 @@ class PushSettings(Section):
     shared_token: SecretStr | None = None
 
 
+class LoggingSettings(Section):
+    # "auto": JSON lines when stderr is not a terminal (services), text otherwise.
+    format: Literal["auto", "json", "text"] = "auto"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class MetricsSettings(Section):
+    """Where `crm worker` serves Prometheus metrics and health (the watcher serves
+    both on its push port)."""
+
+    host: str = "127.0.0.1"
+    worker_port: int = Field(default=9191, ge=1, le=65535)
+    worker_health_port: int = Field(default=9192, ge=1, le=65535)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CRM_",
@@ -170,6 +185,8 @@ class Settings(BaseSettings):
     gmail: GmailSettings = Field(default_factory=GmailSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     mailboxes: list[MailboxConfig] = Field(default_factory=list)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     def ingest_rules(self) -> IngestRules:
         """The classification rules with the company's own mailbox, aliases and domains."""

@@ -107,6 +107,16 @@ def test_poll_mode_brings_new_mail_in_within_seconds(
         for n in range(3, 5):
             gmail_server.deliver(MAILBOX, customer_mail(n))
         wait_for(lambda: stored(pg_database) == 5, timeout=15, what="new mail to arrive")
+
+        # The metrics report what the database holds.
+        status, body = get(f"http://127.0.0.1:{port}/metrics")
+        metrics = body.decode()
+        assert status == 200
+        assert 'crm_messages_ingested_total{direction="inbound"} 5.0' in metrics
+        assert "crm_customers_created_total 5.0" in metrics
+        assert 'crm_messages_by_outcome{outcome="pending"} 0.0' in metrics
+        assert f'crm_mailbox_needs_reauth{{mailbox="{MAILBOX}"}} 0.0' in metrics
+        assert f'crm_mailbox_sync_lag_seconds{{mailbox="{MAILBOX}"}}' in metrics
         assert stop(watcher, signal.SIGTERM, timeout=20) == 0
     assert stored(pg_database) == 5
 

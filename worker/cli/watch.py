@@ -16,6 +16,8 @@ from worker.cli.jobs import is_inline, runtime_for
 from worker.jobs.resume import resend_pending
 from worker.jobs.runtime import Runtime
 from worker.jobs.sync_actors import sync_mailbox
+from worker.observability.logs import configure_logging
+from worker.observability.metrics import render
 from worker.watch.daemon import Watcher
 from worker.watch.gmail_watch import renew_watch
 
@@ -72,6 +74,7 @@ def _readiness(runtime: Runtime) -> dict[str, str | bool]:
 def watch(ctx: typer.Context) -> None:
     """Keep the configured mailboxes in sync until SIGTERM (poll or push mode)."""
     settings = settings_of(ctx)
+    configure_logging(settings.logging.format, settings.logging.level)
     runtime = runtime_for(ctx)
     inline = InlineSyncs() if is_inline(ctx) else None
 
@@ -91,6 +94,7 @@ def watch(ctx: typer.Context) -> None:
         renew_watch=renew,
         resume_pending=lambda: resend_pending(runtime, older_than_seconds=300),
         readiness=lambda: _readiness(runtime),
+        metrics=lambda: render(runtime.sessions),
     )
 
     def _stop(signum: int, _frame: FrameType | None) -> None:

@@ -40,6 +40,7 @@ class Watcher:
         renew_watch: Callable[[str], None],
         resume_pending: Callable[[], int],
         readiness: Readiness,
+        metrics: Callable[[], bytes] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not settings.mailboxes:
@@ -63,6 +64,7 @@ class Watcher:
             self._on_notification,
             readiness,
             accept_push=bool(self.schedule.push_mailboxes()),
+            metrics=metrics,
         )
         self._next_resume = clock() + RESUME_EVERY_SECONDS
 

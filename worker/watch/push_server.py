@@ -42,6 +42,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from worker.config import ConfigError, PushSettings
+from worker.observability.metrics import PUSH_REQUESTS
 from worker.watch.health import Readiness, check_readiness
 from worker.watch.push_auth import (
     CertificatesUnavailableError,
@@ -59,6 +60,8 @@ EnqueueSync = Callable[[str], None]
 MAX_BODY_BYTES = 64 * 1024
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # A slow or stalled client holds a thread; cut it off.
 REQUEST_TIMEOUT_SECONDS = 10.0
 # Bodies over the limit are read and discarded up to this much, so the client gets its
@@ -119,7 +122,9 @@ class PushServer:
         *,
         max_body_bytes: int = MAX_BODY_BYTES,
         accept_push: bool = True,
+        metrics: Callable[[], bytes] | None = None,
     ) -> None:
+        self.metrics = metrics
         # accept_push=False serves only the health endpoints (no mailbox in push mode).
         self.accept_push = accept_push
         self.authenticator = authenticator or PushAuthenticator(settings)
@@ -129,9 +134,10 @@ class PushServer:
                 "push.service_account_email (OIDC, preferred) or push.shared_token "
                 "(CRM_PUSH_SHARED_TOKEN)"
             )
-        if not settings.path.startswith("/") or settings.path in {HEALTH_PATH, READY_PATH}:
+        reserved = {HEALTH_PATH, READY_PATH, METRICS_PATH}
+        if not settings.path.startswith("/") or settings.path in reserved:
             raise ConfigError(
-                f"push.path: must start with / and differ from {HEALTH_PATH} and {READY_PATH}: "
+                f"push.path: must start with / and differ from {', '.join(sorted(reserved))}: "
                 f"{settings.path!r}"
             )
         self.settings = settings
@@ -250,6 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
             ready, report = check_readiness(self.server.app.readiness)
             status = HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE
             self._respond(status, json.dumps(report).encode(), "application/json")
+        elif path == METRICS_PATH and self.server.app.metrics is not None:
+            self._respond(HTTPStatus.OK, self.server.app.metrics(), METRICS_CONTENT_TYPE)
         elif path == self.server.app.settings.path:
             self._respond(HTTPStatus.METHOD_NOT_ALLOWED, extra_headers={"Allow": "POST"})
         else:
@@ -267,6 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in reversed(self.headers.items())}
         query = dict(reversed(urllib.parse.parse_qsl(url.query, keep_blank_values=True)))
         status = app.handle_push(headers, query, body)
+        PUSH_REQUESTS.labels(str(int(status))).inc()
         extra = {}
         if status == HTTPStatus.UNAUTHORIZED and app.authenticator.oidc_enabled:
             extra["WWW-Authenticate"] = "Bearer"

@@ -1,0 +1,128 @@
+"""Prometheus metrics.
+
+Two kinds:
+- Business figures read from the database at scrape time (``DatabaseCollector``):
+  messages stored by direction, skipped by reason, quarantined, pending, customers,
+  leads, and per mailbox the sync lag and state. Read from the rows, they always equal
+  what the database holds, whichever process did the work.
+- Process counters (Gmail calls and quota units, rate-limit answers, push requests),
+  incremented where the work happens. Dramatiq's own middleware adds job counts,
+  failures, retries and durations to the worker's endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import REGISTRY, Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.models import Customer, EmailMessage, Lead, Mailbox, ReceivedMessage
+from crm_core.models.types import utcnow
+from crm_core.statuses import IngestOutcome, MailboxStatus
+
+GMAIL_CALLS = Counter(
+    "crm_gmail_calls", "Gmail API calls made (batch parts counted one each).", ["method"]
+)
+GMAIL_QUOTA_UNITS = Counter("crm_gmail_quota_units", "Gmail quota units spent.", ["method"])
+GMAIL_RATE_LIMITED = Counter(
+    "crm_gmail_rate_limited", "Gmail answers that said the quota was exceeded (429/403)."
+)
+PUSH_REQUESTS = Counter(
+    "crm_push_requests", "Pub/Sub push requests received, by answer status.", ["status"]
+)
+
+
+class DatabaseCollector(Collector):
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def collect(self) -> Iterator[Metric]:
+        with self.sessions() as session:
+            yield from _message_metrics(session)
+            yield from _totals(session)
+            yield from _mailbox_metrics(session)
+
+
+def _message_metrics(session: Session) -> Iterator[Metric]:
+    stored = CounterMetricFamily(
+        "crm_messages_ingested", "Messages stored, by direction.", labels=["direction"]
+    )
+    for direction, count in session.execute(
+        select(EmailMessage.direction, func.count()).group_by(EmailMessage.direction)
+    ):
+        stored.add_metric([direction.value], count)
+    yield stored
+    skipped = CounterMetricFamily(
+        "crm_messages_skipped", "Messages skipped, by reason.", labels=["reason"]
+    )
+    outcomes = GaugeMetricFamily(
+        "crm_messages_by_outcome", "Received messages by outcome.", labels=["outcome"]
+    )
+    by_outcome: dict[str, int] = {o.value: 0 for o in IngestOutcome}
+    for outcome, reason, count in session.execute(
+        select(ReceivedMessage.outcome, ReceivedMessage.reason, func.count()).group_by(
+            ReceivedMessage.outcome, ReceivedMessage.reason
+        )
+    ):
+        by_outcome[outcome.value] += count
+        if outcome is IngestOutcome.SKIPPED:
+            skipped.add_metric([reason or ""], count)
+    yield skipped
+    for name, count in by_outcome.items():
+        outcomes.add_metric([name], count)
+    yield outcomes
+    yield GaugeMetricFamily(
+        "crm_messages_quarantined", "Messages in quarantine.", value=by_outcome["quarantined"]
+    )
+
+
+def _totals(session: Session) -> Iterator[Metric]:
+    customers = session.execute(select(func.count()).select_from(Customer)).scalar_one()
+    leads = session.execute(select(func.count()).select_from(Lead)).scalar_one()
+    yield CounterMetricFamily("crm_customers_created", "Customers in the CRM.", value=customers)
+    yield CounterMetricFamily("crm_leads_created", "Leads in the CRM.", value=leads)
+
+
+def _mailbox_metrics(session: Session) -> Iterator[Metric]:
+    lag = GaugeMetricFamily(
+        "crm_mailbox_sync_lag_seconds",
+        "Seconds since the newest Gmail history id was applied.",
+        labels=["mailbox"],
+    )
+    needs_reauth = GaugeMetricFamily(
+        "crm_mailbox_needs_reauth",
+        "1 when the mailbox must be authorised again.",
+        labels=["mailbox"],
+    )
+    now = utcnow()
+    for mailbox in session.execute(select(Mailbox)).scalars():
+        if mailbox.history_applied_at is not None:
+            lag.add_metric([mailbox.address], (now - mailbox.history_applied_at).total_seconds())
+        needs_reauth.add_metric(
+            [mailbox.address], 1.0 if mailbox.status is MailboxStatus.NEEDS_REAUTH else 0.0
+        )
+    yield lag
+    yield needs_reauth
+
+
+def render(sessions: sessionmaker[Session] | None) -> bytes:
+    """The exposition text: this process's counters plus, given sessions, the database's."""
+    registry = CollectorRegistry()
+    registry.register(_Forward(REGISTRY))
+    if sessions is not None:
+        registry.register(DatabaseCollector(sessions))
+    return generate_latest(registry)
+
+
+class _Forward(Collector):
+    """Exposes another registry's metrics (the process-global counters)."""
+
+    def __init__(self, source: CollectorRegistry) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.source.collect()
