@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -29,7 +32,8 @@ def write_config(path: Path, database: Database, namespace: str, **extra: str) -
         f'[database]\nurl = "{database.url}"\n{schema}\n'
         f'[broker]\nurl = "{REDIS_URL}"\nnamespace = "{namespace}"\n'
         "heartbeat_timeout_ms = 3000\nmaintenance_chance = 200000\n\n"
-        "[worker]\nmax_retries = 3\nmin_backoff_ms = 100\nmax_backoff_ms = 1000\n"
+        "[worker]\nmax_retries = 3\nmin_backoff_ms = 100\nmax_backoff_ms = 1000\n\n"
+        "[metrics]\nworker_port = 0\nworker_health_port = 0\n"
         f"{extra_toml}",
         encoding="utf-8",
     )
@@ -114,3 +118,20 @@ def wait_for(
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    """Status and body of a GET on a loopback URL (errors are answers too)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return int(answer.status), answer.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""

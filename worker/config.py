@@ -164,8 +164,9 @@ class MetricsSettings(Section):
     both on its push port)."""
 
     host: str = "127.0.0.1"
-    worker_port: int = Field(default=9191, ge=1, le=65535)
-    worker_health_port: int = Field(default=9192, ge=1, le=65535)
+    # 0 picks any free port (tests run several workers on one machine).
+    worker_port: int = Field(default=9191, ge=0, le=65535)
+    worker_health_port: int = Field(default=9192, ge=0, le=65535)
 
 
 class Settings(BaseSettings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ from tests.processes import (
     clear_namespace,
     crm_json,
     daemon,
+    free_port,
+    http_get,
     new_namespace,
     stop,
     wait_for,
@@ -143,3 +146,29 @@ def test_worker_killed_mid_batch_loses_and_doubles_nothing(
             )
         ).scalar_one()
     assert linked == found["email_messages"]
+
+
+def test_worker_serves_health_and_metrics(
+    pg_database: Database, config: Path, tmp_path: Path
+) -> None:
+    metrics_port, health_port = free_port(), free_port()
+    text = config.read_text().replace(
+        "worker_port = 0\nworker_health_port = 0",
+        f"worker_port = {metrics_port}\nworker_health_port = {health_port}",
+    )
+    config.write_text(text)
+    with daemon(config, "worker", "-p", "1", "-t", "2", log=tmp_path / "worker.log"):
+        wait_for(
+            lambda: http_get(f"http://127.0.0.1:{health_port}/healthz")[0] == 200,
+            timeout=30,
+            what="the worker's health endpoint",
+        )
+        status, body = http_get(f"http://127.0.0.1:{health_port}/readyz")
+        assert status == 200
+        assert json.loads(body)["checks"] == {"database": "ok", "broker": "ok"}
+        crm_json(config, "import", "mbox", str(SAMPLE), "--wait", "120")
+        status, body = http_get(f"http://127.0.0.1:{metrics_port}/metrics")
+        assert status == 200
+        assert 'dramatiq_messages_total{actor_name="ingest_batch",queue_name="ingest"}' in (
+            body.decode()
+        )

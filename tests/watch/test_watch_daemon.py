@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import signal
-import socket
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,17 +16,11 @@ from crm_core.models import EmailMessage, Mailbox
 from tests.conftest import Database
 from tests.gmail.conftest import MAILBOX, customer_mail, write_token_file
 from tests.gmail_fake import FakeGmailServer
-from tests.processes import daemon, stop, wait_for
+from tests.processes import daemon, free_port, http_get, stop, wait_for
 from worker.watch.schedule import Schedule
 
 pytestmark = pytest.mark.slow
 SECRET = "push-secret-for-tests"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -58,14 +51,6 @@ def write_config(
 def stored(database: Database) -> int:
     with database.sessions() as session:
         return session.execute(select(func.count()).select_from(EmailMessage)).scalar_one()
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
-            return answer.status, answer.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 def test_schedule_polls_and_backstops() -> None:
@@ -100,8 +85,8 @@ def test_poll_mode_brings_new_mail_in_within_seconds(
 
     with daemon(config, "watch", log=tmp_path / "watch.log") as watcher:
         wait_for(lambda: stored(pg_database) == 3, timeout=30, what="the first sync")
-        assert get(f"http://127.0.0.1:{port}/healthz")[0] == 200
-        status, body = get(f"http://127.0.0.1:{port}/readyz")
+        assert http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+        status, body = http_get(f"http://127.0.0.1:{port}/readyz")
         assert status == 200 and json.loads(body)["checks"]["database"] == "ok"
 
         for n in range(3, 5):
@@ -109,7 +94,7 @@ def test_poll_mode_brings_new_mail_in_within_seconds(
         wait_for(lambda: stored(pg_database) == 5, timeout=15, what="new mail to arrive")
 
         # The metrics report what the database holds.
-        status, body = get(f"http://127.0.0.1:{port}/metrics")
+        status, body = http_get(f"http://127.0.0.1:{port}/metrics")
         metrics = body.decode()
         assert status == 200
         assert 'crm_messages_ingested_total{direction="inbound"} 5.0' in metrics

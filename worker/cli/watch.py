@@ -9,15 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 import typer
-from sqlalchemy import text
 
 from worker.cli.context import settings_of
 from worker.cli.jobs import is_inline, runtime_for
 from worker.jobs.resume import resend_pending
-from worker.jobs.runtime import Runtime
 from worker.jobs.sync_actors import sync_mailbox
 from worker.observability.logs import configure_logging
 from worker.observability.metrics import render
+from worker.observability.readiness import readiness_checks
 from worker.watch.daemon import Watcher
 from worker.watch.gmail_watch import renew_watch
 
@@ -53,24 +52,6 @@ class InlineSyncs:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _readiness(runtime: Runtime) -> dict[str, str | bool]:
-    checks: dict[str, str | bool] = {}
-    try:
-        with runtime.sessions() as session:
-            session.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"unreachable: {type(exc).__name__}"
-    try:
-        client = getattr(sync_mailbox.broker, "client", None)  # Redis; inline has none
-        if client is not None:
-            client.ping()
-        checks["broker"] = "ok"
-    except Exception as exc:
-        checks["broker"] = f"unreachable: {type(exc).__name__}"
-    return checks
-
-
 def watch(ctx: typer.Context) -> None:
     """Keep the configured mailboxes in sync until SIGTERM (poll or push mode)."""
     settings = settings_of(ctx)
@@ -93,7 +74,7 @@ def watch(ctx: typer.Context) -> None:
         enqueue_sync=enqueue_sync,
         renew_watch=renew,
         resume_pending=lambda: resend_pending(runtime, older_than_seconds=300),
-        readiness=lambda: _readiness(runtime),
+        readiness=lambda: readiness_checks(runtime.sessions, sync_mailbox.broker),
         metrics=lambda: render(runtime.sessions),
     )
 

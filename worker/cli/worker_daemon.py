@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from typing import Annotated
 
 import typer
@@ -34,6 +35,15 @@ def worker(
     env = dict(os.environ)
     if cli.config_path is not None:
         env["CRM_CONFIG"] = str(cli.config_path.resolve())
+    # Dramatiq's metrics server reads these; the multiprocess directory is private to
+    # this worker so that two workers on one machine never mix their counters.
+    metrics_dir = tempfile.mkdtemp(prefix="crm-worker-metrics-")
+    env.update(
+        dramatiq_prom_host=settings.metrics.host,
+        dramatiq_prom_port=str(settings.metrics.worker_port),
+        dramatiq_prom_db=metrics_dir,
+        PROMETHEUS_MULTIPROC_DIR=metrics_dir,
+    )
     argv = [
         sys.executable,
         "-m",
