@@ -28,7 +28,7 @@ from worker.jobs.runtime import Runtime, use_settings
 
 TOTAL = 2000
 FIRST = 1200
-QUOTA = 2000  # units per second at the fake; the client is allowed a little more
+QUOTA = 1500  # units per second at the fake; the client is allowed a little more
 _GET_PATH = re.compile(r"/messages/([0-9a-f]+)$")
 
 
@@ -68,8 +68,8 @@ def test_two_thousand_messages_under_faults(
     messages = generated(TOTAL)
     first = deliver_generated(gmail_server, messages[:FIRST])
     gmail_server.set_fault_rate(0.10, statuses=(500, 502, 503), seed=7)
-    # A small burst: every batch of 50 (250 units) has parts refused with 429.
-    gmail_server.set_quota(QUOTA, burst=200)
+    # A small burst: a batch of 50 (250 units) has parts refused with 429.
+    gmail_server.set_quota(QUOTA, burst=100)
 
     started = time.monotonic()
     with IngestWorkers(monkeypatch) as workers:
