@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from worker.cli import (
+    config_check,
     customers,
     db,
     demo,
@@ -23,6 +24,7 @@ from worker.cli import (
     quarantine,
     reports,
     sales,
+    status,
     watch,
     worker_daemon,
 )
@@ -76,6 +78,8 @@ app.add_typer(ingest.app, name="ingest", help="Ingestion housekeeping: resume pe
 app.command("demo")(demo.demo)
 app.command("worker")(worker_daemon.worker)
 app.command("watch")(watch.watch)
+app.add_typer(status.app)
+app.add_typer(config_check.app, name="config", help="Check the configuration.")
 app.add_typer(gmail_app, name="gmail", help="Gmail mailboxes: authorise, status.")
 app.command("sync")(sync)
 app.command("replay-thread")(replay_thread)

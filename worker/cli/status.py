@@ -1,0 +1,160 @@
+"""``crm status``: is everything healthy? Per mailbox and for ingestion as a whole."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm_core.models import Customer, EmailMessage, Lead, Mailbox, ReceivedMessage
+from crm_core.models.types import utcnow
+from crm_core.statuses import IngestOutcome, MailboxStatus
+from worker.cli.context import session_for, settings_of
+from worker.cli.output import JsonFlag, emit, format_datetime, heading, print_json, table
+
+app = typer.Typer()
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _start_of_today() -> datetime:
+    now = utcnow()
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _counts(session: Session, mailbox: str | None, since: datetime) -> dict[str, int]:
+    def count(*where: Any) -> int:
+        statement = select(func.count()).select_from(ReceivedMessage).where(*where)
+        if mailbox is not None:
+            statement = statement.where(ReceivedMessage.mailbox == mailbox)
+        return int(session.execute(statement).scalar_one())
+
+    return {
+        "stored_today": count(
+            ReceivedMessage.outcome == IngestOutcome.STORED, ReceivedMessage.processed_at >= since
+        ),
+        "skipped_today": count(
+            ReceivedMessage.outcome == IngestOutcome.SKIPPED,
+            ReceivedMessage.processed_at >= since,
+        ),
+        "pending": count(ReceivedMessage.outcome == IngestOutcome.PENDING),
+        "quarantined": count(ReceivedMessage.outcome == IngestOutcome.QUARANTINED),
+    }
+
+
+def mailbox_report(session: Session, configured: list[str]) -> list[dict[str, Any]]:
+    rows = {m.address: m for m in session.execute(select(Mailbox)).scalars()}
+    now, today = utcnow(), _start_of_today()
+    report = []
+    for address in sorted(set(configured) | set(rows)):
+        row = rows.get(address)
+        lag = (
+            (now - row.history_applied_at).total_seconds()
+            if row and row.history_applied_at
+            else None
+        )
+        report.append(
+            {
+                "mailbox": address,
+                "configured": address in configured,
+                "state": row.status.value if row else "not synced yet",
+                "needs_reauth": bool(row and row.status is MailboxStatus.NEEDS_REAUTH),
+                "history_id": row.history_id if row else None,
+                "last_sync_at": row.last_sync_at if row else None,
+                "last_full_sync_at": row.last_full_sync_at if row else None,
+                "lag_seconds": lag,
+                "watch_expires_at": row.watch_expires_at if row else None,
+                "last_error": row.last_error if row else None,
+                **_counts(session, address, today),
+            }
+        )
+    return report
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    as_json: JsonFlag = False,
+    strict: Annotated[
+        bool,
+        typer.Option(help="Exit 2 when something needs a person (reauth, quarantine, errors)."),
+    ] = False,
+) -> None:
+    """Per mailbox: state, last sync, lag, counts today, quarantined, needs_reauth."""
+    settings = settings_of(ctx)
+    configured = [m.address.strip().lower() for m in settings.mailboxes]
+    with session_for(ctx) as session:
+        mailboxes = mailbox_report(session, configured)
+        overall = {
+            "customers": session.execute(select(func.count()).select_from(Customer)).scalar_one(),
+            "leads": session.execute(select(func.count()).select_from(Lead)).scalar_one(),
+            "messages": session.execute(
+                select(func.count()).select_from(EmailMessage)
+            ).scalar_one(),
+            **_counts(session, None, _start_of_today()),
+        }
+    attention = [m["mailbox"] for m in mailboxes if m["needs_reauth"] or m["last_error"]] + (
+        ["quarantine"] if overall["quarantined"] else []
+    )
+    if as_json:
+        print_json({"mailboxes": mailboxes, "overall": overall, "needs_attention": attention})
+    else:
+        rows = [
+            [
+                m["mailbox"],
+                m["state"],
+                format_datetime(m["last_sync_at"], "never"),
+                _duration(m["lag_seconds"]),
+                str(m["stored_today"]),
+                str(m["skipped_today"]),
+                str(m["pending"]),
+                str(m["quarantined"]),
+            ]
+            for m in mailboxes
+        ]
+        lines = [
+            heading("Mailboxes"),
+            *table(
+                [
+                    "Mailbox",
+                    "State",
+                    "Last sync",
+                    "Lag",
+                    "Stored today",
+                    "Skipped today",
+                    "Pending",
+                    "Quarantined",
+                ],
+                rows,
+            ),
+        ]
+        if not mailboxes:
+            lines.append("No mailboxes configured ([[mailboxes]] in the config file).")
+        for m in mailboxes:
+            if m["needs_reauth"]:
+                lines.append(f"! {m['mailbox']} needs authorisation: crm gmail auth {m['mailbox']}")
+            elif m["last_error"]:
+                lines.append(f"! {m['mailbox']}: {m['last_error']}")
+        lines += [
+            heading("Ingestion"),
+            f"Customers {overall['customers']}, leads {overall['leads']}, messages "
+            f"{overall['messages']}; today stored {overall['stored_today']}, skipped "
+            f"{overall['skipped_today']}; pending {overall['pending']}, quarantined "
+            f"{overall['quarantined']}",
+        ]
+        if overall["quarantined"]:
+            lines.append("! quarantined messages: crm quarantine list")
+        emit(lines)
+    if strict and attention:
+        raise typer.Exit(2)
