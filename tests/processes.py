@@ -96,11 +96,21 @@ def daemon(config: Path, *args: str, log: Path) -> Iterator[subprocess.Popen[byt
         stop(process)
 
 
-def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 30) -> int:
-    """Signal the whole process group and wait; SIGKILL if it does not end in time."""
+def stop(
+    process: subprocess.Popen[bytes],
+    sig: int = signal.SIGTERM,
+    timeout: float = 30,
+    *,
+    main_only: bool = False,
+) -> int:
+    """Signal the process group (or, like systemd's KillMode=mixed, only the main
+    process) and wait; SIGKILL the group if it does not end in time."""
     if process.poll() is None:
         with suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
+            if main_only:
+                os.kill(process.pid, sig)
+            else:
+                os.killpg(process.pid, sig)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
