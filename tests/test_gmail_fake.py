@@ -193,9 +193,7 @@ MULTIPART = (
 )
 
 
-def test_get_full_has_headers_and_parts(
-    gmail_server: FakeGmailServer, gmail_service: Any
-) -> None:
+def test_get_full_has_headers_and_parts(gmail_server: FakeGmailServer, gmail_service: Any) -> None:
     msg_id = gmail_server.deliver(USER, MULTIPART)
     messages = gmail_service.users().messages()
 
@@ -216,9 +214,11 @@ def test_get_full_has_headers_and_parts(
     assert full["snippet"] == "Hvad koster en rengøring?"
     assert full["internalDate"] == str(1727863200000)  # 10:00 UTC
 
-    att = messages.attachments().get(
-        userId="me", messageId=msg_id, id=attachment["body"]["attachmentId"]
-    ).execute()
+    att = (
+        messages.attachments()
+        .get(userId="me", messageId=msg_id, id=attachment["body"]["attachmentId"])
+        .execute()
+    )
     assert base64.urlsafe_b64decode(att["data"]).startswith(b"%PDF-1.4")
     assert att["size"] == attachment["body"]["size"]
 
@@ -233,9 +233,7 @@ def test_get_full_has_headers_and_parts(
     assert minimal["historyId"] == str(gmail_server.history_id(USER))
 
 
-def test_threads_grouped_by_in_reply_to(
-    gmail_server: FakeGmailServer, gmail_service: Any
-) -> None:
+def test_threads_grouped_by_in_reply_to(gmail_server: FakeGmailServer, gmail_service: Any) -> None:
     t0 = datetime(2024, 10, 1, 8, 0, tzinfo=UTC)
     first = gmail_server.deliver(USER, make_raw(1, date=t0))
     other = gmail_server.deliver(USER, make_raw(2, date=t0))
@@ -255,9 +253,12 @@ def test_threads_grouped_by_in_reply_to(
     assert all(m["threadId"] == first for m in thread["messages"])
     assert "payload" in thread["messages"][0]
 
-    meta = gmail_service.users().threads().get(
-        userId="me", id=other, format="metadata", metadataHeaders=["Subject"]
-    ).execute()
+    meta = (
+        gmail_service.users()
+        .threads()
+        .get(userId="me", id=other, format="metadata", metadataHeaders=["Subject"])
+        .execute()
+    )
     assert [m["id"] for m in meta["messages"]] == [other, forced]
     assert meta["messages"][1]["payload"]["headers"] == [
         {"name": "Subject", "value": "Quote request 5"}
@@ -279,9 +280,12 @@ def _all_history(service: Any, start: str, **kwargs: Any) -> tuple[list[dict[str
     pages = 0
     token = None
     while True:
-        page = service.users().history().list(
-            userId="me", startHistoryId=start, pageToken=token, **kwargs
-        ).execute()
+        page = (
+            service.users()
+            .history()
+            .list(userId="me", startHistoryId=start, pageToken=token, **kwargs)
+            .execute()
+        )
         pages += 1
         records += page.get("history", [])
         token = page.get("nextPageToken")
@@ -303,12 +307,18 @@ def test_history_after_deliver_delete_and_label_change(
     assert pages == 3
     kinds = [next(k for k in r if k not in ("id", "messages")) for r in records]
     assert kinds == [
-        "messagesAdded", "messagesAdded", "labelsAdded", "labelsRemoved", "messagesDeleted"
+        "messagesAdded",
+        "messagesAdded",
+        "labelsAdded",
+        "labelsRemoved",
+        "messagesDeleted",
     ]
     ids = [int(r["id"]) for r in records]
     assert ids == sorted(ids) and ids[0] > int(start)
     assert records[0]["messagesAdded"][0]["message"] == {
-        "id": a, "threadId": a, "labelIds": ["INBOX", "UNREAD"]
+        "id": a,
+        "threadId": a,
+        "labelIds": ["INBOX", "UNREAD"],
     }
     assert records[2]["labelsAdded"][0]["labelIds"] == ["STARRED"]
     assert records[3]["labelsRemoved"][0]["labelIds"] == ["UNREAD"]
@@ -350,8 +360,10 @@ def test_batch_of_50_gets_reaches_the_fake(
 
     batch = gmail_service.new_batch_http_request(callback=on_response)
     for msg_id in ids:
-        batch.add(gmail_service.users().messages().get(userId="me", id=msg_id, format="raw"),
-                  request_id=msg_id)
+        batch.add(
+            gmail_service.users().messages().get(userId="me", id=msg_id, format="raw"),
+            request_id=msg_id,
+        )
     batch.execute()
 
     assert set(results) == set(ids)
@@ -364,9 +376,7 @@ def test_batch_of_50_gets_reaches_the_fake(
     assert all(rec.in_batch for rec in gmail_server.request_log())
 
 
-def test_batch_parts_fail_independently(
-    gmail_server: FakeGmailServer, gmail_service: Any
-) -> None:
+def test_batch_parts_fail_independently(gmail_server: FakeGmailServer, gmail_service: Any) -> None:
     ids = [gmail_server.deliver(USER, make_raw(i)) for i in range(4)]
     gmail_server.queue_fault("messages.get", 429, count=1)
     outcome: dict[str, int] = {}

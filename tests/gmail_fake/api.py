@@ -48,8 +48,9 @@ def _int_param(req: ApiRequest, name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ApiError(400, f"Invalid value '{value}' for {name}", location=name,
-                       location_type="parameter") from None
+        raise ApiError(
+            400, f"Invalid value '{value}' for {name}", location=name, location_type="parameter"
+        ) from None
 
 
 def _bool_param(req: ApiRequest, name: str) -> bool:
@@ -59,8 +60,9 @@ def _bool_param(req: ApiRequest, name: str) -> bool:
 def _format_param(req: ApiRequest, allowed: tuple[str, ...]) -> str:
     fmt = (req.param("format") or "full").lower()
     if fmt not in allowed:
-        raise ApiError(400, f"Invalid value at 'format' ({fmt})", location="format",
-                       location_type="parameter")
+        raise ApiError(
+            400, f"Invalid value at 'format' ({fmt})", location="format", location_type="parameter"
+        )
     return fmt
 
 
@@ -109,9 +111,13 @@ def _get_thread(box: Mailbox, req: ApiRequest, args: tuple[str, ...]) -> ApiResp
 def _list_history(box: Mailbox, req: ApiRequest, args: tuple[str, ...]) -> ApiResponse:
     raw_start = req.param("startHistoryId")
     if not raw_start:
-        raise ApiError(400, "Missing required parameter: startHistoryId",
-                       reason="required", location="startHistoryId",
-                       location_type="parameter")
+        raise ApiError(
+            400,
+            "Missing required parameter: startHistoryId",
+            reason="required",
+            location="startHistoryId",
+            location_type="parameter",
+        )
     start = _int_param(req, "startHistoryId", 0)
     return ApiResponse.json(
         box.list_history(
@@ -146,8 +152,7 @@ ROUTES: tuple[Route, ...] = tuple(
         ("GET", "messages", "messages.list", _list_messages),
         ("GET", f"messages/{_SEG}", "messages.get", _get_message),
         ("POST", f"messages/{_SEG}/modify", "messages.modify", _modify_message),
-        ("GET", f"messages/{_SEG}/attachments/{_SEG}", "messages.attachments.get",
-         _get_attachment),
+        ("GET", f"messages/{_SEG}/attachments/{_SEG}", "messages.attachments.get", _get_attachment),
         ("GET", f"threads/{_SEG}", "threads.get", _get_thread),
         ("GET", "history", "history.list", _list_history),
         ("GET", "labels", "labels.list", _list_labels),
@@ -184,7 +189,7 @@ class GmailApi:
         """(route, userId as given, path arguments) for a Gmail API path, else None."""
         if not req.path.startswith(API_PREFIX):
             return None
-        user_part, _, rest = req.path[len(API_PREFIX):].partition("/")
+        user_part, _, rest = req.path[len(API_PREFIX) :].partition("/")
         for route in ROUTES:
             if route.http_method != req.method:
                 continue
@@ -249,4 +254,3 @@ class GmailApi:
             )
         )
         return response
-

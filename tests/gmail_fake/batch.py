@@ -28,7 +28,7 @@ def parse_embedded_request(payload: bytes) -> ApiRequest:
     """Parse ``GET /path?q HTTP/1.1`` + headers + blank line + body."""
     payload = payload.lstrip(b"\r\n")
     sep = _BLANK_LINE.search(payload)
-    head, body = (payload[: sep.start()], payload[sep.end():]) if sep else (payload, b"")
+    head, body = (payload[: sep.start()], payload[sep.end() :]) if sep else (payload, b"")
     lines = head.decode("latin-1").splitlines()
     if not lines:
         raise ApiError(400, "Empty request in batch part")
@@ -70,7 +70,7 @@ def _part_bytes(part: Message) -> bytes:
 def parse_batch(content_type: str, body: bytes) -> list[tuple[str | None, ApiRequest | ApiError]]:
     if not content_type.lower().startswith("multipart/"):
         raise ApiError(400, "Batch requests must be multipart/mixed")
-    envelope = (b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    envelope = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
     msg = BytesParser(policy=compat32).parsebytes(envelope)
     payload = msg.get_payload()
     if not msg.is_multipart() or not isinstance(payload, list) or not payload:
@@ -87,8 +87,12 @@ def parse_batch(content_type: str, body: bytes) -> list[tuple[str | None, ApiReq
             raise ApiError(400, "Malformed batch part")
         content_id = part.get("Content-ID")
         try:
-            parts.append((None if content_id is None else str(content_id),
-                          parse_embedded_request(_part_bytes(part))))
+            parts.append(
+                (
+                    None if content_id is None else str(content_id),
+                    parse_embedded_request(_part_bytes(part)),
+                )
+            )
         except ApiError as exc:
             parts.append((None if content_id is None else str(content_id), exc))
     return parts

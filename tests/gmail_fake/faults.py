@@ -76,9 +76,13 @@ class Quota:
         """Set the budget (None = unlimited). Resets the affected buckets to full."""
         if over_limit_status is not None and over_limit_status not in (429, 403):
             raise ValueError("over_limit_status must be 429 or 403")
-        setting = None if units_per_second is None else (
-            float(units_per_second),
-            float(burst if burst is not None else units_per_second),
+        setting = (
+            None
+            if units_per_second is None
+            else (
+                float(units_per_second),
+                float(burst if burst is not None else units_per_second),
+            )
         )
         with self._lock:
             if over_limit_status is not None:

@@ -1,6 +1,6 @@
 """Pytest fixtures for the fake Gmail server; import them into a conftest.py::
 
-    from tests.gmail_fake.fixtures import gmail_account, gmail_server, gmail_service  # noqa: F401
+from tests.gmail_fake.fixtures import gmail_account, gmail_server, gmail_service  # noqa: F401
 """
 
 from __future__ import annotations

@@ -71,8 +71,9 @@ def _decode_token(kind: str, token: str, arity: int) -> tuple[int, ...]:
             raise ValueError(text)
         return tuple(int(p) for p in rest)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "Invalid pageToken", location="pageToken",
-                       location_type="parameter") from exc
+        raise ApiError(
+            400, "Invalid pageToken", location="pageToken", location_type="parameter"
+        ) from exc
 
 
 @dataclass
@@ -252,8 +253,9 @@ class Mailbox:
         with self._lock:
             msg = self._require(message_id)
             to_remove = [lbl for lbl in dict.fromkeys(remove) if lbl in msg.labels]
-            to_add = [lbl for lbl in dict.fromkeys(add) if lbl not in msg.labels and
-                      lbl not in to_remove]
+            to_add = [
+                lbl for lbl in dict.fromkeys(add) if lbl not in msg.labels and lbl not in to_remove
+            ]
             if to_add:
                 msg.labels.extend(to_add)
                 self._label_counts.update(to_add)
@@ -406,8 +408,12 @@ class Mailbox:
         kinds = set(history_types)
         unknown = kinds - set(HISTORY_FIELDS)
         if unknown:
-            raise ApiError(400, f"Invalid value at 'history_types': {sorted(unknown)[0]}",
-                           location="historyTypes", location_type="parameter")
+            raise ApiError(
+                400,
+                f"Invalid value at 'history_types': {sorted(unknown)[0]}",
+                location="historyTypes",
+                location_type="parameter",
+            )
         size = max(1, min(MAX_PAGE_SIZE, max_results))
         with self._lock:
             if start_history_id < self._history_floor:
@@ -467,8 +473,9 @@ class Mailbox:
                 400, f"Invalid topicName does not match projects/SOME_PROJECT/topics/{topic!s}"
             )
         labels = body.get("labelIds") or []
-        behavior = str(body.get("labelFilterBehavior") or body.get("labelFilterAction") or
-                       "include").lower()
+        behavior = str(
+            body.get("labelFilterBehavior") or body.get("labelFilterAction") or "include"
+        ).lower()
         if behavior not in ("include", "exclude"):
             raise ApiError(400, f"Invalid labelFilterBehavior: {behavior}")
         with self._lock:
@@ -531,9 +538,7 @@ class Mailbox:
             hit = any(lbl in labels for lbl in watch.label_ids)
             if hit != (watch.label_filter_behavior == "include"):
                 return
-        self._notifications.append(
-            {"emailAddress": self.email, "historyId": str(self._history_id)}
-        )
+        self._notifications.append({"emailAddress": self.email, "historyId": str(self._history_id)})
 
 
 def _matches(labels: list[str], required: list[str], hide_spam_trash: bool) -> bool:

@@ -158,8 +158,10 @@ class FakeGmailServer:
         self._url = f"http://{host!s}:{port}"
         self._httpd = httpd
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"fake-gmail-{port}", daemon=True,
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"fake-gmail-{port}",
+            daemon=True,
         )
         self._thread.start()
         return self
