@@ -302,6 +302,42 @@ def test_empty_plain_part_falls_back_to_html() -> None:
     assert parsed(raw).body_text == "Hvor stort er området?"
 
 
+def html_body(markup: str) -> str:
+    raw = message("From: a@b.dk\nContent-Type: text/html; charset=utf-8", markup)
+    return parsed(raw).body_text
+
+
+def test_html_markup_noise_is_dropped() -> None:
+    markup = (
+        "<!DOCTYPE html><html><head><title>Kvittering</title><style>p{x:1}</style></head>"
+        "<body><!-- skjult --><p>1 &lt; 2 &amp; <a title='a>b' href='https://x.dk'>se her</a>"
+        "<br/>ny linje</p><ul><li>Vinduer</li><li>Trapper</li></ul>"
+        "<script>alert('x')</script></body></html>"
+    )
+    assert html_body(markup) == "1 < 2 & se her\nny linje\n\n  - Vinduer\n  - Trapper"
+
+
+def test_large_html_is_stripped_rather_than_converted() -> None:
+    rows = "".join(f"<tr><td>Felt {n}:</td><td>værdi {n}</td></tr>" for n in range(20_000))
+    text = html_body(f"<style>td{{}}</style><table>{rows}</table><p>Hvor stort er området?</p>")
+
+    assert text.startswith("Felt 0: værdi 0\n")
+    assert text.endswith("Hvor stort er området?")
+    assert "td{" not in text
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["<a b='>' c=\"", "<style", "<!--", "<a ", "</", "<<>", "<!", "&#x1F600;&#0;&#xD800;"],
+)
+def test_hostile_html_is_converted_in_linear_time(pattern: str) -> None:
+    started = time.monotonic()
+    text = html_body(pattern * (100_000 // len(pattern)))
+
+    assert "\x00" not in text
+    assert time.monotonic() - started < 10
+
+
 def test_html_labelled_as_plain_text_is_converted() -> None:
     mail = corpus("html_in_text_plain.eml")
 

@@ -18,7 +18,7 @@ CORPUS_MESSAGES = [path.read_bytes() for path in CORPUS]
 
 # Derandomised so CI sees the same examples every run; no example database on disk.
 fuzz = settings(
-    max_examples=250,
+    max_examples=200,
     derandomize=True,
     deadline=None,
     database=None,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from worker.mail.charsets import clean, recover_8bit
 from worker.mail.defects import DefectLog, quoted
-from worker.mail.headers import decode_words, folded
+from worker.mail.headers import bounded, decode_words, folded
 from worker.mail.message import Address
 
 _SPECIALS = frozenset('"(<>,;:')
@@ -55,7 +55,7 @@ class _Entry:
 
 def parse_addresses(raw: str, header: str, defects: DefectLog) -> tuple[Address, ...]:
     """Every valid mailbox in an address-list header value, groups flattened."""
-    text = _LINE_BREAKS.sub("", recover_8bit(raw, defects))
+    text = _LINE_BREAKS.sub("", recover_8bit(bounded(raw, defects), defects))
     addresses: list[Address] = []
     for entry, source in _entries(text):
         address = _address_of(entry, defects)

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Sequence
 
-import html2text
-
-from worker.mail.charsets import clean, decode_bytes
+from worker.mail.charsets import decode_bytes
 from worker.mail.defects import DefectLog
+from worker.mail.html_text import html_to_text
 from worker.mail.mime import Part, decoded_payload, disposition, filename, param
 
 BODY_TYPES = frozenset({"text/plain", "text/html"})
 
 _LINE_ENDS = re.compile(r"\r\n?")
-_TRAILING_SPACE = re.compile(r"[ \t]+\n")
-_BLANK_LINES = re.compile(r"\n{3,}")
 _HTML_START = re.compile(r"\s*(?:<!doctype\s+html|<html[\s>])", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
-_CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
 _WORD = re.compile(r"\S+")
 
 
@@ -59,42 +53,6 @@ def _plain_text(text: str) -> str:
 def _joined(texts: Iterable[str]) -> str:
     # Several inline text parts (Apple Mail splits text around inline images) read as one.
     return "\n\n".join(stripped for text in texts if (stripped := text.strip()))
-
-
-class _PlainTextConverter(html2text.HTML2Text):
-    """html2text tuned to produce plain text rather than Markdown."""
-
-    def __init__(self) -> None:
-        super().__init__(bodywidth=0)
-        self.ignore_images = True
-        self.ignore_links = True  # keeps the link text, drops the URL
-        self.ignore_emphasis = True
-        self.ignore_tables = True
-        self.unicode_snob = True
-        self.ul_item_mark = "-"
-
-    def handle_data(self, data: str, entity_char: bool = False) -> None:
-        # The entity path skips Markdown escaping ("1\\." and "\\-" are noise here).
-        super().handle_data(data, entity_char=True)
-
-    def handle_tag(self, tag: str, attrs: dict[str, str | None], start: bool) -> None:
-        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
-            self.p()  # a heading is a paragraph of its own, without "## "
-            return
-        super().handle_tag(tag, attrs, start)
-
-
-def html_to_text(markup: str) -> str:
-    """Readable text from HTML: link text kept, images and markup noise dropped."""
-    # Table cells carry form fields ("Navn:" | "Jens"); keep them apart.
-    markup = _CELL_END.sub(lambda match: " " + match.group(0), markup)
-    try:
-        text = _PlainTextConverter().handle(markup)
-    # The HTML parser underneath has raised on pathological markup; fall back.
-    except Exception:
-        text = html.unescape(_TAG.sub(" ", markup))
-    text = _TRAILING_SPACE.sub("\n", clean(text))
-    return _BLANK_LINES.sub("\n\n", text).strip()
 
 
 def preview(text: str, limit: int) -> str:
