@@ -1,9 +1,15 @@
-"""Keeping loaded objects honest after set-based UPDATE statements."""
+"""Set-based UPDATEs of single rows, and keeping loaded objects honest after them."""
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import inspect, or_, update
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from crm_core.models import Conversation, Customer
 
 
 def expire_if_loaded(session: Session, model: type[object], key: str, attrs: list[str]) -> None:
@@ -12,3 +18,23 @@ def expire_if_loaded(session: Session, model: type[object], key: str, attrs: lis
     loaded = session.identity_map.get(identity)
     if loaded is not None:
         session.expire(loaded, attrs)
+
+
+def advance_last_contact(
+    session: Session, model: type[Customer] | type[Conversation], key: str, at: datetime
+) -> None:
+    """Move ``last_contact_at`` of one row forward to ``at``, never backwards.
+
+    A conditional UPDATE rather than read-compare-write, so concurrent messages of
+    the same customer can arrive in any order and the newest time always wins.
+    """
+    session.execute(
+        update(model)
+        .where(
+            model.id == key,
+            or_(model.last_contact_at.is_(None), model.last_contact_at < at),
+        )
+        .values(last_contact_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    expire_if_loaded(session, model, key, ["last_contact_at"])

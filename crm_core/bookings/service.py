@@ -11,7 +11,7 @@ from crm_core.ids import new_id
 from crm_core.models import Booking, Customer, Lead
 from crm_core.models.types import utcnow
 from crm_core.quotes.service import get_quote
-from crm_core.stats import owner_of, update_customer_stats
+from crm_core.stats import refresh_owner_of
 from crm_core.statuses import BookingStatus, QuoteStatus
 
 
@@ -54,7 +54,7 @@ def create_booking(
     )
     session.add(booking)
     session.flush()
-    _refresh_owner(session, booking)
+    refresh_owner_of(session, lead_id=booking.lead_id, customer_id=booking.customer_id)
     return booking
 
 
@@ -75,7 +75,7 @@ def cancel_booking(session: Session, booking_id: str) -> Booking:
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = utcnow()
     session.flush()
-    _refresh_owner(session, booking)
+    refresh_owner_of(session, lead_id=booking.lead_id, customer_id=booking.customer_id)
     return booking
 
 
@@ -86,9 +86,3 @@ def complete_booking(session: Session, booking_id: str) -> Booking:
     booking.status = BookingStatus.COMPLETED
     session.flush()
     return booking
-
-
-def _refresh_owner(session: Session, booking: Booking) -> None:
-    owner = owner_of(session, lead_id=booking.lead_id, customer_id=booking.customer_id)
-    if owner is not None:
-        update_customer_stats(session, owner)

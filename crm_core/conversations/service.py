@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ConflictError, NotFoundError
-from crm_core.identity import expire_if_loaded
+from crm_core.identity import advance_last_contact
 from crm_core.ids import new_id
 from crm_core.models import Conversation, Customer, Lead
 from crm_core.models.types import utcnow
@@ -149,13 +149,4 @@ def close_conversation(session: Session, conversation_id: str) -> Conversation:
 
 def touch_conversation(session: Session, conversation_id: str, at: datetime) -> None:
     """Move the conversation's last contact time forward to ``at`` (never backwards)."""
-    session.execute(
-        update(Conversation)
-        .where(
-            Conversation.id == conversation_id,
-            or_(Conversation.last_contact_at.is_(None), Conversation.last_contact_at < at),
-        )
-        .values(last_contact_at=at)
-        .execution_options(synchronize_session=False)
-    )
-    expire_if_loaded(session, Conversation, conversation_id, ["last_contact_at"])
+    advance_last_contact(session, Conversation, conversation_id, at)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, TypedDict, Unpack
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from crm_core.errors import ConflictError, NotFoundError, ValidationError
-from crm_core.identity import expire_if_loaded
+from crm_core.identity import advance_last_contact
 from crm_core.ids import new_id
 from crm_core.models import Customer, Lead
 from crm_core.models.types import utcnow
@@ -255,13 +255,4 @@ def link_lead_to_customer(session: Session, lead_id: str, customer_id: str) -> L
 
 def touch_last_contact(session: Session, customer_id: str, at: datetime) -> None:
     """Move the customer's last contact time forward to ``at`` (never backwards)."""
-    session.execute(
-        update(Customer)
-        .where(
-            Customer.id == customer_id,
-            or_(Customer.last_contact_at.is_(None), Customer.last_contact_at < at),
-        )
-        .values(last_contact_at=at)
-        .execution_options(synchronize_session=False)
-    )
-    expire_if_loaded(session, Customer, customer_id, ["last_contact_at"])
+    advance_last_contact(session, Customer, customer_id, at)

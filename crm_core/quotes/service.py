@@ -10,7 +10,7 @@ from crm_core.errors import ConflictError, NotFoundError, ValidationError
 from crm_core.ids import new_id
 from crm_core.models import Customer, Lead, Quote
 from crm_core.models.types import utcnow
-from crm_core.stats import owner_of, update_customer_stats
+from crm_core.stats import refresh_owner_of
 from crm_core.statuses import QuoteStatus
 
 _OPEN = (QuoteStatus.DRAFT, QuoteStatus.SENT)
@@ -83,7 +83,7 @@ def accept_quote(session: Session, quote_id: str) -> Quote:
     quote.status = QuoteStatus.ACCEPTED
     quote.accepted_at = utcnow()
     session.flush()
-    _refresh_owner(session, quote)
+    refresh_owner_of(session, lead_id=quote.lead_id, customer_id=quote.customer_id)
     return quote
 
 
@@ -97,9 +97,3 @@ def reject_quote(session: Session, quote_id: str) -> Quote:
     quote.rejected_at = utcnow()
     session.flush()
     return quote
-
-
-def _refresh_owner(session: Session, quote: Quote) -> None:
-    owner = owner_of(session, lead_id=quote.lead_id, customer_id=quote.customer_id)
-    if owner is not None:
-        update_customer_stats(session, owner)

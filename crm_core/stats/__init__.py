@@ -1,3 +1,8 @@
-from crm_core.stats.service import owner_of, recompute_all_stats, update_customer_stats
+from crm_core.stats.service import (
+    owner_of,
+    recompute_all_stats,
+    refresh_owner_of,
+    update_customer_stats,
+)
 
-__all__ = ["owner_of", "recompute_all_stats", "update_customer_stats"]
+__all__ = ["owner_of", "recompute_all_stats", "refresh_owner_of", "update_customer_stats"]

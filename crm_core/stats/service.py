@@ -111,3 +111,10 @@ def owner_of(session: Session, *, lead_id: str | None, customer_id: str | None) 
         if lead_customer is not None:
             return lead_customer
     return customer_id
+
+
+def refresh_owner_of(session: Session, *, lead_id: str | None, customer_id: str | None) -> None:
+    """Recompute the figures of whoever owns a quote or booking (if anyone)."""
+    owner = owner_of(session, lead_id=lead_id, customer_id=customer_id)
+    if owner is not None:
+        update_customer_stats(session, owner)
