@@ -59,12 +59,12 @@ def emails_per_gmail_id(runtime: Runtime) -> Counter[str]:
 def test_full_sync_dies_half_way_then_resumes(
     runtime: Runtime, gmail_server: FakeGmailServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ids = deliver_customers(gmail_server, range(300))
+    ids = deliver_customers(gmail_server, range(150))
     with monkeypatch.context() as patched:
-        die_after(patched, 2)
+        die_after(patched, 1)
         with pytest.raises(Killed):
             sync(runtime)
-    assert len(ledger(runtime)) == 100
+    assert len(ledger(runtime)) == 50
     row = mailbox_row(runtime)
     assert row.history_id is None and row.lease_owner is None
     assert row.last_error == "Killed: killed"
@@ -72,8 +72,8 @@ def test_full_sync_dies_half_way_then_resumes(
     gmail_server.reset_stats()
     report = sync(runtime)
 
-    assert (report.known, report.fetched, report.staged) == (100, 200, 200)
-    assert gmail_server.stats().calls(MAILBOX, "messages.get") == 200
+    assert (report.known, report.fetched, report.staged) == (50, 100, 100)
+    assert gmail_server.stats().calls(MAILBOX, "messages.get") == 100
     assert set(outcomes(runtime)) == set(ids)
     assert set(outcomes(runtime).values()) == {IngestOutcome.STORED}
     assert emails_per_gmail_id(runtime) == Counter(ids)
@@ -86,19 +86,19 @@ def test_partial_sync_dies_half_way_then_resumes(
     first = deliver_customers(gmail_server, range(20))
     sync(runtime)
     cursor = mailbox_row(runtime).history_id
-    second = deliver_customers(gmail_server, range(20, 140))
+    second = deliver_customers(gmail_server, range(20, 110))
     with monkeypatch.context() as patched:
         die_after(patched, 1)
         with pytest.raises(Killed):
             sync(runtime)
     assert mailbox_row(runtime).history_id == cursor  # the page was not finished
-    assert len(ledger(runtime)) == 70
+    assert len(ledger(runtime)) == 70  # the first 20 and one batch of 50
 
     gmail_server.reset_stats()
     report = sync(runtime)
 
-    assert (report.kind, report.known, report.fetched) == ("partial", 50, 70)
-    assert gmail_server.stats().calls(MAILBOX, "messages.get") == 70
+    assert (report.kind, report.known, report.fetched) == ("partial", 50, 40)
+    assert gmail_server.stats().calls(MAILBOX, "messages.get") == 40
     assert emails_per_gmail_id(runtime) == Counter([*first, *second])
     assert mailbox_row(runtime).history_id == gmail_server.history_id(MAILBOX)
 
@@ -131,9 +131,7 @@ def crm_sync(config: Path) -> subprocess.Popen[bytes]:
 
 def ledger_size(database: Database) -> int:
     with database.sessions() as session:
-        return int(
-            session.execute(select(func.count()).select_from(ReceivedMessage)).scalar_one()
-        )
+        return int(session.execute(select(func.count()).select_from(ReceivedMessage)).scalar_one())
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
@@ -144,17 +142,17 @@ def test_crm_sync_killed_then_run_again(
     runtime: Runtime,
     tmp_path: Path,
 ) -> None:
-    ids = deliver_customers(gmail_server, range(600))
+    ids = deliver_customers(gmail_server, range(400))
     gmail_server.set_quota(1000)  # about 200 messages a second: time to kill it
     config = write_sync_config(tmp_path / "crm.toml", database, gmail_server, account, 1000)
 
     process = crm_sync(config)
     try:
-        wait_for(lambda: ledger_size(database) >= 150, 60, 0.05, "150 staged messages")
+        wait_for(lambda: ledger_size(database) >= 100, 60, 0.05, "100 staged messages")
     finally:
         stop(process, signal.SIGKILL)
     staged_before = ledger_size(database)
-    assert 150 <= staged_before < 600
+    assert 100 <= staged_before < 400
     assert mailbox_row(runtime).lease_owner is not None  # the dead process still holds it
 
     gmail_server.reset_stats()
@@ -165,9 +163,9 @@ def test_crm_sync_killed_then_run_again(
 
     assert report["status"] == "ok"
     assert report["known"] == staged_before
-    assert report["fetched"] == 600 - staged_before
-    assert gmail_server.stats().calls(MAILBOX, "messages.get") == 600 - staged_before
+    assert report["fetched"] == 400 - staged_before
+    assert gmail_server.stats().calls(MAILBOX, "messages.get") == 400 - staged_before
     assert set(outcomes(runtime)) == set(ids)
     assert set(outcomes(runtime).values()) == {IngestOutcome.STORED}
     assert emails_per_gmail_id(runtime) == Counter(ids)
-    assert stored_count(runtime) == 600
+    assert stored_count(runtime) == 400
