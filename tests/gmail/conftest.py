@@ -84,9 +84,7 @@ def gmail_settings(
 
 
 @pytest.fixture
-def runtime(
-    database: Database, gmail_server: FakeGmailServer, account: Account
-) -> Runtime:
+def runtime(database: Database, gmail_server: FakeGmailServer, account: Account) -> Runtime:
     """Jobs inline, Gmail at the fake, the account's token file in place."""
     settings = gmail_settings(database, gmail_server, account.token_file.parent)
     runtime = use_settings(settings)

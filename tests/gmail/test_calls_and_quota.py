@@ -139,8 +139,9 @@ def test_history_records_fold_into_labels() -> None:
             record(1, messagesAdded=[{"message": {"id": "a", "labelIds": ["INBOX"]}}]),
             record(2, labelsAdded=[{"message": {"id": "a"}, "labelIds": ["SPAM"]}]),
             record(3, labelsRemoved=[{"message": {"id": "a"}, "labelIds": ["INBOX"]}]),
-            record(4, labelsAdded=[{"message": {"id": "b", "labelIds": ["X", "Y"]},
-                                    "labelIds": ["Y"]}]),
+            record(
+                4, labelsAdded=[{"message": {"id": "b", "labelIds": ["X", "Y"]}, "labelIds": ["Y"]}]
+            ),
             record(5, messagesDeleted=[{"message": {"id": "c"}}]),
         ]
     )

@@ -22,12 +22,13 @@ from tests.gmail.conftest import (
     mailbox_row,
     outcomes,
     sync,
+    write_token_file,
 )
 from tests.gmail_fake import FakeGmailServer
 from worker.cli.main import app
 from worker.gmail import auth_flow
 from worker.gmail.credentials import load_credentials
-from worker.gmail.errors import CredentialsUnavailableError
+from worker.gmail.errors import CredentialsUnavailableError, WrongAccountError
 from worker.jobs.runtime import Runtime
 
 
@@ -165,3 +166,47 @@ def test_gmail_auth_writes_the_token_file_and_reactivates(
     status = runner.invoke(app, ["--config", str(config), "gmail", "status", "--json"])
     assert json.loads(status.stdout)[0]["status"] == "active"
     assert json.loads(status.stdout)[0]["last_error"] is None
+
+
+def test_service_account_key_impersonates_the_mailbox(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    path = tmp_path / "key.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "client_email": "crm@project.iam.gserviceaccount.com",
+                "private_key": pem,
+                "private_key_id": "1",
+                "token_uri": "https://oauth2.googleapis.com/token",
+            }
+        )
+    )
+    path.chmod(0o600)
+
+    loaded = load_credentials(path, "Info@Rendetalje.dk")
+
+    assert loaded.service_account
+    assert loaded.credentials._subject == MAILBOX
+    assert loaded.credentials.scopes == ["https://www.googleapis.com/auth/gmail.readonly"]
+    assert not loaded.save_if_refreshed()  # minted from the key, never written
+
+
+def test_credentials_of_another_account_are_refused(
+    runtime: Runtime, gmail_server: FakeGmailServer, account: Account
+) -> None:
+    other = gmail_server.add_user("someone@example.com")
+    gmail_server.deliver("someone@example.com", b"Subject: x\r\n\r\nnot ours\r\n")
+    write_token_file(gmail_server, other, account.token_file)
+    with pytest.raises(WrongAccountError):
+        sync(runtime)
+    assert outcomes(runtime) == {}
+    assert "are those of someone@example.com" in (mailbox_row(runtime).last_error or "")

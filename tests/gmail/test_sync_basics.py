@@ -126,9 +126,7 @@ def test_pending_message_is_classified_with_its_new_labels(
     assert outcomes(runtime)[first] is IngestOutcome.STORED
 
 
-def test_history_id_never_moves_backwards(
-    runtime: Runtime, gmail_server: FakeGmailServer
-) -> None:
+def test_history_id_never_moves_backwards(runtime: Runtime, gmail_server: FakeGmailServer) -> None:
     deliver_customers(gmail_server, range(3))
     sync(runtime)
     current = gmail_server.history_id(MAILBOX)

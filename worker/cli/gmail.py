@@ -163,6 +163,8 @@ def sync(
 def _sync_lines(report: SyncReport) -> list[Line]:
     if report.status == "already_running":
         return [f"A sync of {report.mailbox} is already running; nothing to do."]
+    if report.status == "lease_lost":
+        return [f"Another sync of {report.mailbox} took over; it carries on from here."]
     if report.status != "ok":
         print_error(f"{report.mailbox}: {report.error or report.status}")
         return []

@@ -130,7 +130,10 @@ class GmailClient:
                         self.note_error(exc)
                         raise
         except Exception as exc:
-            raise translate(exc, method) from exc
+            translated = translate(exc, method)
+            if translated is exc:
+                raise
+            raise translated from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _before_retry(self, method: str) -> Callable[[RetryCallState], None]:

@@ -88,7 +88,10 @@ def fetch_raw(
             answers = client.batch("messages.get", parts)
         except Exception as exc:
             if not is_retryable(exc):
-                raise translate(exc, "messages.get batch") from exc
+                translated = translate(exc, "messages.get batch")
+                if translated is exc:
+                    raise
+                raise translated from exc
             _retry_later(client, queue, ready, exc)
             continue
         yield _sort_answers(client, queue, ready, answers)

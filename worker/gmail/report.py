@@ -35,7 +35,8 @@ class SyncReport:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("ok", "already_running")
+        """Nothing went wrong (another sync running or taking over is not a failure)."""
+        return self.status in ("ok", "already_running", "lease_lost")
 
     @property
     def total_units(self) -> int:
