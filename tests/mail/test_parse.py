@@ -578,6 +578,28 @@ def test_part_count_limit() -> None:
     assert parse_message(many_parts(500)) == Unparseable("too many parts: over 500")
 
 
+def test_part_count_limit_stops_the_parse_early() -> None:
+    started = time.monotonic()
+    assert parse_message(many_parts(100_000)) == Unparseable("too many parts: over 500")
+    assert time.monotonic() - started < 10
+
+
+def test_delivery_status_fields_are_not_counted_as_parts() -> None:
+    recipients = "".join(
+        f"\nFinal-Recipient: rfc822; kunde{n}@mail.dk\nAction: failed\n" for n in range(600)
+    )
+    raw = message(
+        'From: mailer-daemon@mail.dk\nContent-Type: multipart/report; boundary="r"',
+        "--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.dk\n"
+        + recipients
+        + "--r--\n",
+    )
+    report = parsed(raw).report
+
+    assert report is not None
+    assert len(report.failed_recipients) == 600
+
+
 def test_size_limit() -> None:
     raw = b"From: a@b.dk\n\n" + b"x" * (25 * 1024 * 1024)
     assert parse_message(raw) == Unparseable(f"too large: {len(raw)} bytes > 26214400")

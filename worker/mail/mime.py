@@ -13,13 +13,18 @@ from email.utils import collapse_rfc2231_value
 from worker.mail.charsets import clean, recover_8bit
 from worker.mail.defects import DefectLog
 from worker.mail.headers import decode_words
+from worker.mail.message import ParseLimits
 
 MAX_CONTENT_TYPE_CHARS = 200
+# The stdlib parameter parser is quadratic in the number of ";" inside quotes, and
+# the parser itself reads Content-Type; long filenames fit well within this.
+MAX_PARAMETER_HEADER_CHARS = 8192
+_PARAMETER_HEADERS = frozenset({"content-type", "content-disposition"})
 DELIVERY_STATUS = "message/delivery-status"
 
 
 class _RawHeaderPolicy(Compat32):
-    """Compat32, but header values come back exactly as read.
+    """Compat32, but header values come back as read (parameter headers bounded).
 
     Compat32 is the most forgiving parser policy (the default policy's header
     classes raise on some garbage), but it wraps values holding undeclared 8-bit
@@ -28,15 +33,77 @@ class _RawHeaderPolicy(Compat32):
     """
 
     def header_fetch_parse(self, name: str, value: str) -> str:
+        if len(value) > MAX_PARAMETER_HEADER_CHARS and name.lower() in _PARAMETER_HEADERS:
+            return value[:MAX_PARAMETER_HEADER_CHARS]
         return value
 
 
 _POLICY = _RawHeaderPolicy()
 
 
-def parse_bytes(raw: bytes) -> Message:
-    """The stdlib parse. It recurses per nesting level: callers catch RecursionError."""
-    return BytesParser(policy=_POLICY).parsebytes(raw)
+class LimitError(Exception):
+    """The message nests deeper or has more parts than the limits allow."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def too_deep(limits: ParseLimits) -> str:
+    return f"too deep: MIME nesting over {limits.max_depth}"
+
+
+def too_many_parts(limits: ParseLimits) -> str:
+    return f"too many parts: over {limits.max_parts}"
+
+
+class _BoundedMessage(Message):
+    """A message node that stops the parser as soon as the tree breaks the limits.
+
+    Checking during the parse, not after, matters: the stdlib parser recurses per
+    nesting level and compares every line with every enclosing boundary, so a
+    hostile nesting would cost minutes (or a RecursionError) before any later
+    check ran. Field blocks of a delivery-status part are not MIME parts and
+    do not count.
+    """
+
+    budget: _Budget | None = None
+    depth: int = 0
+
+    def attach(self, payload: Message | str) -> None:
+        budget = self.budget
+        if (
+            budget
+            and isinstance(payload, _BoundedMessage)
+            and content_type(self) != DELIVERY_STATUS
+        ):
+            payload.depth = self.depth + 1
+            budget.parts += 1
+            if payload.depth > budget.limits.max_depth:
+                raise LimitError(too_deep(budget.limits))
+            if budget.parts > budget.limits.max_parts:
+                raise LimitError(too_many_parts(budget.limits))
+        super().attach(payload)
+
+
+class _Budget:
+    """The limits of one parse and the parts counted so far (the root is one)."""
+
+    def __init__(self, limits: ParseLimits) -> None:
+        self.limits = limits
+        self.parts = 1
+
+
+def parse_bytes(raw: bytes, limits: ParseLimits) -> Message:
+    """The stdlib parse, stopped with ``LimitError`` when the limits are broken."""
+    budget = _Budget(limits)
+
+    def new_message(policy: Compat32 = _POLICY) -> Message:
+        message = _BoundedMessage(policy)
+        message.budget = budget
+        return message
+
+    return BytesParser(new_message, policy=_POLICY).parsebytes(raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +200,7 @@ _DASHED_LINE = re.compile(rb"^--([^\s\"]{1,200}?)(?:--)?[ \t]*\r?$", re.MULTILIN
 _HEADER_LINE = re.compile(rb"\r?\n[!-9;-~]+:")
 
 
-def repair_boundary(message: Message, defects: DefectLog) -> None:
+def repair_boundary(message: Message, limits: ParseLimits, defects: DefectLog) -> None:
     """Re-split a multipart whose declared boundary never occurs in its body.
 
     Seen in the wild: hand-built web form mail that declares one boundary and
@@ -145,7 +212,7 @@ def repair_boundary(message: Message, defects: DefectLog) -> None:
         if not _HEADER_LINE.match(body, match.end()):
             continue
         wrapper = b'Content-Type: multipart/mixed; boundary="' + match.group(1) + b'"\r\n\r\n'
-        repaired = parse_bytes(wrapper + body)
+        repaired = parse_bytes(wrapper + body, limits)
         parts: list[Message | str] = [*children(repaired)]
         if parts:
             message.set_payload(parts)

@@ -28,7 +28,15 @@ from worker.mail.headers import (
     references,
 )
 from worker.mail.message import Address, ParsedMessage, ParseLimits, Unparseable
-from worker.mail.mime import Part, parse_bytes, repair_boundary, walk
+from worker.mail.mime import (
+    LimitError,
+    Part,
+    parse_bytes,
+    repair_boundary,
+    too_deep,
+    too_many_parts,
+    walk,
+)
 from worker.mail.report import delivery_report
 
 _T = TypeVar("_T")
@@ -38,9 +46,12 @@ def parse_message(raw: bytes, limits: ParseLimits = ParseLimits()) -> ParsedMess
     """Parse one message; never raises."""
     try:
         return _parse(raw, limits)
+    except LimitError as broken:
+        return Unparseable(broken.reason)
     except RecursionError:
-        # The stdlib parser recurses once per nesting level.
-        return Unparseable(_too_deep(limits))
+        # The stdlib parser recurses per nesting level; parse_bytes stops it long
+        # before the recursion limit, so this is a safety net.
+        return Unparseable(too_deep(limits))
     # Last line of defence for the "never raises" contract; each field is guarded too.
     except Exception as error:
         return Unparseable(f"parser error: {type(error).__name__}")
@@ -55,10 +66,10 @@ def _parse(raw: bytes, limits: ParseLimits) -> ParsedMessage | Unparseable:
         return Unparseable(f"too large: {len(raw)} bytes > {limits.max_bytes}")
     if not raw.strip(b" \t\r\n\x00"):
         return Unparseable("empty message")
-    root = parse_bytes(raw)
+    root = parse_bytes(raw, limits)
     defects = DefectLog()
     parts, reason = _checked_parts(root, limits)
-    if reason is None and _repair_boundaries(parts, defects):
+    if reason is None and _repair_boundaries(parts, limits, defects):
         parts, reason = _checked_parts(root, limits)
     if reason is not None:
         return Unparseable(reason)
@@ -68,22 +79,18 @@ def _parse(raw: bytes, limits: ParseLimits) -> ParsedMessage | Unparseable:
     return parsed
 
 
-def _too_deep(limits: ParseLimits) -> str:
-    return f"too deep: MIME nesting over {limits.max_depth}"
-
-
 def _checked_parts(root: Message, limits: ParseLimits) -> tuple[list[Part], str | None]:
     parts: list[Part] = []
     for part in walk(root):
         if part.depth > limits.max_depth:
-            return parts, _too_deep(limits)
+            return parts, too_deep(limits)
         if len(parts) >= limits.max_parts:
-            return parts, f"too many parts: over {limits.max_parts}"
+            return parts, too_many_parts(limits)
         parts.append(part)
     return parts, None
 
 
-def _repair_boundaries(parts: Sequence[Part], defects: DefectLog) -> bool:
+def _repair_boundaries(parts: Sequence[Part], limits: ParseLimits, defects: DefectLog) -> bool:
     """Re-split multiparts whose boundary was not found; True if any was repaired."""
     broken = [
         part
@@ -91,7 +98,7 @@ def _repair_boundaries(parts: Sequence[Part], defects: DefectLog) -> bool:
         if part.content_type.startswith("multipart/") and not part.message.is_multipart()
     ]
     for part in broken:
-        repair_boundary(part.message, defects)
+        repair_boundary(part.message, limits, defects)
     return any(part.message.is_multipart() for part in broken)
 
 

@@ -31,7 +31,7 @@ _BOUNCE_SUBJECT = re.compile(
 )
 _STATUS_CODE = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 # qmail names each failed recipient on a line of its own: "<jens@x.dk>:".
-_RECIPIENT_LINE = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:\s*$", re.MULTILINE)
+_RECIPIENT_LINE = re.compile(r"^<([^<>\s@]+@[^<>\s]+)>:\s*$", re.MULTILINE)
 _MESSAGE_ID_LINE = re.compile(r"^message-id:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
 _FOLDED = re.compile(r"\r?\n[ \t]+")
 _FIELD = re.compile(r"^([!-9;-~]+):[ \t]*(.*)$", re.MULTILINE)
