@@ -19,6 +19,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from googleapiclient.errors import HttpError
+
 from crm_core.conversations.service import mailbox_key
 from crm_core.db import transaction
 from crm_core.mailboxes import get_mailbox, mark_needs_reauth, record_error, record_sync
@@ -112,7 +114,10 @@ def run_guarded(
         report.status = "lease_lost"
         log.warning("sync lease lost; another sync continues", extra={"mailbox": mailbox})
     except Exception as exc:
-        report.status, report.error = "failed", describe(exc) or describe_error(exc)
+        # Status and reason of a Gmail answer; type and first line of anything else
+        # (never a statement's parameters, which may hold a message body).
+        message = describe(exc) if isinstance(exc, HttpError) else describe_error(exc)
+        report.status, report.error = "failed", message
         with suppress(Exception), transaction(runtime.sessions) as session:
             record_error(session, mailbox, report.error)
         raise
