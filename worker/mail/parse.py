@@ -8,7 +8,6 @@ big, too deep, too many parts, nothing there) in ``Unparseable.reason``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from email.message import Message
 from functools import partial
 from typing import TypeVar
@@ -27,7 +26,7 @@ from worker.mail.headers import (
     parse_date,
     references,
 )
-from worker.mail.message import Address, ParsedMessage, ParseLimits, Unparseable
+from worker.mail.message import Address, Attachment, ParsedMessage, ParseLimits, Unparseable
 from worker.mail.mime import (
     LimitError,
     Part,
@@ -119,34 +118,49 @@ def _read(
             found.extend(_guarded(defects, name, (), read))
         return tuple(found)
 
-    senders = addresses("from", "From")
-    if header("from") is None:
+    sender = header("from")
+    if sender is None:
         defects.add("missing From")
+    senders = addresses("from", "From")
     subject = folded(header("subject") or "")[:MAX_HEADER_CHARS]
     text = _guarded(defects, "body", "", lambda: body_text(parts, defects))
-    parsed = ParsedMessage(
+    to = addresses("to", "To")
+    cc = addresses("cc", "Cc")
+    reply_to = addresses("reply-to", "Reply-To")
+    date = parse_date(header("date"))
+    message_id = first_message_id(header("message-id"))
+    in_reply_to = first_message_id(header("in-reply-to"))
+    thread = references(header("references"))
+    files: tuple[Attachment, ...] = _guarded(
+        defects, "attachments", (), lambda: attachments(parts, defects)
+    )
+    headers: dict[str, str] = _guarded(
+        defects, "headers", {}, lambda: header_map(root.items(), defects)
+    )
+    report = _guarded(
+        defects,
+        "delivery report",
+        None,
+        lambda: delivery_report(parts, sender or "", subject, text, defects),
+    )
+    return ParsedMessage(
         from_=senders[0] if senders else None,
-        to=addresses("to", "To"),
-        cc=addresses("cc", "Cc"),
-        reply_to=addresses("reply-to", "Reply-To"),
+        to=to,
+        cc=cc,
+        reply_to=reply_to,
         subject=subject,
-        date=parse_date(header("date")),
-        message_id=first_message_id(header("message-id")),
-        in_reply_to=first_message_id(header("in-reply-to")),
-        references=references(header("references")),
+        date=date,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=thread,
         body_text=text,
         body_preview=preview(text, limits.preview_chars),
-        attachments=_guarded(defects, "attachments", (), lambda: attachments(parts, defects)),
-        headers=_guarded(defects, "headers", {}, lambda: header_map(root.items(), defects)),
-        content_type=parts[0].content_type if parts else "text/plain",
-        report=_guarded(
-            defects,
-            "delivery report",
-            None,
-            lambda: delivery_report(parts, header("from") or "", subject, text, defects),
-        ),
+        attachments=files,
+        headers=headers,
+        content_type=parts[0].content_type,
+        report=report,
+        defects=tuple(clean(defect) for defect in defects.items()),
     )
-    return replace(parsed, defects=tuple(clean(defect) for defect in defects.items()))
 
 
 def _first_header(root: Message, name: str, defects: DefectLog) -> str | None:
