@@ -609,6 +609,30 @@ def test_size_limit() -> None:
 
 
 @pytest.mark.parametrize(
+    "raw",
+    [
+        # The stdlib parameter parser is quadratic in ";" inside an open quote.
+        b'From: a@b.dk\nContent-Type: multipart/mixed; boundary="x' + b";" * 300_000 + b"\n\nx",
+        b'From: a@b.dk\nContent-Disposition: attachment; filename="' + b";" * 300_000 + b"\n\nx",
+        b"From: a@b.dk\nTo: " + b"Jens <jens@x.dk>, " * 500_000 + b"\n\nx",
+        b"From: a@b.dk\nSubject: " + b"=?utf-8?Q?p=C3=A5?= " * 500_000 + b"\n\nx",
+        b"From: mailer-daemon@x.dk\nSubject: failure notice\n\n<" + b"@" * 500_000 + b"\n",
+    ],
+    ids=["content-type", "content-disposition", "to", "subject", "bounce-line"],
+)
+def test_hostile_headers_are_parsed_quickly(raw: bytes) -> None:
+    started = time.monotonic()
+    assert isinstance(parse_message(raw), ParsedMessage)
+    assert time.monotonic() - started < 10
+
+
+def test_rfc2231_charset_on_8bit_text_does_not_break_parsing() -> None:
+    # The stdlib's own payload access raises TypeError on this combination.
+    raw = "From: a@b.dk\nContent-Type: text/plain; charset*=utf-8''utf-8\n\nRengøring\n"
+    assert parsed(raw.encode()).body_text == "Rengøring"
+
+
+@pytest.mark.parametrize(
     ("raw", "reason"),
     [
         (b"", "empty message"),

@@ -93,7 +93,7 @@ def _word_bytes(encoding: str, payload: str) -> bytes:
 
 
 def header_map(items: Iterable[tuple[str, str]], defects: DefectLog) -> dict[str, str]:
-    """Lower-cased header name -> its first value, decoded and capped in length."""
+    """Lower-cased header name -> its first value, decoded, whitespace folded, capped."""
     headers: dict[str, str] = {}
     for raw_name, raw_value in items:
         name = clean(str(raw_name)).strip().lower()[:MAX_HEADER_NAME_CHARS]
