@@ -654,5 +654,7 @@ def test_headers_without_body_are_a_message() -> None:
 
 
 def test_bytes_like_and_wrong_types() -> None:
-    assert parsed(bytearray(b"From: a@b.dk\n\nHej\n")).body_text == "Hej"
+    from_bytearray = parse_message(bytearray(b"From: a@b.dk\n\nHej\n"))  # type: ignore[arg-type]
+    assert isinstance(from_bytearray, ParsedMessage)
+    assert from_bytearray.body_text == "Hej"
     assert parse_message("From: a@b.dk\n\nHej\n") == Unparseable("not bytes: str")  # type: ignore[arg-type]
