@@ -65,7 +65,9 @@ def decode_bytes(data: bytes, label: str | None, defects: DefectLog) -> str:
             return clean(as_utf8)
         # ISO-8859-1 bytes 0x80-0x9F are control codes nobody types; Windows-1252
         # puts the quotes and dashes Outlook users do type there.
-        codec = "cp1252" if codec in {"ascii", "iso8859-1"} else codec
+        as_cp1252 = _try_decode(data, "cp1252") if codec in {"ascii", "iso8859-1"} else None
+        if as_cp1252 is not None:
+            return clean(as_cp1252)
     text = _try_decode(data, codec)
     if text is None:
         defects.add(f"text not decodable as {codec}")
