@@ -810,8 +810,13 @@ def test_compose_passes_the_password_as_a_secret(compose: dict[str, Any]) -> Non
         if name not in {"postgres", "redis"}:
             assert "db_password" in service["secrets"], name
             assert "env_file" not in service, name
-    assert services["gmail-auth"]["profiles"] == ["tools"]
-    assert "google_oauth_client" in services["gmail-auth"]["secrets"]
+    auth = services["gmail-auth"]
+    assert auth["profiles"] == ["tools"]
+    assert "google_oauth_client" in auth["secrets"]
+    assert auth["environment"] == {
+        "CRM_CONFIG": "/etc/crm/config.toml",
+        "CRM_GMAIL_CLIENT_SECRETS_FILE": "/run/secrets/google_oauth_client",
+    }
 
 
 def _run_entrypoint(entrypoint: list[str], args: list[str], tmp_path: Path) -> dict[str, Any]:
