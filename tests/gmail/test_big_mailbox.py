@@ -72,7 +72,7 @@ def test_two_thousand_messages_under_faults(
     gmail_server.set_quota(QUOTA, burst=100)
 
     started = time.monotonic()
-    with IngestWorkers(monkeypatch) as workers:
+    with IngestWorkers(runtime) as workers:
         report = sync(runtime, options=FAST)
         assert report.status == "ok" and report.kind == "full"
         assert (report.fetched, report.staged) == (FIRST, FIRST)

@@ -15,7 +15,7 @@ from worker.gmail.fetch import fetch_raw
 from worker.gmail.history import HistoryPage
 from worker.gmail.quota import TokenBucket, cost_of
 from worker.gmail.service import build_gmail_service, discovery_document
-from worker.jobs.actors import ingest_message
+from worker.jobs.actors import ingest_batch
 from worker.jobs.runtime import Runtime
 
 QUICK = RetryPolicy(attempts=5, initial=0.01, maximum=0.05, jitter=0.01)
@@ -160,7 +160,7 @@ def test_quota_units_per_message(
     """Measured at the fake: full sync ≈ 5.01 units per message (one messages.get each,
     list pages of 500 amortised, one getProfile); partial sync ≈ 5.02 (one get each,
     one history page of 2 units per 500 records)."""
-    monkeypatch.setattr(ingest_message, "send", lambda *job: None)  # syncing only
+    monkeypatch.setattr(ingest_batch, "send", lambda *job: None)  # syncing only
     deliver_customers(gmail_server, range(1000))
     gmail_server.reset_stats()
     report = sync(runtime, options=FAST)

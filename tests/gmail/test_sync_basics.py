@@ -18,7 +18,7 @@ from tests.gmail.conftest import (
     sync,
 )
 from tests.gmail_fake import FakeGmailServer
-from worker.jobs.actors import ingest_message
+from worker.jobs.actors import ingest_batch
 from worker.jobs.runtime import Runtime
 
 
@@ -107,7 +107,7 @@ def test_pending_message_is_classified_with_its_new_labels(
 ) -> None:
     first, second = deliver_customers(gmail_server, range(2))
     with monkeypatch.context() as patched:  # the workers are down: jobs are lost
-        patched.setattr(ingest_message, "send", lambda *args: None)
+        patched.setattr(ingest_batch, "send", lambda *args: None)
         sync(runtime)
     assert set(outcomes(runtime).values()) == {IngestOutcome.PENDING}
 

@@ -1,52 +1,45 @@
-"""Ingest jobs run by a pool of threads, standing in for `crm worker` processes.
+"""Real Dramatiq workers (threads in the test process) on a real Redis queue.
 
 With the inline broker every job runs inside the sync that sends it; a large sync
-then measures ingestion, not syncing. Sending to this pool lets the sync go on while
-the jobs run beside it, as they do with Redis and workers.
+then measures ingestion, not syncing. With these workers the sync goes on while its
+jobs run beside it, as they do with `crm worker` processes.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from types import TracebackType
 from typing import Self
 
-import pytest
+import dramatiq
 
-from worker.jobs.actors import ingest_message
+from tests.processes import REDIS_URL, clear_namespace, new_namespace
+from worker.config import BrokerSettings
+from worker.jobs.broker import install_broker
+from worker.jobs.runtime import Runtime, use_settings
+
+QUEUES = ("ingest", "stats")
 
 
 class IngestWorkers:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, threads: int = 4) -> None:
-        self._jobs: queue.Queue[tuple[str, str] | None] = queue.Queue()
-        self.errors: list[BaseException] = []
-        self.sent = 0
-        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
-        monkeypatch.setattr(ingest_message, "send", self.send)
+    def __init__(self, runtime: Runtime, threads: int = 4) -> None:
+        self.previous = runtime.settings
+        self.namespace = new_namespace()
+        settings = runtime.settings.model_copy(
+            update={"broker": BrokerSettings(url=REDIS_URL, namespace=self.namespace)}
+        )
+        use_settings(settings)
+        self.broker = install_broker(settings)
+        self.worker = dramatiq.Worker(self.broker, queues=set(QUEUES), worker_threads=threads)
 
-    def send(self, mailbox: str, gmail_id: str) -> None:
-        self.sent += 1
-        self._jobs.put((mailbox, gmail_id))
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            try:
-                ingest_message.fn(*job)
-            except BaseException as exc:  # reported by the test
-                self.errors.append(exc)
-            finally:
-                self._jobs.task_done()
-        self._jobs.task_done()
-
-    def join(self) -> None:
-        """Wait until every job sent so far has run."""
-        self._jobs.join()
-        assert not self.errors, self.errors
+    def join(self, timeout_ms: int = 300_000) -> None:
+        """Wait until every job sent so far has run (and the jobs they sent)."""
+        for _ in range(2):
+            for queue in QUEUES:
+                self.broker.join(queue, timeout=timeout_ms)
+        self.worker.join()
 
     def __enter__(self) -> Self:
-        for thread in self._threads:
-            thread.start()
+        self.worker.start()
         return self
 
     def __exit__(
@@ -55,7 +48,7 @@ class IngestWorkers:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for _ in self._threads:
-            self._jobs.put(None)
-        for thread in self._threads:
-            thread.join(30)
+        self.worker.stop()
+        clear_namespace(self.namespace)
+        use_settings(self.previous)
+        install_broker(self.previous)

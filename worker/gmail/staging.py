@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 
 from crm_core.inbox import StagedMessage, stage_messages
 from worker.gmail.fetch import RawMessage
-from worker.jobs.actors import ingest_message
+from worker.jobs.actors import ingest_batch
 from worker.jobs.outbox import unit_of_work
 from worker.jobs.runtime import Runtime
 
 SOURCE = "gmail"
+JOB_SIZE = 50  # messages per ingest job (and per ingest transaction)
 
 
 def to_staged(mailbox: str, message: RawMessage) -> StagedMessage:
@@ -36,20 +37,27 @@ def to_staged(mailbox: str, message: RawMessage) -> StagedMessage:
 
 
 def stage_fetched(runtime: Runtime, mailbox: str, messages: Sequence[RawMessage]) -> list[str]:
-    """Stage one batch in one transaction; send ``ingest_message`` for the new ones."""
+    """Stage one batch in one transaction; one ``ingest_batch`` job for the new ones.
+
+    Oldest first within the job, so that a reply is filed after what it answers.
+    """
     if not messages:
         return []
     with unit_of_work(runtime.sessions) as (session, outbox):
-        new = stage_messages(session, [to_staged(mailbox, m) for m in messages])
-        for gmail_id in new:
-            outbox.send(ingest_message, mailbox, gmail_id)
-    return new
+        new = set(stage_messages(session, [to_staged(mailbox, m) for m in messages]))
+        ordered = [
+            m.id
+            for m in sorted(messages, key=lambda m: m.internal_date_ms or 0)
+            if m.id in new
+        ]
+        for start in range(0, len(ordered), JOB_SIZE):
+            outbox.send(ingest_batch, mailbox, ordered[start : start + JOB_SIZE])
+    return ordered
 
 
 def send_ingest(mailbox: str, gmail_ids: Iterable[str]) -> int:
     """Send ingest jobs for staged messages (ingestion is idempotent: doubles are harmless)."""
-    count = 0
-    for gmail_id in gmail_ids:
-        ingest_message.send(mailbox, gmail_id)
-        count += 1
-    return count
+    ids = list(gmail_ids)
+    for start in range(0, len(ids), JOB_SIZE):
+        ingest_batch.send(mailbox, ids[start : start + JOB_SIZE])
+    return len(ids)
