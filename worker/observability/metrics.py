@@ -93,6 +93,11 @@ def _mailbox_metrics(session: Session) -> Iterator[Metric]:
         "Seconds since the newest Gmail history id was applied.",
         labels=["mailbox"],
     )
+    since_sync = GaugeMetricFamily(
+        "crm_mailbox_seconds_since_sync",
+        "Seconds since the last successful sync (also moves on a quiet mailbox).",
+        labels=["mailbox"],
+    )
     needs_reauth = GaugeMetricFamily(
         "crm_mailbox_needs_reauth",
         "1 when the mailbox must be authorised again.",
@@ -102,10 +107,13 @@ def _mailbox_metrics(session: Session) -> Iterator[Metric]:
     for mailbox in session.execute(select(Mailbox)).scalars():
         if mailbox.history_applied_at is not None:
             lag.add_metric([mailbox.address], (now - mailbox.history_applied_at).total_seconds())
+        if mailbox.last_sync_at is not None:
+            since_sync.add_metric([mailbox.address], (now - mailbox.last_sync_at).total_seconds())
         needs_reauth.add_metric(
             [mailbox.address], 1.0 if mailbox.status is MailboxStatus.NEEDS_REAUTH else 0.0
         )
     yield lag
+    yield since_sync
     yield needs_reauth
 
 
