@@ -102,6 +102,9 @@ def test_poll_mode_brings_new_mail_in_within_seconds(
         assert 'crm_messages_by_outcome{outcome="pending"} 0.0' in metrics
         assert f'crm_mailbox_needs_reauth{{mailbox="{MAILBOX}"}} 0.0' in metrics
         assert f'crm_mailbox_sync_lag_seconds{{mailbox="{MAILBOX}"}}' in metrics
+        # Inline syncs run in the watcher: its own Gmail counters (5 units per get).
+        assert 'crm_gmail_quota_units_total{method="messages.get"} 25.0' in metrics
+        assert 'crm_gmail_calls_total{method="messages.get"} 5.0' in metrics
         assert stop(watcher, signal.SIGTERM, timeout=20) == 0
     assert stored(pg_database) == 5
 

@@ -32,6 +32,7 @@ from worker.gmail.errors import (
 )
 from worker.gmail.quota import TokenBucket, cost_of
 from worker.gmail.service import GmailApi
+from worker.observability.metrics import GMAIL_CALLS, GMAIL_QUOTA_UNITS, GMAIL_RATE_LIMITED
 
 log = logging.getLogger("worker.gmail")
 
@@ -103,11 +104,14 @@ class GmailClient:
         self.bucket.spend(units)
         self.usage.units[method] += units
         self.usage.calls[method] += count
+        GMAIL_CALLS.labels(method).inc(count)
+        GMAIL_QUOTA_UNITS.labels(method).inc(units)
 
     def note_error(self, exc: BaseException) -> None:
         """Count a failed attempt; a rate limit also empties the bucket."""
         if isinstance(exc, HttpError) and exc.resp is not None and is_rate_limited(exc):
             self.usage.rate_limited += 1
+            GMAIL_RATE_LIMITED.inc()
             self.bucket.drain()
 
     def call(self, method: str, make: RequestFactory) -> Any:
