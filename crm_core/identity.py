@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import inspect, or_, update
+from sqlalchemy import Table, bindparam, inspect, or_, update
 from sqlalchemy.orm import Session
+
+from crm_core.models.types import UTCDateTime
 
 if TYPE_CHECKING:
     from crm_core.models import Conversation, Customer
@@ -38,3 +40,27 @@ def advance_last_contact(
         .execution_options(synchronize_session=False)
     )
     expire_if_loaded(session, model, key, ["last_contact_at"])
+
+
+def advance_last_contacts(
+    session: Session, model: type[Customer] | type[Conversation], times: dict[str, datetime]
+) -> None:
+    """advance_last_contact for many rows: one statement, run for each (key, time)."""
+    if not times:
+        return
+    table = cast(Table, model.__table__)
+    statement = (
+        update(table)
+        .where(
+            table.c.id == bindparam("key"),
+            or_(
+                table.c.last_contact_at.is_(None),
+                table.c.last_contact_at < bindparam("at", type_=UTCDateTime),
+            ),
+        )
+        .values(last_contact_at=bindparam("at", type_=UTCDateTime))
+    )
+    # Key order: concurrent batches take the row locks in the same order.
+    session.execute(statement, [{"key": k, "at": times[k]} for k in sorted(times)])
+    for key in times:
+        expire_if_loaded(session, model, key, ["last_contact_at"])

@@ -51,3 +51,15 @@ def insert_ignore_returning(
     )
     result: T | None = session.scalars(statement).one_or_none()
     return result
+
+
+def insert_many_ignore(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
+) -> None:
+    """insert_ignore for many rows in one round trip (multi-row VALUES)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    session.execute(statement, list(rows))

@@ -9,6 +9,7 @@ everything once. Never logs or returns a body.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -58,19 +59,19 @@ def ingest_received(
         )
     parsed = parse_message(received.raw, limits)
     if isinstance(parsed, Unparseable):
-        return _finish(received, IngestOutcome.QUARANTINED, f"unparseable: {parsed.reason}")
+        return finish(received, IngestOutcome.QUARANTINED, f"unparseable: {parsed.reason}")
     verdict = classify(parsed, received.label_ids, rules)
     if verdict.kind is Kind.SKIP:
         reason = verdict.skip_reason or "skipped"
         if reason.startswith("error:"):
-            return _finish(received, IngestOutcome.QUARANTINED, f"classification {reason}")
-        return _finish(received, IngestOutcome.SKIPPED, reason)
+            return finish(received, IngestOutcome.QUARANTINED, f"classification {reason}")
+        return finish(received, IngestOutcome.SKIPPED, reason)
     if verdict.kind is Kind.BOUNCE:
         return _bounce(session, received, verdict)
     return _store(session, received, parsed, verdict)
 
 
-def _finish(
+def finish(
     received: ReceivedMessage,
     outcome: IngestOutcome,
     reason: str | None,
@@ -103,8 +104,8 @@ def _bounce(session: Session, received: ReceivedMessage, verdict: Classification
         # The original may simply not be ingested yet (bulk import, parallel workers);
         # storing it later looks for this reason and marks it bounced then.
         first = verdict.bounced_message_ids[0] if verdict.bounced_message_ids else "?"
-        reason = _waiting_bounce_reason(first)
-    return _finish(
+        reason = waiting_bounce_reason(first)
+    return finish(
         received,
         IngestOutcome.BOUNCE,
         reason,
@@ -119,7 +120,7 @@ def _store(
     mailbox = received.mailbox
     sent_at = received.received_at or parsed.date or utcnow()
     customer = services.find_or_create_customer(
-        session, verdict.customer.email, _display_name(verdict.customer, verdict.lead)
+        session, verdict.customer.email, display_name(verdict.customer, verdict.lead)
     )
     lead = _lead(session, received, verdict.lead, customer.id)
     recorded = _recorded_by_app(session, received, parsed)
@@ -128,7 +129,7 @@ def _store(
         conversation_id = _complete(recorded, received, parsed)
         _adopt_thread(session, conversation_id, received)
         touch_last_contact(session, customer.id, sent_at)
-        return _finish(
+        return finish(
             received,
             IngestOutcome.STORED,
             "merged with the message recorded by the sending application" if merged else None,
@@ -162,14 +163,11 @@ def _store(
         sent_at=sent_at,
         rfc822_message_id=parsed.message_id,
         in_reply_to=parsed.in_reply_to,
-        attachments=[
-            {"filename": a.filename, "content_type": a.content_type, "size": a.size}
-            for a in parsed.attachments
-        ],
+        attachments=attachment_rows(parsed),
     )
     if verdict.kind is Kind.OUTBOUND and parsed.message_id:
         _apply_waiting_bounce(session, received.mailbox, parsed.message_id, message)
-    return _finish(
+    return finish(
         received,
         IngestOutcome.STORED,
         None,
@@ -180,7 +178,15 @@ def _store(
     )
 
 
-def _waiting_bounce_reason(message_id: str) -> str:
+def attachment_rows(parsed: ParsedMessage) -> list[dict[str, Any]]:
+    """Names, types and sizes of the attachments (their bytes are never stored)."""
+    return [
+        {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+        for a in parsed.attachments
+    ]
+
+
+def waiting_bounce_reason(message_id: str) -> str:
     return f"original not found: {message_id}"
 
 
@@ -191,7 +197,7 @@ def _apply_waiting_bounce(
         select(ReceivedMessage).where(
             ReceivedMessage.mailbox == mailbox,
             ReceivedMessage.outcome == IngestOutcome.BOUNCE,
-            ReceivedMessage.reason == _waiting_bounce_reason(message_id),
+            ReceivedMessage.reason == waiting_bounce_reason(message_id),
         )
     ).scalar()
     if bounce is not None:
@@ -199,7 +205,7 @@ def _apply_waiting_bounce(
         record_outcome(bounce, IngestOutcome.BOUNCE, "bounced 1 outbound", message.id)
 
 
-def _display_name(customer: Address, lead: LeadData | None) -> str | None:
+def display_name(customer: Address, lead: LeadData | None) -> str | None:
     if lead is not None and lead.name:
         return lead.name
     return customer.name or None
@@ -262,10 +268,7 @@ def _complete(stored: EmailMessage, received: ReceivedMessage, parsed: ParsedMes
         stored.body = parsed.body_text
         stored.body_preview = parsed.body_preview
     if not stored.attachments and parsed.attachments:
-        stored.attachments = [
-            {"filename": a.filename, "content_type": a.content_type, "size": a.size}
-            for a in parsed.attachments
-        ]
+        stored.attachments = attachment_rows(parsed)
     return stored.conversation_id
 
 

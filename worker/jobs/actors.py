@@ -27,6 +27,7 @@ from crm_core.errors import NotFoundError
 from crm_core.inbox import claim_received_message, claim_received_messages, record_outcome
 from crm_core.models import ReceivedMessage
 from crm_core.statuses import IngestOutcome
+from worker.ingest.bulk import ingest_many
 from worker.ingest.pipeline import IngestResult, ingest_received
 from worker.jobs.broker import placeholder
 from worker.jobs.errors import describe_error
@@ -153,17 +154,13 @@ def _ingest_batch_once(
     sessions: sessionmaker[Session], mailbox: str, gmail_message_ids: list[str]
 ) -> list[IngestResult]:
     runtime = get_runtime()
-    results = []
     with unit_of_work(sessions) as (session, outbox):
         claimed = claim_received_messages(session, mailbox, gmail_message_ids)
-        for gmail_message_id in gmail_message_ids:
-            received = claimed.get(gmail_message_id)
-            if received is None:
-                continue
-            result = ingest_received(session, received, runtime.rules, runtime.limits)
+        rows = [claimed[gid] for gid in gmail_message_ids if gid in claimed]
+        results = ingest_many(session, rows, runtime.rules, runtime.limits)
+        for result in results:
             if result.lead_id and result.customer_id and not result.already_processed:
                 outbox.send(update_customer_stats, result.customer_id)
-            results.append(result)
     return results
 
 

@@ -1,0 +1,74 @@
+"""Find-or-create for many customers at once: a few statements instead of one per email."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.ids import new_id
+from crm_core.models import Customer
+from crm_core.models.types import utcnow
+from crm_core.normalize import normalize_email
+from crm_core.statuses import CustomerStatus
+from crm_core.upsert import insert_many_ignore
+
+
+def find_or_create_customers(
+    session: Session, people: Mapping[str, str | None]
+) -> dict[str, Customer]:
+    """``{email: name}`` -> ``{normalised email: Customer}``, creating the missing ones.
+
+    The same guarantees as find_or_create_customer (atomic, any letter case, a real
+    name replaces a placeholder), for a batch of mail in three statements at most.
+    Rows are inserted in key order, so concurrent batches lock in the same order.
+    """
+    wanted: dict[str, tuple[str, str | None]] = {}
+    for email, name in people.items():
+        normalized = normalize_email(email)
+        real_name = " ".join(name.split())[:200] if name and name.strip() else None
+        if normalized not in wanted or (real_name and not wanted[normalized][1]):
+            wanted[normalized] = (email.strip(), real_name)
+    if not wanted:
+        return {}
+
+    def load(keys: list[str]) -> dict[str, Customer]:
+        rows = session.execute(
+            select(Customer)
+            .where(Customer.email_normalized.in_(keys))
+            .execution_options(populate_existing=True)
+        ).scalars()
+        return {row.email_normalized: row for row in rows if row.email_normalized}
+
+    found = load(sorted(wanted))
+    missing = sorted(key for key in wanted if key not in found)
+    if missing:
+        now = utcnow()
+        insert_many_ignore(
+            session,
+            Customer.__table__,  # type: ignore[arg-type]
+            [
+                {
+                    "id": new_id(),
+                    "name": wanted[key][1] or key.split("@", 1)[0],
+                    "email": wanted[key][0],
+                    "email_normalized": key,
+                    "status": CustomerStatus.ACTIVE.value,
+                    "tags": [],
+                    "total_leads": 0,
+                    "total_bookings": 0,
+                    "total_revenue": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for key in missing
+            ],
+            conflict=["email_normalized"],
+        )
+        found.update(load(missing))
+    for key, customer in found.items():
+        placeholder, real_name = key.split("@", 1)[0], wanted[key][1]
+        if real_name and customer.name == placeholder and real_name != placeholder:
+            customer.name = real_name
+    return found

@@ -1,0 +1,244 @@
+"""Ingesting a batch of staged messages with a few statements instead of a few per message.
+
+The common case, plain mail in a Gmail thread to or from a customer, goes through
+set-based steps: find-or-create the batch's customers, then its conversations, insert
+its messages, move last-contact times forward, record the outcomes. Everything else,
+leads, bounces, mail without a thread id, or a message the database already holds in
+some form (a replay, or a reply the sending application recorded), takes the
+message-by-message path of ``pipeline.ingest_received``. Both paths give the same rows;
+the sample-mailbox and end-to-end tests hold them to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from crm_core.conversations.bulk import ThreadSeed, find_or_create_conversations
+from crm_core.customers.bulk import find_or_create_customers
+from crm_core.identity import advance_last_contacts
+from crm_core.ids import new_id
+from crm_core.inbox import record_outcome
+from crm_core.messages import preview_of
+from crm_core.models import Conversation, Customer, EmailMessage, ReceivedMessage
+from crm_core.models.types import utcnow
+from crm_core.normalize import normalize_email
+from crm_core.statuses import Direction, IngestOutcome, MessageStatus
+from crm_core.upsert import insert_many_ignore
+from worker.ingest.pipeline import (
+    IngestResult,
+    attachment_rows,
+    display_name,
+    finish,
+    ingest_received,
+    waiting_bounce_reason,
+)
+from worker.mail.classify import classify
+from worker.mail.message import Classification, Kind, ParsedMessage, ParseLimits, Unparseable
+from worker.mail.parse import parse_message
+from worker.mail.rules import IngestRules
+
+
+@dataclass(frozen=True, slots=True)
+class _Plain:
+    """A message for the set-based path."""
+
+    row: ReceivedMessage
+    parsed: ParsedMessage
+    verdict: Classification
+    thread: str
+    sent_at: datetime
+
+
+def ingest_many(
+    session: Session,
+    rows: Sequence[ReceivedMessage],
+    rules: IngestRules,
+    limits: ParseLimits,
+) -> list[IngestResult]:
+    """Process locked ledger rows of one mailbox, in the given order."""
+    results: list[IngestResult] = []
+    plain: list[_Plain] = []
+    one_by_one: list[ReceivedMessage] = []
+    for row in rows:
+        if row.outcome != IngestOutcome.PENDING:
+            results.append(ingest_received(session, row, rules, limits))  # reports only
+            continue
+        parsed = parse_message(row.raw, limits)
+        if isinstance(parsed, Unparseable):
+            results.append(finish(row, IngestOutcome.QUARANTINED, f"unparseable: {parsed.reason}"))
+            continue
+        verdict = classify(parsed, row.label_ids, rules)
+        if verdict.kind is Kind.SKIP and not (verdict.skip_reason or "").startswith("error:"):
+            results.append(finish(row, IngestOutcome.SKIPPED, verdict.skip_reason or "skipped"))
+        elif (
+            verdict.kind in (Kind.INBOUND, Kind.OUTBOUND)
+            and verdict.lead is None
+            and verdict.customer is not None
+            and row.gmail_thread_id
+        ):
+            sent_at = row.received_at or parsed.date or utcnow()
+            plain.append(_Plain(row, parsed, verdict, row.gmail_thread_id, sent_at))
+        else:
+            one_by_one.append(row)
+    if plain:
+        known = _already_in_database(session, plain)
+        one_by_one += [p.row for p in plain if p.row.gmail_message_id in known]
+        results += _store_plain(session, [p for p in plain if p.row.gmail_message_id not in known])
+    # In staging order: a bounce after its original, a reply after what it answers.
+    order = {row.id: index for index, row in enumerate(rows)}
+    for row in sorted(one_by_one, key=lambda r: order[r.id]):
+        results.append(ingest_received(session, row, rules, limits))
+    return results
+
+
+def _already_in_database(session: Session, plain: list[_Plain]) -> set[str]:
+    """Gmail ids whose message is stored already, by us or by the sending application."""
+    mailbox = plain[0].row.mailbox
+    gmail_ids = [p.row.gmail_message_id for p in plain]
+    message_ids = {
+        p.parsed.message_id: p.row.gmail_message_id for p in plain if p.parsed.message_id
+    }
+    found: set[str] = set()
+    for gmail_id, rfc822_id in session.execute(
+        select(EmailMessage.gmail_message_id, EmailMessage.rfc822_message_id).where(
+            EmailMessage.mailbox.in_([mailbox, ""]),
+            or_(
+                EmailMessage.gmail_message_id.in_(gmail_ids),
+                EmailMessage.gmail_message_id.is_(None)
+                & EmailMessage.rfc822_message_id.in_(list(message_ids)),
+            ),
+        )
+    ):
+        if gmail_id in gmail_ids:
+            found.add(gmail_id)
+        elif rfc822_id in message_ids:
+            found.add(message_ids[rfc822_id])
+    return found
+
+
+def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
+    if not plain:
+        return []
+    mailbox = plain[0].row.mailbox
+    people: dict[str, str | None] = {}
+    for p in plain:
+        assert p.verdict.customer is not None
+        name = display_name(p.verdict.customer, None)
+        if name or p.verdict.customer.email not in people:
+            people[p.verdict.customer.email] = name
+    customers = find_or_create_customers(session, people)
+
+    def customer_of(p: _Plain) -> Customer:
+        assert p.verdict.customer is not None
+        return customers[normalize_email(p.verdict.customer.email)]
+
+    seeds: dict[str, ThreadSeed] = {}
+    for p in plain:
+        seeds.setdefault(p.thread, ThreadSeed(customer_of(p).id, None, p.parsed.subject or None))
+    conversations = find_or_create_conversations(session, mailbox, seeds)
+
+    now = utcnow()
+    messages = [_message_row(p, conversations[p.thread], mailbox, now) for p in plain]
+    insert_many_ignore(
+        session,
+        EmailMessage.__table__,  # type: ignore[arg-type]
+        messages,
+        conflict=["mailbox", "gmail_message_id"],
+    )
+    _move_last_contact(session, plain, conversations, customer_of)
+    _apply_waiting_bounces(session, mailbox, plain, messages)
+    return [
+        finish(
+            p.row,
+            IngestOutcome.STORED,
+            None,
+            customer_id=customer_of(p).id,
+            conversation_id=conversations[p.thread].id,
+            email_message_id=values["id"],
+        )
+        for p, values in zip(plain, messages, strict=True)
+    ]
+
+
+def _message_row(
+    p: _Plain, conversation: Conversation, mailbox: str, now: datetime
+) -> dict[str, Any]:
+    parsed = p.parsed
+    body = parsed.body_text
+    return {
+        "id": new_id(),
+        "conversation_id": conversation.id,
+        "mailbox": mailbox,
+        "gmail_message_id": p.row.gmail_message_id,
+        "gmail_thread_id": p.row.gmail_thread_id,
+        "rfc822_message_id": parsed.message_id,
+        "in_reply_to": parsed.in_reply_to,
+        "from_address": str(parsed.from_) if parsed.from_ else "",
+        "to_address": ", ".join(str(a) for a in parsed.to),
+        "cc_address": ", ".join(str(a) for a in parsed.cc) or None,
+        "subject": parsed.subject or None,
+        "body": body,
+        "body_preview": parsed.body_preview or preview_of(body),
+        "attachments": attachment_rows(parsed),
+        "direction": (
+            Direction.OUTBOUND if p.verdict.kind is Kind.OUTBOUND else Direction.INBOUND
+        ).value,
+        "status": MessageStatus.SENT.value,
+        "is_ai_generated": False,
+        "ai_model": None,
+        "sent_at": p.sent_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _move_last_contact(
+    session: Session,
+    plain: list[_Plain],
+    conversations: dict[str, Conversation],
+    customer_of: Any,
+) -> None:
+    by_conversation: dict[str, datetime] = {}
+    by_customer: dict[str, datetime] = {}
+    for p in plain:
+        conversation = conversations[p.thread]
+        by_conversation[conversation.id] = max(
+            by_conversation.get(conversation.id, p.sent_at), p.sent_at
+        )
+        # As in create_email_message: the conversation's customer has been in contact.
+        owner = conversation.customer_id or customer_of(p).id
+        by_customer[owner] = max(by_customer.get(owner, p.sent_at), p.sent_at)
+    advance_last_contacts(session, Conversation, by_conversation)
+    advance_last_contacts(session, Customer, by_customer)
+
+
+def _apply_waiting_bounces(
+    session: Session, mailbox: str, plain: list[_Plain], messages: list[dict[str, Any]]
+) -> None:
+    """Outbound messages whose bounce was ingested before them are marked bounced."""
+    waiting = {
+        waiting_bounce_reason(p.parsed.message_id): values["id"]
+        for p, values in zip(plain, messages, strict=True)
+        if p.verdict.kind is Kind.OUTBOUND and p.parsed.message_id
+    }
+    if not waiting:
+        return
+    bounces = session.execute(
+        select(ReceivedMessage).where(
+            ReceivedMessage.mailbox == mailbox,
+            ReceivedMessage.outcome == IngestOutcome.BOUNCE,
+            ReceivedMessage.reason.in_(list(waiting)),
+        )
+    ).scalars()
+    for bounce in bounces:
+        message_id = waiting[bounce.reason or ""]
+        stored = session.get(EmailMessage, message_id)
+        if stored is not None:
+            stored.status = MessageStatus.BOUNCED
+        record_outcome(bounce, IngestOutcome.BOUNCE, "bounced 1 outbound", message_id)
