@@ -3,6 +3,13 @@ from crm_core.stats.service import (
     recompute_all_stats,
     refresh_owner_of,
     update_customer_stats,
+    update_customers_stats,
 )
 
-__all__ = ["owner_of", "recompute_all_stats", "refresh_owner_of", "update_customer_stats"]
+__all__ = [
+    "owner_of",
+    "recompute_all_stats",
+    "refresh_owner_of",
+    "update_customer_stats",
+    "update_customers_stats",
+]

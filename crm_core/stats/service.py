@@ -15,12 +15,14 @@ is never touched here.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from crm_core.errors import NotFoundError
+from crm_core.identity import expire_if_loaded
 from crm_core.models import Booking, Customer, Lead, Quote
 from crm_core.statuses import BookingStatus, QuoteStatus
 
@@ -67,6 +69,9 @@ def _stat_values(
         "total_bookings": _owned_count_or_sum(customer_id, bookings=True),
         "total_revenue": _owned_count_or_sum(customer_id, bookings=False),
     }
+
+
+_STAT_COLUMNS = ("total_leads", "total_bookings", "total_revenue")
 
 
 def update_customer_stats(session: Session, customer_id: str) -> Customer:
@@ -118,3 +123,22 @@ def refresh_owner_of(session: Session, *, lead_id: str | None, customer_id: str 
     owner = owner_of(session, lead_id=lead_id, customer_id=customer_id)
     if owner is not None:
         update_customer_stats(session, owner)
+
+
+def update_customers_stats(session: Session, customer_ids: Collection[str]) -> None:
+    """update_customer_stats for many customers: lock them in id order, then one UPDATE."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return
+    session.flush()
+    session.execute(
+        select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update()
+    )
+    session.execute(
+        update(Customer)
+        .where(Customer.id.in_(ids))
+        .values(**_stat_values(Customer.id))
+        .execution_options(synchronize_session=False)
+    )
+    for customer_id in ids:
+        expire_if_loaded(session, Customer, customer_id, list(_STAT_COLUMNS))

@@ -174,3 +174,25 @@ def test_lead_created_without_key_has_a_status_enum(session: Session) -> None:
 
     lead = services.create_lead(session, source="manual", name="X")
     assert lead.status is LeadStatus.NEW
+
+
+def test_bulk_linked_leads_are_idempotent_and_counted(session: Session) -> None:
+    from crm_core.customers.bulk import find_or_create_customers
+    from crm_core.leads.bulk import create_linked_leads
+
+    customers = find_or_create_customers(
+        session, {"A@Example.dk": "Anna", "b@example.dk": None, "a@example.dk": None}
+    )
+    assert set(customers) == {"a@example.dk", "b@example.dk"}
+    assert customers["a@example.dk"].name == "Anna"
+    seeds = [
+        {"idempotency_key": "box:1", "customer_id": customers["a@example.dk"].id, "source": "x"},
+        {"idempotency_key": "box:2", "customer_id": customers["a@example.dk"].id, "source": "x"},
+        {"idempotency_key": "box:3", "customer_id": customers["b@example.dk"].id, "source": "y"},
+    ]
+    first = create_linked_leads(session, seeds)
+    again = create_linked_leads(session, seeds)
+    session.commit()
+    assert {k: v.id for k, v in first.items()} == {k: v.id for k, v in again.items()}
+    assert figures(session, customers["a@example.dk"].id) == (2, 0, 0)
+    assert figures(session, customers["b@example.dk"].id) == (1, 0, 0)

@@ -1,10 +1,11 @@
 """Ingesting a batch of staged messages with a few statements instead of a few per message.
 
-The common case, plain mail in a Gmail thread to or from a customer, goes through
-set-based steps: find-or-create the batch's customers, then its conversations, insert
+The common case, mail in a Gmail thread to or from a customer (lead emails included),
+goes through set-based steps: find-or-create the batch's customers, create and link its
+leads (figures recomputed once per customer), find-or-create its conversations, insert
 its messages, move last-contact times forward, record the outcomes. Everything else,
-leads, bounces, mail without a thread id, or a message the database already holds in
-some form (a replay, or a reply the sending application recorded), takes the
+bounces, mail without a thread id, or a message the database already holds in some
+form (a replay, or a reply the sending application recorded), takes the
 message-by-message path of ``pipeline.ingest_received``. Both paths give the same rows;
 the sample-mailbox and end-to-end tests hold them to it.
 """
@@ -24,6 +25,7 @@ from crm_core.customers.bulk import find_or_create_customers
 from crm_core.identity import advance_last_contacts
 from crm_core.ids import new_id
 from crm_core.inbox import record_outcome
+from crm_core.leads.bulk import create_linked_leads
 from crm_core.messages import preview_of
 from crm_core.models import Conversation, Customer, EmailMessage, ReceivedMessage
 from crm_core.models.types import utcnow
@@ -31,11 +33,13 @@ from crm_core.normalize import normalize_email
 from crm_core.statuses import Direction, IngestOutcome, MessageStatus
 from crm_core.upsert import insert_many_ignore
 from worker.ingest.pipeline import (
+    LEAD_DATA_FIELDS,
     IngestResult,
     attachment_rows,
     display_name,
     finish,
     ingest_received,
+    lead_key,
     waiting_bounce_reason,
 )
 from worker.mail.classify import classify
@@ -78,7 +82,6 @@ def ingest_many(
             results.append(finish(row, IngestOutcome.SKIPPED, verdict.skip_reason or "skipped"))
         elif (
             verdict.kind in (Kind.INBOUND, Kind.OUTBOUND)
-            and verdict.lead is None
             and verdict.customer is not None
             and row.gmail_thread_id
         ):
@@ -129,7 +132,7 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
     people: dict[str, str | None] = {}
     for p in plain:
         assert p.verdict.customer is not None
-        name = display_name(p.verdict.customer, None)
+        name = display_name(p.verdict.customer, p.verdict.lead)
         if name or p.verdict.customer.email not in people:
             people[p.verdict.customer.email] = name
     customers = find_or_create_customers(session, people)
@@ -138,9 +141,30 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
         assert p.verdict.customer is not None
         return customers[normalize_email(p.verdict.customer.email)]
 
+    leads = create_linked_leads(
+        session,
+        [
+            {
+                **{name: getattr(p.verdict.lead, name) for name in LEAD_DATA_FIELDS},
+                "source": p.verdict.lead.source,
+                "idempotency_key": lead_key(p.row),
+                "customer_id": customer_of(p).id,
+                "email_thread_id": p.row.gmail_thread_id,
+            }
+            for p in plain
+            if p.verdict.lead is not None
+        ],
+    )
+
+    def lead_of(p: _Plain) -> str | None:
+        lead = leads.get(lead_key(p.row)) if p.verdict.lead is not None else None
+        return lead.id if lead is not None else None
+
     seeds: dict[str, ThreadSeed] = {}
     for p in plain:
-        seeds.setdefault(p.thread, ThreadSeed(customer_of(p).id, None, p.parsed.subject or None))
+        seed = seeds.get(p.thread)
+        if seed is None or (seed.lead_id is None and lead_of(p)):
+            seeds[p.thread] = ThreadSeed(customer_of(p).id, lead_of(p), p.parsed.subject or None)
     conversations = find_or_create_conversations(session, mailbox, seeds)
 
     now = utcnow()
@@ -159,6 +183,7 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
             IngestOutcome.STORED,
             None,
             customer_id=customer_of(p).id,
+            lead_id=lead_of(p),
             conversation_id=conversations[p.thread].id,
             email_message_id=values["id"],
         )

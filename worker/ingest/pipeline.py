@@ -211,7 +211,12 @@ def display_name(customer: Address, lead: LeadData | None) -> str | None:
     return customer.name or None
 
 
-_LEAD_FIELDS = [f.name for f in fields(LeadData) if f.name != "source"]
+LEAD_DATA_FIELDS = [f.name for f in fields(LeadData) if f.name != "source"]
+
+
+def lead_key(received: ReceivedMessage) -> str:
+    """One lead per lead email: the idempotency key is the mailbox and the Gmail id."""
+    return f"{received.mailbox}:{received.gmail_message_id}"
 
 
 def _lead(
@@ -223,9 +228,9 @@ def _lead(
     lead = services.create_lead(
         session,
         source=data.source,
-        idempotency_key=f"{received.mailbox}:{received.gmail_message_id}",
+        idempotency_key=lead_key(received),
         email_thread_id=received.gmail_thread_id,
-        **{name: getattr(data, name) for name in _LEAD_FIELDS},
+        **{name: getattr(data, name) for name in LEAD_DATA_FIELDS},
     )
     if lead.customer_id != customer_id:
         services.link_lead_to_customer(session, lead.id, customer_id)

@@ -2,7 +2,9 @@
 
 - ingest_message(mailbox, gmail_message_id): file one staged message.
 - ingest_batch(mailbox, gmail_message_ids): the same for many, in one transaction.
-- update_customer_stats(customer_id): recompute a customer's figures.
+- update_customer_stats(customer_id): recompute a customer's figures (repairs; ingestion
+  recomputes them in its own transaction, after locking the customer rows, so that
+  concurrent jobs cannot leave them stale and no follow-up job is needed).
 - replay_thread(mailbox, gmail_thread_id): ingest every staged message of a thread again.
 - ingest_gave_up(...): retries exhausted; quarantine the message instead of dropping it.
 
@@ -75,16 +77,11 @@ def ingest_message(mailbox: str, gmail_message_id: str) -> None:
 def _ingest_once(mailbox: str, gmail_message_id: str) -> IngestResult | None:
     runtime = get_runtime()
     try:
-        with unit_of_work(runtime.sessions) as (session, outbox):
+        with unit_of_work(runtime.sessions) as (session, _):
             received = claim_received_message(session, mailbox, gmail_message_id)
             if received is None:
                 return None
-            result = ingest_received(session, received, runtime.rules, runtime.limits)
-            if result.lead_id and result.customer_id and not result.already_processed:
-                # Linking the lead updated the figures already; this recompute runs
-                # after commit and repairs what a concurrent transaction may have hidden.
-                outbox.send(update_customer_stats, result.customer_id)
-            return result
+            return ingest_received(session, received, runtime.rules, runtime.limits)
     except Exception as exc:
         if is_transient(exc):
             raise
@@ -154,13 +151,10 @@ def _ingest_batch_once(
     sessions: sessionmaker[Session], mailbox: str, gmail_message_ids: list[str]
 ) -> list[IngestResult]:
     runtime = get_runtime()
-    with unit_of_work(sessions) as (session, outbox):
+    with unit_of_work(sessions) as (session, _):
         claimed = claim_received_messages(session, mailbox, gmail_message_ids)
         rows = [claimed[gid] for gid in gmail_message_ids if gid in claimed]
         results = ingest_many(session, rows, runtime.rules, runtime.limits)
-        for result in results:
-            if result.lead_id and result.customer_id and not result.already_processed:
-                outbox.send(update_customer_stats, result.customer_id)
     return results
 
 
