@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,22 @@ def test_config_check_masks_secrets_and_fails_on_problems(
     assert "FAIL credentials info@rendetalje.dk" in result.output and "chmod 600" in result.output
     assert "FAIL gmail.topic_name" in result.output
     assert "ok   push authentication: shared token" in result.output
+
+
+def test_daemons_refuse_to_start_when_they_could_not_work(
+    bare_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from migrations import upgrade
+
+    database = tmp_path / "old.db"
+    upgrade(f"sqlite:///{database}", "0001")  # migrations pending
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    monkeypatch.setenv("CRM_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("CRM_BROKER_URL", "redis://127.0.0.1:1/0")
+    line = bare_cli.fails("worker")
+    assert line.startswith("Error: cannot start: database: ")
+    assert "crm db upgrade" in line and "broker: ConnectionError" in line
+
+    config = tmp_path / "crm.toml"
+    config.write_text('[[mailboxes]]\naddress = "info@rendetalje.dk"\n')
+    assert "cannot start: database" in bare_cli.fails("--config", str(config), "watch")

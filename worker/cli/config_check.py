@@ -15,7 +15,7 @@ import typer
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from worker.cli.context import settings_of
+from worker.cli.context import CliError, settings_of
 from worker.cli.output import JsonFlag, emit, heading, print_json
 from worker.config import Settings
 from worker.database import engine_for
@@ -53,7 +53,7 @@ def _try(name: str, probe: Callable[[], str]) -> Check:
         return name, False, redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
 
 
-def checks(settings: Settings) -> list[Check]:
+def checks(settings: Settings, *, with_mailboxes: bool = True) -> list[Check]:
     from migrations import alembic_config
     from worker.cli.db import _current, _heads
 
@@ -77,6 +77,8 @@ def checks(settings: Settings) -> list[Check]:
         return "redis reachable"
 
     result = [_try("database", database), _try("broker", broker)]
+    if not with_mailboxes:
+        return result
     from worker.gmail.credentials import credentials_path
 
     for mailbox in settings.mailboxes:
@@ -143,3 +145,13 @@ def check(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         emit(lines)
     if not all(ok for _, ok, _ in results):
         raise typer.Exit(1)
+
+
+def preflight(settings: Settings) -> None:
+    """Fail fast, with one clear line, when a daemon could not work: the database or the
+    broker unreachable, or migrations pending."""
+    failed = [
+        f"{name}: {detail}" for name, ok, detail in checks(settings, with_mailboxes=False) if not ok
+    ]
+    if failed:
+        raise CliError("cannot start: " + "; ".join(failed))

@@ -10,6 +10,7 @@ from types import FrameType
 
 import typer
 
+from worker.cli.config_check import preflight
 from worker.cli.context import settings_of
 from worker.cli.jobs import is_inline, runtime_for
 from worker.jobs.resume import resend_pending
@@ -55,6 +56,7 @@ class InlineSyncs:
 def watch(ctx: typer.Context) -> None:
     """Keep the configured mailboxes in sync until SIGTERM (poll or push mode)."""
     settings = settings_of(ctx)
+    preflight(settings)
     configure_logging(settings.logging.format, settings.logging.level)
     runtime = runtime_for(ctx)
     inline = InlineSyncs() if is_inline(ctx) else None

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from worker.cli.config_check import preflight
 from worker.cli.context import CliError, state
 
 QUEUES = ("ingest", "stats", "sync")
@@ -32,6 +33,7 @@ def worker(
             "the inline broker runs jobs inside each command; set broker.url "
             "(or CRM_BROKER_URL) to redis://… to run workers"
         )
+    preflight(settings)
     env = dict(os.environ)
     if cli.config_path is not None:
         env["CRM_CONFIG"] = str(cli.config_path.resolve())

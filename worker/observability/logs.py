@@ -103,5 +103,5 @@ def configure_logging(fmt: LogFormat = "auto", level: str = "INFO") -> None:
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Libraries that log request URLs or bodies at DEBUG stay at WARNING.
-    for noisy in ("googleapiclient", "google.auth", "urllib3", "httplib2"):
+    for noisy in ("googleapiclient", "google.auth", "urllib3", "httplib2", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
