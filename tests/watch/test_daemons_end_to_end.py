@@ -34,7 +34,7 @@ from tests.processes import (
 pytestmark = pytest.mark.slow
 PUSH_SECRET = "push-secret-never-logged"
 DB_PASSWORD = "db-password-never-logged"
-BURST = 300
+BURST = 1000
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_daemons_under_a_burst_with_sigterm(
         f"[metrics]\nworker_port = 0\nworker_health_port = {health_port}\n\n"
         '[logging]\nformat = "json"\nlevel = "DEBUG"\n\n'
         f'[gmail]\napi_endpoint = "{gmail_server.url}"\ntoken_dir = "{tokens}"\n'
-        "poll_interval_seconds = 1\nquota_units_per_second = 2000\n\n"
+        "poll_interval_seconds = 1\nquota_units_per_second = 1000\n\n"
         f'[push]\nport = {port}\nshared_token = "{PUSH_SECRET}"\n\n'
         f'[[mailboxes]]\naddress = "{MAILBOX}"\n',
         encoding="utf-8",
@@ -112,8 +112,11 @@ def test_daemons_under_a_burst_with_sigterm(
                     what="every message after the restart",
                 )
                 wait_for(lambda: counts(pg_database)["pending"] == 0, 30, what="no pending")
-                status, _ = http_get(f"http://127.0.0.1:{health_port}/readyz")
-                assert status == 200
+                wait_for(
+                    lambda: http_get(f"http://127.0.0.1:{health_port}/readyz")[0] == 200,
+                    30,
+                    what="the restarted worker to report ready",
+                )
 
             final = counts(pg_database)
             assert final == {
