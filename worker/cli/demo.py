@@ -7,6 +7,7 @@ Running it again changes nothing (the import is idempotent).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -22,6 +23,7 @@ from worker.cli.output import emit, format_datetime, format_kr, heading, plural,
 from worker.config import BrokerSettings
 from worker.importers.run import import_takeout
 
+NEVER = datetime.min.replace(tzinfo=UTC)
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "rendetalje.mbox"
 
 
@@ -38,7 +40,11 @@ def demo(ctx: typer.Context) -> None:
     emit(summary_lines(summary, SAMPLE.name))
 
     with runtime.sessions() as session:
-        customers = services.query_customers(session, status="active")
+        customers = sorted(
+            services.query_customers(session, status="active"),
+            key=lambda c: c.last_contact_at or NEVER,
+            reverse=True,
+        )
         conversation_counts = dict(
             session.execute(
                 select(Conversation.customer_id, func.count()).group_by(Conversation.customer_id)
