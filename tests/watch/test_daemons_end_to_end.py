@@ -127,6 +127,7 @@ def test_daemons_under_a_burst_with_sigterm(
                 "stored": BURST + 1,
             }
             status, body = http_get(f"http://127.0.0.1:{port}/metrics")
+            assert status == 200
             metrics = body.decode()
             assert f'crm_messages_ingested_total{{direction="inbound"}} {BURST + 1}.0' in metrics
             assert f"crm_customers_created_total {BURST + 1}.0" in metrics
