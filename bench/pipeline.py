@@ -9,7 +9,9 @@ In one run, on one generated Takeout mailbox:
 3. insert alone: the rows the pipeline created, inserted again into an empty schema
    in one transaction (executemany), one process.
 The bound is parse + insert done back to back with nothing else: messages ÷ (parse
-seconds + insert seconds). The ratio pipeline ÷ bound goes into bench/RESULTS.md.
+seconds + insert seconds). The three are measured in turn ``--repeat`` times (fresh
+schema and queue each time) and the medians make the row in bench/RESULTS.md: on a
+shared machine a single short measurement swings by a third.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from bench.common import (
     drop_schema,
     fresh_schema,
     machine,
+    median,
     today,
 )
 from bench.mailbox_generator import generate_mailbox
@@ -127,28 +130,39 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3, help="runs; medians are reported")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark schema")
     args = parser.parse_args()
 
     mbox = mailbox_file(args.messages)
-    schema = fresh_schema(f"bench_pipeline_{uuid.uuid4().hex[:8]}")
-    namespace = f"crm-bench-{uuid.uuid4().hex[:8]}"
-    config = OUT / "pipeline.toml"
-    write_config(config, schema, namespace, args.processes, args.threads)
-    try:
-        print("pipeline …", flush=True)
-        pipeline_s, summary = run_pipeline(mbox, config, OUT / "pipeline-worker.log")
-        print("parse alone …", flush=True)
-        parse_s, parsed = parse_alone(mbox)
-        print("insert alone …", flush=True)
-        insert_s, rows = insert_alone(schema)
-    finally:
-        if not args.keep:
-            drop_schema(schema)
-        client = redis.Redis.from_url(REDIS_URL)
-        keys = list(client.scan_iter(f"{namespace}*"))
-        if keys:
-            client.delete(*keys)
+    pipeline_runs: list[float] = []
+    parse_runs: list[float] = []
+    insert_runs: list[float] = []
+    summary: dict[str, Any] = {}
+    parsed = rows = 0
+    for run in range(args.repeat):
+        schema = fresh_schema(f"bench_pipeline_{uuid.uuid4().hex[:8]}")
+        namespace = f"crm-bench-{uuid.uuid4().hex[:8]}"
+        config = OUT / "pipeline.toml"
+        write_config(config, schema, namespace, args.processes, args.threads)
+        try:
+            print(f"run {run + 1}: pipeline …", flush=True)
+            seconds, summary = run_pipeline(mbox, config, OUT / "pipeline-worker.log")
+            pipeline_runs.append(seconds)
+            print(f"run {run + 1}: parse alone …", flush=True)
+            seconds, parsed = parse_alone(mbox)
+            parse_runs.append(seconds)
+            print(f"run {run + 1}: insert alone …", flush=True)
+            seconds, rows = insert_alone(schema)
+            insert_runs.append(seconds)
+        finally:
+            if not args.keep:
+                drop_schema(schema)
+            client = redis.Redis.from_url(REDIS_URL)
+            keys = list(client.scan_iter(f"{namespace}*"))
+            if keys:
+                client.delete(*keys)
+    pipeline_s, parse_s, insert_s = median(pipeline_runs), median(parse_runs), median(insert_runs)
 
     n = summary["messages"]
     pipeline_rate = n / pipeline_s
@@ -177,7 +191,8 @@ def main() -> int:
             today(),
             machine(),
             str(n),
-            f"{args.processes}×{args.threads}",
+            f"{args.processes}×{args.threads}"
+            + (f" (median of {args.repeat})" if args.repeat > 1 else ""),
             f"{pipeline_rate:,.0f}",
             f"{parsed / parse_s:,.0f}",
             f"{rows / insert_s:,.0f}",
