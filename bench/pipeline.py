@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -90,8 +91,13 @@ def run_pipeline(mbox: Path, config: Path, log: Path) -> tuple[float, dict[str, 
         )
         elapsed = time.perf_counter() - started
     finally:
-        os.killpg(worker.pid, 15)
-        worker.wait(60)
+        # SIGTERM to the main process only, as systemd's KillMode=mixed does.
+        os.kill(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(120)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
     return elapsed, json.loads(result.stdout)
 
 
