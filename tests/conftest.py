@@ -56,6 +56,27 @@ def _libpq_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _drop_abandoned_schemas(connection: psycopg.Connection[object]) -> None:
+    """Schemas left by killed test runs on this machine: their process is gone."""
+    rows = connection.execute(
+        "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'crm_test_%'"
+    ).fetchall()
+    for (name,) in rows:
+        pid = str(name).split("_")[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @pytest.fixture(scope="session")
 def pg_schema() -> Iterator[str]:
     """A schema of our own in the test database, migrated to head, dropped at the end.
@@ -66,6 +87,7 @@ def pg_schema() -> Iterator[str]:
     schema = f"crm_test_{_worker_id()}_{os.getpid()}_{secrets.token_hex(3)}"
     dsn = _libpq_dsn(PG_URL)
     with psycopg.connect(dsn, autocommit=True) as connection:
+        _drop_abandoned_schemas(connection)
         connection.execute(f'CREATE SCHEMA "{schema}"')
     upgrade(PG_URL, schema=schema)
     yield schema
