@@ -24,27 +24,27 @@ from crm_core.conversations.bulk import ThreadSeed, find_or_create_conversations
 from crm_core.customers.bulk import find_or_create_customers
 from crm_core.identity import advance_last_contacts
 from crm_core.ids import new_id
-from crm_core.inbox import record_outcome
 from crm_core.leads.bulk import create_linked_leads
-from crm_core.messages import preview_of
 from crm_core.models import Conversation, Customer, EmailMessage, ReceivedMessage
 from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_email
-from crm_core.statuses import Direction, IngestOutcome, MessageStatus
+from crm_core.statuses import IngestOutcome, MessageStatus
 from crm_core.upsert import insert_many_ignore
 from worker.ingest.pipeline import (
     LEAD_DATA_FIELDS,
     IngestResult,
-    attachment_rows,
+    Triaged,
+    apply_waiting_bounces,
+    direction_of,
     display_name,
+    file_message,
     finish,
     ingest_received,
     lead_key,
-    waiting_bounce_reason,
+    message_fields,
+    triage,
 )
-from worker.mail.classify import classify
-from worker.mail.message import Classification, Kind, ParsedMessage, ParseLimits, Unparseable
-from worker.mail.parse import parse_message
+from worker.mail.message import Classification, Kind, ParsedMessage, ParseLimits
 from worker.mail.rules import IngestRules
 
 
@@ -68,35 +68,35 @@ def ingest_many(
     """Process locked ledger rows of one mailbox, in the given order."""
     results: list[IngestResult] = []
     plain: list[_Plain] = []
-    one_by_one: list[ReceivedMessage] = []
+    one_by_one: list[tuple[ReceivedMessage, Triaged]] = []
     for row in rows:
         if row.outcome != IngestOutcome.PENDING:
             results.append(ingest_received(session, row, rules, limits))  # reports only
             continue
-        parsed = parse_message(row.raw, limits)
-        if isinstance(parsed, Unparseable):
-            results.append(finish(row, IngestOutcome.QUARANTINED, f"unparseable: {parsed.reason}"))
+        triaged = triage(row, rules, limits)
+        if isinstance(triaged, IngestResult):
+            results.append(triaged)
             continue
-        verdict = classify(parsed, row.label_ids, rules)
-        if verdict.kind is Kind.SKIP and not (verdict.skip_reason or "").startswith("error:"):
-            results.append(finish(row, IngestOutcome.SKIPPED, verdict.skip_reason or "skipped"))
-        elif (
+        verdict = triaged.verdict
+        if (
             verdict.kind in (Kind.INBOUND, Kind.OUTBOUND)
             and verdict.customer is not None
             and row.gmail_thread_id
         ):
-            sent_at = row.received_at or parsed.date or utcnow()
-            plain.append(_Plain(row, parsed, verdict, row.gmail_thread_id, sent_at))
+            sent_at = row.received_at or triaged.parsed.date or utcnow()
+            plain.append(_Plain(row, triaged.parsed, verdict, row.gmail_thread_id, sent_at))
         else:
-            one_by_one.append(row)
+            one_by_one.append((row, triaged))
     if plain:
         known = _already_in_database(session, plain)
-        one_by_one += [p.row for p in plain if p.row.gmail_message_id in known]
+        one_by_one += [
+            (p.row, Triaged(p.parsed, p.verdict)) for p in plain if p.row.gmail_message_id in known
+        ]
         results += _store_plain(session, [p for p in plain if p.row.gmail_message_id not in known])
     # In staging order: a bounce after its original, a reply after what it answers.
     order = {row.id: index for index, row in enumerate(rows)}
-    for row in sorted(one_by_one, key=lambda r: order[r.id]):
-        results.append(ingest_received(session, row, rules, limits))
+    for row, triaged in sorted(one_by_one, key=lambda item: order[item[0].id]):
+        results.append(file_message(session, row, triaged))
     return results
 
 
@@ -176,7 +176,15 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
         conflict=["mailbox", "gmail_message_id"],
     )
     _move_last_contact(session, plain, conversations, customer_of)
-    _apply_waiting_bounces(session, mailbox, plain, messages)
+    apply_waiting_bounces(
+        session,
+        mailbox,
+        {
+            p.parsed.message_id: values["id"]
+            for p, values in zip(plain, messages, strict=True)
+            if p.verdict.kind is Kind.OUTBOUND and p.parsed.message_id
+        },
+    )
     return [
         finish(
             p.row,
@@ -194,26 +202,14 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
 def _message_row(
     p: _Plain, conversation: Conversation, mailbox: str, now: datetime
 ) -> dict[str, Any]:
-    parsed = p.parsed
-    body = parsed.body_text
     return {
+        **message_fields(p.parsed),
         "id": new_id(),
         "conversation_id": conversation.id,
         "mailbox": mailbox,
         "gmail_message_id": p.row.gmail_message_id,
         "gmail_thread_id": p.row.gmail_thread_id,
-        "rfc822_message_id": parsed.message_id,
-        "in_reply_to": parsed.in_reply_to,
-        "from_address": str(parsed.from_) if parsed.from_ else "",
-        "to_address": ", ".join(str(a) for a in parsed.to),
-        "cc_address": ", ".join(str(a) for a in parsed.cc) or None,
-        "subject": parsed.subject or None,
-        "body": body,
-        "body_preview": parsed.body_preview or preview_of(body),
-        "attachments": attachment_rows(parsed),
-        "direction": (
-            Direction.OUTBOUND if p.verdict.kind is Kind.OUTBOUND else Direction.INBOUND
-        ).value,
+        "direction": direction_of(p.verdict).value,
         "status": MessageStatus.SENT.value,
         "is_ai_generated": False,
         "ai_model": None,
@@ -241,29 +237,3 @@ def _move_last_contact(
         by_customer[owner] = max(by_customer.get(owner, p.sent_at), p.sent_at)
     advance_last_contacts(session, Conversation, by_conversation)
     advance_last_contacts(session, Customer, by_customer)
-
-
-def _apply_waiting_bounces(
-    session: Session, mailbox: str, plain: list[_Plain], messages: list[dict[str, Any]]
-) -> None:
-    """Outbound messages whose bounce was ingested before them are marked bounced."""
-    waiting = {
-        waiting_bounce_reason(p.parsed.message_id): values["id"]
-        for p, values in zip(plain, messages, strict=True)
-        if p.verdict.kind is Kind.OUTBOUND and p.parsed.message_id
-    }
-    if not waiting:
-        return
-    bounces = session.execute(
-        select(ReceivedMessage).where(
-            ReceivedMessage.mailbox == mailbox,
-            ReceivedMessage.outcome == IngestOutcome.BOUNCE,
-            ReceivedMessage.reason.in_(list(waiting)),
-        )
-    ).scalars()
-    for bounce in bounces:
-        message_id = waiting[bounce.reason or ""]
-        stored = session.get(EmailMessage, message_id)
-        if stored is not None:
-            stored.status = MessageStatus.BOUNCED
-        record_outcome(bounce, IngestOutcome.BOUNCE, "bounced 1 outbound", message_id)

@@ -46,6 +46,14 @@ class IngestResult:
     already_processed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Triaged:
+    """A message that parsed and classified as something to file."""
+
+    parsed: ParsedMessage
+    verdict: Classification
+
+
 def ingest_received(
     session: Session, received: ReceivedMessage, rules: IngestRules, limits: ParseLimits
 ) -> IngestResult:
@@ -57,6 +65,16 @@ def ingest_received(
             email_message_id=received.email_message_id,
             already_processed=True,
         )
+    triaged = triage(received, rules, limits)
+    if isinstance(triaged, IngestResult):
+        return triaged
+    return file_message(session, received, triaged)
+
+
+def triage(
+    received: ReceivedMessage, rules: IngestRules, limits: ParseLimits
+) -> IngestResult | Triaged:
+    """Parse and classify. Messages that end here (unparseable, skipped) are recorded."""
     parsed = parse_message(received.raw, limits)
     if isinstance(parsed, Unparseable):
         return finish(received, IngestOutcome.QUARANTINED, f"unparseable: {parsed.reason}")
@@ -66,9 +84,14 @@ def ingest_received(
         if reason.startswith("error:"):
             return finish(received, IngestOutcome.QUARANTINED, f"classification {reason}")
         return finish(received, IngestOutcome.SKIPPED, reason)
-    if verdict.kind is Kind.BOUNCE:
-        return _bounce(session, received, verdict)
-    return _store(session, received, parsed, verdict)
+    return Triaged(parsed, verdict)
+
+
+def file_message(session: Session, received: ReceivedMessage, triaged: Triaged) -> IngestResult:
+    """File a triaged message: mark what a bounce refers to, or store the message."""
+    if triaged.verdict.kind is Kind.BOUNCE:
+        return _bounce(session, received, triaged.verdict)
+    return _store(session, received, triaged.parsed, triaged.verdict)
 
 
 def finish(
@@ -153,20 +176,12 @@ def _store(
         mailbox=mailbox,
         gmail_message_id=received.gmail_message_id,
         gmail_thread_id=received.gmail_thread_id,
-        from_address=str(parsed.from_) if parsed.from_ else "",
-        to_address=", ".join(str(a) for a in parsed.to),
-        cc_address=", ".join(str(a) for a in parsed.cc) or None,
-        subject=parsed.subject or None,
-        body=parsed.body_text,
-        body_preview=parsed.body_preview,
-        direction=Direction.OUTBOUND if verdict.kind is Kind.OUTBOUND else Direction.INBOUND,
+        direction=direction_of(verdict),
         sent_at=sent_at,
-        rfc822_message_id=parsed.message_id,
-        in_reply_to=parsed.in_reply_to,
-        attachments=attachment_rows(parsed),
+        **message_fields(parsed),
     )
     if verdict.kind is Kind.OUTBOUND and parsed.message_id:
-        _apply_waiting_bounce(session, received.mailbox, parsed.message_id, message)
+        apply_waiting_bounces(session, received.mailbox, {parsed.message_id: message.id})
     return finish(
         received,
         IngestOutcome.STORED,
@@ -186,23 +201,48 @@ def attachment_rows(parsed: ParsedMessage) -> list[dict[str, Any]]:
     ]
 
 
+def message_fields(parsed: ParsedMessage) -> dict[str, Any]:
+    """The EmailMessage columns that come from the parsed message itself."""
+    return {
+        "from_address": str(parsed.from_) if parsed.from_ else "",
+        "to_address": ", ".join(str(a) for a in parsed.to),
+        "cc_address": ", ".join(str(a) for a in parsed.cc) or None,
+        "subject": parsed.subject or None,
+        "body": parsed.body_text,
+        "body_preview": parsed.body_preview,
+        "rfc822_message_id": parsed.message_id,
+        "in_reply_to": parsed.in_reply_to,
+        "attachments": attachment_rows(parsed),
+    }
+
+
+def direction_of(verdict: Classification) -> Direction:
+    return Direction.OUTBOUND if verdict.kind is Kind.OUTBOUND else Direction.INBOUND
+
+
 def waiting_bounce_reason(message_id: str) -> str:
     return f"original not found: {message_id}"
 
 
-def _apply_waiting_bounce(
-    session: Session, mailbox: str, message_id: str, message: EmailMessage
-) -> None:
-    bounce = session.execute(
+def apply_waiting_bounces(session: Session, mailbox: str, sent: dict[str, str]) -> None:
+    """Outbound messages just stored whose bounce was ingested before them are marked
+    bounced. ``sent`` maps their Message-IDs to the stored EmailMessage ids."""
+    if not sent:
+        return
+    by_reason = {waiting_bounce_reason(message_id): key for message_id, key in sent.items()}
+    bounces = session.execute(
         select(ReceivedMessage).where(
             ReceivedMessage.mailbox == mailbox,
             ReceivedMessage.outcome == IngestOutcome.BOUNCE,
-            ReceivedMessage.reason == waiting_bounce_reason(message_id),
+            ReceivedMessage.reason.in_(list(by_reason)),
         )
-    ).scalar()
-    if bounce is not None:
-        message.status = MessageStatus.BOUNCED
-        record_outcome(bounce, IngestOutcome.BOUNCE, "bounced 1 outbound", message.id)
+    ).scalars()
+    for bounce in bounces:
+        message_id = by_reason[bounce.reason or ""]
+        stored = session.get(EmailMessage, message_id)
+        if stored is not None:
+            stored.status = MessageStatus.BOUNCED
+        record_outcome(bounce, IngestOutcome.BOUNCE, "bounced 1 outbound", message_id)
 
 
 def display_name(customer: Address, lead: LeadData | None) -> str | None:
