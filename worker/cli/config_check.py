@@ -55,14 +55,16 @@ def _try(name: str, probe: Callable[[], str]) -> Check:
 
 def checks(settings: Settings, *, with_mailboxes: bool = True) -> list[Check]:
     from migrations import alembic_config
-    from worker.cli.db import _current, _heads
+    from worker.cli.db import current_revisions, head_revisions
 
     def database() -> str:
         with engine_for(settings.database).connect() as connection:
             connection.execute(text("SELECT 1"))
         current, heads = (
-            _current(settings.database),
-            _heads(alembic_config(settings.database.url, schema=settings.database.pg_schema)),
+            current_revisions(settings.database),
+            head_revisions(
+                alembic_config(settings.database.url, schema=settings.database.pg_schema)
+            ),
         )
         if sorted(current) != sorted(heads):
             raise RuntimeError(f"at {current or 'no revision'}, newest {heads}: crm db upgrade")

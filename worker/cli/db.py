@@ -43,12 +43,12 @@ def _where(database: DatabaseSettings) -> str:
     return f"{url} (schema {database.pg_schema})" if database.pg_schema else url
 
 
-def _current(database: DatabaseSettings) -> list[str]:
+def current_revisions(database: DatabaseSettings) -> list[str]:
     with engine_for(database).connect() as connection:
         return list(MigrationContext.configure(connection).get_current_heads())
 
 
-def _heads(config: Config) -> list[str]:
+def head_revisions(config: Config) -> list[str]:
     return list(ScriptDirectory.from_config(config).get_heads())
 
 
@@ -77,15 +77,18 @@ def upgrade(
         with engine_for(database).begin() as connection:
             connection.execute(CreateSchema(database.pg_schema, if_not_exists=True))
     config = _config(database)
-    before = _current(database)
+    before = current_revisions(database)
     with _quiet():
         command.upgrade(config, revision)
-    after = _current(database)
+    after = current_revisions(database)
     title = "Database is up to date." if before == after else "Database upgraded."
     emit(
         success(
             title,
-            [("Database", _where(database)), ("Revision", _describe(after, _heads(config)))],
+            [
+                ("Database", _where(database)),
+                ("Revision", _describe(after, head_revisions(config))),
+            ],
         )
     )
 
@@ -94,7 +97,7 @@ def upgrade(
 def current(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Show the database's revision and whether it is the newest."""
     database = settings_of(ctx).database
-    revisions, heads = _current(database), _heads(_config(database))
+    revisions, heads = current_revisions(database), head_revisions(_config(database))
     if as_json:
         print_json({"current": revisions, "heads": heads, "up_to_date": revisions == heads})
         return
