@@ -23,7 +23,9 @@ def fetch_and_stage(ctx: SyncContext, gmail_ids: Sequence[str]) -> None:
     for batch in fetch_raw(ctx.client, gmail_ids, ctx.batch_size):
         report.fetched += len(batch.messages)
         report.gone += len(batch.gone)
-        report.staged += len(stage_fetched(ctx.runtime, ctx.mailbox, batch.messages))
+        staged = stage_fetched(ctx.runtime, ctx.mailbox, batch.messages)
+        report.staged += len(staged)
+        ctx.growth.staged(len(staged))
 
 
 def advance_cursor(ctx: SyncContext, history_id: int) -> None:

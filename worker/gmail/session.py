@@ -24,6 +24,7 @@ from googleapiclient.errors import HttpError
 from crm_core.conversations.service import mailbox_key
 from crm_core.db import transaction
 from crm_core.mailboxes import get_mailbox, mark_needs_reauth, record_error, record_sync
+from crm_core.planner import GrowthWatch
 from crm_core.statuses import MailboxStatus
 from worker.gmail.calls import GmailClient, RetryPolicy, describe
 from worker.gmail.credentials import (
@@ -65,6 +66,7 @@ class SyncContext:
     client: GmailClient
     report: SyncReport
     history_id: int | None  # the stored cursor when the sync started
+    growth: GrowthWatch  # refreshes planner statistics as staging grows the tables
 
     @property
     def page_size(self) -> int:
@@ -103,7 +105,8 @@ def run_guarded(
             return report
         with open_client(runtime, mailbox, options, heartbeat=lease.keep_alive) as client:
             try:
-                step(SyncContext(runtime, mailbox, client, report, history_id))
+                growth = runtime.growth_watch()
+                step(SyncContext(runtime, mailbox, client, report, history_id, growth))
             finally:
                 _usage_into(report, client)
         with transaction(runtime.sessions) as session:

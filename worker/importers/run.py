@@ -70,6 +70,7 @@ def import_messages(
     customers_before, leads_before = _totals(runtime)
     ids: list[str] = []
     mailbox = ""
+    growth = runtime.growth_watch()
     for batch in _batches(messages, BATCH):
         mailbox = batch[0].mailbox
         batch_ids = [m.gmail_message_id for m in batch]
@@ -88,6 +89,7 @@ def import_messages(
             ordered = [gid for gid in batch_ids if gid in pending]
             for start in range(0, len(ordered), JOB_SIZE):
                 outbox.send(ingest_batch, mailbox, ordered[start : start + JOB_SIZE])
+        growth.staged(len(batch))
         ids.extend(batch_ids)
         summary.messages += len(batch)
         on_progress(len(batch))

@@ -7,8 +7,9 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_core.planner import GrowthWatch, analyze_ingest_tables
 from worker.config import Settings, load_settings
-from worker.database import sessions_for
+from worker.database import engine_for, sessions_for
 from worker.mail.message import ParseLimits
 from worker.mail.rules import IngestRules
 
@@ -20,6 +21,11 @@ class Runtime:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return sessions_for(self.settings.database)
+
+    def growth_watch(self) -> GrowthWatch:
+        """Refreshes planner statistics as a bulk intake (export, full sync) grows."""
+        engine = engine_for(self.settings.database)
+        return GrowthWatch(lambda: analyze_ingest_tables(engine))
 
     @cached_property
     def rules(self) -> IngestRules:
