@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import mailbox
+import re
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import UTC, datetime
-from email.parser import BytesHeaderParser
-from email.policy import compat32
+from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -38,7 +39,12 @@ _SYSTEM_LABELS = {
     "category forums": "CATEGORY_FORUMS",
 }
 _NOT_LABELS = {"opened", "archived"}
-_HEADERS = BytesHeaderParser(policy=compat32)
+# The two Takeout headers, folded lines included, read straight from the header block:
+# a full header parse cost a fifth of the import's time and is done again by ingestion.
+_TAKEOUT_HEADER = re.compile(
+    rb"^(X-GM-THRID|X-Gmail-Labels)[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE
+)
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 def gmail_id_from_decimal(value: str) -> str | None:
@@ -57,6 +63,26 @@ def labels_from_takeout(header: str | None) -> list[str]:
         if label not in labels:
             labels.append(label)
     return labels
+
+
+def takeout_headers(raw: bytes) -> tuple[str, str]:
+    """The X-GM-THRID and X-Gmail-Labels values of a message ('' when absent)."""
+    end = _HEADER_END.search(raw)
+    block = raw[: end.start()] if end else raw
+    found: dict[str, str] = {}
+    for match in _TAKEOUT_HEADER.finditer(block):
+        name = match.group(1).decode("ascii").lower()
+        if name not in found:  # the first occurrence, as a header parser gives it
+            found[name] = _header_text(match.group(2))
+    return found.get("x-gm-thrid", ""), found.get("x-gmail-labels", "")
+
+
+def _header_text(value: bytes) -> str:
+    text = " ".join(value.decode("utf-8", "replace").split())
+    if "=?" in text:  # label names outside ASCII may come RFC 2047-encoded
+        with suppress(ValueError, LookupError, UnicodeError):
+            text = str(make_header(decode_header(text)))
+    return text
 
 
 def _from_line_parts(from_line: str) -> tuple[str | None, datetime | None]:
@@ -84,19 +110,18 @@ def read_takeout(path: Path, mailbox_address: str) -> Iterator[StagedMessage]:
         for key in box.iterkeys():
             with_from = box.get_bytes(key, from_=True)
             from_line, _, raw = with_from.partition(b"\n")
-            headers = _HEADERS.parsebytes(raw, headersonly=True)
+            thread_header, labels_header = takeout_headers(raw)
             gmail_id, received_at = _from_line_parts(
                 from_line.decode("ascii", "replace").removeprefix("From ")
             )
             if gmail_id is None:
                 # Not a Takeout export: a content hash is stable across re-imports.
                 gmail_id = "sha256:" + hashlib.sha256(raw).hexdigest()[:32]
-            thread_header = str(headers.get("X-GM-THRID", "") or "")
             yield StagedMessage(
                 mailbox=mailbox_address,
                 gmail_message_id=gmail_id,
                 gmail_thread_id=gmail_id_from_decimal(thread_header),
-                label_ids=labels_from_takeout(str(headers.get("X-Gmail-Labels", "") or "")),
+                label_ids=labels_from_takeout(labels_header),
                 raw=raw,
                 source="mbox",
                 received_at=received_at,
