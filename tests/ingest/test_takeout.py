@@ -1,9 +1,17 @@
-"""Reading a Takeout export: Gmail ids in the API's form, thread ids and labels."""
+"""Reading a Takeout export (Gmail ids in the API's form, thread ids, labels) and staging it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import func, select
+
+from crm_core.db import transaction
+from crm_core.inbox import StagedMessage, stage_messages
+from crm_core.models import ReceivedMessage
+from crm_core.statuses import IngestOutcome
+from tests.conftest import Database
 from worker.importers.takeout import read_takeout, takeout_headers
 
 MAILBOX = "info@rendetalje.dk"
@@ -64,3 +72,35 @@ def test_headers_without_a_body_and_the_first_of_two() -> None:
     assert takeout_headers(b"X-GM-THRID: 7\nX-GM-THRID: 8") == ("7", "")
     assert takeout_headers(b"Subject: x\n\nX-Gmail-Labels: Inbox\n") == ("", "")
     assert takeout_headers(b"") == ("", "")
+
+
+def test_staging_keeps_every_field_and_each_message_once(database: Database) -> None:
+    message = StagedMessage(
+        mailbox="Info@Rendetalje.dk",
+        gmail_message_id="18d8f1a2b3c4d5e0",
+        gmail_thread_id="18d8f1a2b3c4d000",
+        label_ids=["INBOX", "Kunder/Rækkehus"],
+        raw=b"Subject: hej\r\n\r\n\x00\xff bytes kept as they came",
+        source="mbox",
+        received_at=datetime(2025, 9, 29, 9, 14, 3, tzinfo=UTC),
+    )
+    other = StagedMessage(MAILBOX, "18d8f1a2b3c4d5e1", b"x", "mbox")
+    with transaction(database.sessions) as session:
+        assert sorted(stage_messages(session, [message, other, message])) == [
+            "18d8f1a2b3c4d5e0",
+            "18d8f1a2b3c4d5e1",
+        ]
+    with transaction(database.sessions) as session:
+        assert stage_messages(session, [other, message]) == []
+        row = session.execute(
+            select(ReceivedMessage).where(ReceivedMessage.gmail_message_id == "18d8f1a2b3c4d5e0")
+        ).scalar_one()
+        assert (row.mailbox, row.gmail_thread_id, row.label_ids) == (
+            MAILBOX,
+            "18d8f1a2b3c4d000",
+            ["INBOX", "Kunder/Rækkehus"],
+        )
+        assert row.raw == message.raw and row.size == len(message.raw)
+        assert row.received_at == message.received_at
+        assert (row.outcome, row.attempts, row.source) == (IngestOutcome.PENDING, 0, "mbox")
+        assert session.execute(select(func.count()).select_from(ReceivedMessage)).scalar() == 2
