@@ -10,6 +10,7 @@ from crm_core.inbox.service import (
     record_outcome,
     reset_for_retry,
     stage_messages,
+    still_pending,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "record_outcome",
     "reset_for_retry",
     "stage_messages",
+    "still_pending",
 ]

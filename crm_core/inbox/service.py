@@ -214,3 +214,20 @@ def outcome_counts(
         for outcome, reason, n in session.execute(statement):
             counts[(outcome, reason)] += int(n)
     return counts
+
+
+def still_pending(session: Session, mailbox: str, gmail_message_ids: Sequence[str]) -> set[str]:
+    """Those of ``gmail_message_ids`` whose outcome is still pending."""
+    ids = list(gmail_message_ids)
+    found: set[str] = set()
+    for i in range(0, len(ids), _CHUNK):
+        found.update(
+            session.execute(
+                select(ReceivedMessage.gmail_message_id).where(
+                    ReceivedMessage.mailbox == mailbox_key(mailbox),
+                    ReceivedMessage.gmail_message_id.in_(ids[i : i + _CHUNK]),
+                    ReceivedMessage.outcome == IngestOutcome.PENDING,
+                )
+            ).scalars()
+        )
+    return found

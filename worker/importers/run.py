@@ -11,9 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from crm_core.inbox import StagedMessage, stage_messages
+from crm_core.inbox import StagedMessage, stage_messages, still_pending
 from crm_core.inbox.service import outcome_counts
-from crm_core.models import Customer, Lead, ReceivedMessage
+from crm_core.models import Customer, Lead
 from crm_core.statuses import IngestOutcome
 from worker.importers.takeout import read_takeout
 from worker.jobs.actors import ingest_batch
@@ -76,15 +76,7 @@ def import_messages(
         batch_ids = [m.gmail_message_id for m in batch]
         with unit_of_work(runtime.sessions) as (session, outbox):
             summary.newly_staged += len(stage_messages(session, batch))
-            pending = set(
-                session.execute(
-                    select(ReceivedMessage.gmail_message_id).where(
-                        ReceivedMessage.mailbox == mailbox.strip().lower(),
-                        ReceivedMessage.gmail_message_id.in_(batch_ids),
-                        ReceivedMessage.outcome == IngestOutcome.PENDING,
-                    )
-                ).scalars()
-            )
+            pending = still_pending(session, mailbox, batch_ids)
             # Export order (oldest first in Takeout) so replies follow what they answer.
             ordered = [gid for gid in batch_ids if gid in pending]
             for start in range(0, len(ordered), JOB_SIZE):
@@ -93,17 +85,29 @@ def import_messages(
         ids.extend(batch_ids)
         summary.messages += len(batch)
         on_progress(len(batch))
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        with runtime.sessions() as session:
-            summary.outcomes = outcome_counts(session, mailbox=mailbox, gmail_message_ids=ids)
-        if summary.pending == 0 or time.monotonic() >= deadline:
-            break
-        time.sleep(0.25)
+    _wait_for_workers(runtime, mailbox, ids, wait_seconds)
+    with runtime.sessions() as session:
+        summary.outcomes = outcome_counts(session, mailbox=mailbox, gmail_message_ids=ids)
     customers_after, leads_after = _totals(runtime)
     summary.customers_created = customers_after - customers_before
     summary.leads_created = leads_after - leads_before
     return summary
+
+
+def _wait_for_workers(runtime: Runtime, mailbox: str, ids: list[str], seconds: float) -> None:
+    """Until none of ``ids`` is pending, or ``seconds`` have passed.
+
+    Each look asks only about the messages that were still pending at the last one,
+    so waiting on a large import costs the database less and less.
+    """
+    deadline = time.monotonic() + seconds
+    remaining: Iterable[str] = ids
+    while True:
+        with runtime.sessions() as session:
+            remaining = still_pending(session, mailbox, list(remaining))
+        if not remaining or time.monotonic() >= deadline:
+            return
+        time.sleep(0.25)
 
 
 def import_takeout(
