@@ -8,9 +8,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crm_core.conversations.service import mailbox_key
 from crm_core.errors import NotFoundError
@@ -160,6 +161,35 @@ def record_outcome(
     received.reason = reason[:REASON_LIMIT] if reason else None
     received.email_message_id = email_message_id
     received.processed_at = utcnow()
+
+
+def record_outcomes(
+    session: Session,
+    outcomes: Sequence[tuple[ReceivedMessage, IngestOutcome, str | None, str | None]],
+) -> None:
+    """record_outcome (and one more attempt) for many claimed rows, in one statement.
+
+    ``outcomes`` holds (row, outcome, reason, email_message_id). The rows are written
+    by primary key in one executemany and their attributes set as already saved, so the
+    unit of work has nothing left to do for them: flushing thousands of changed rows
+    one by one cost more than storing the messages they stand for.
+    """
+    if not outcomes:
+        return
+    now = utcnow()
+    values: list[dict[str, object]] = []
+    for received, outcome, reason, email_message_id in outcomes:
+        changes: dict[str, object] = {
+            "outcome": outcome,
+            "reason": reason[:REASON_LIMIT] if reason else None,
+            "email_message_id": email_message_id,
+            "attempts": received.attempts + 1,
+            "processed_at": now,
+        }
+        values.append({"id": received.id, **changes})
+        for key, value in changes.items():
+            set_committed_value(received, key, value)
+    session.execute(update(ReceivedMessage), values)
 
 
 def reset_for_retry(session: Session, received_id: str) -> ReceivedMessage:

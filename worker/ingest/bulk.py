@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.conversations.bulk import ThreadSeed, find_or_create_conversations
 from crm_core.customers.bulk import find_or_create_customers
 from crm_core.identity import advance_last_contacts
 from crm_core.ids import new_id
+from crm_core.inbox import record_outcomes
 from crm_core.leads.bulk import create_linked_leads
 from crm_core.models import Conversation, Customer, EmailMessage, ReceivedMessage
 from crm_core.models.types import utcnow
@@ -32,17 +33,17 @@ from crm_core.statuses import IngestOutcome, MessageStatus
 from crm_core.upsert import insert_many_ignore
 from worker.ingest.pipeline import (
     LEAD_DATA_FIELDS,
+    Ended,
     IngestResult,
     Triaged,
     apply_waiting_bounces,
     direction_of,
     display_name,
     file_message,
-    finish,
     ingest_received,
+    judge,
     lead_key,
     message_fields,
-    triage,
 )
 from worker.mail.message import Classification, Kind, ParsedMessage, ParseLimits
 from worker.mail.rules import IngestRules
@@ -69,13 +70,15 @@ def ingest_many(
     results: list[IngestResult] = []
     plain: list[_Plain] = []
     one_by_one: list[tuple[ReceivedMessage, Triaged]] = []
+    ended: list[tuple[ReceivedMessage, IngestOutcome, str | None, str | None]] = []
     for row in rows:
         if row.outcome != IngestOutcome.PENDING:
             results.append(ingest_received(session, row, rules, limits))  # reports only
             continue
-        triaged = triage(row, rules, limits)
-        if isinstance(triaged, IngestResult):
-            results.append(triaged)
+        triaged = judge(row, rules, limits)
+        if isinstance(triaged, Ended):
+            ended.append((row, triaged.outcome, triaged.reason, None))
+            results.append(IngestResult(triaged.outcome, triaged.reason))
             continue
         verdict = triaged.verdict
         if (
@@ -87,6 +90,7 @@ def ingest_many(
             plain.append(_Plain(row, triaged.parsed, verdict, row.gmail_thread_id, sent_at))
         else:
             one_by_one.append((row, triaged))
+    record_outcomes(session, ended)
     if plain:
         known = _already_in_database(session, plain)
         one_by_one += [
@@ -100,23 +104,33 @@ def ingest_many(
     return results
 
 
+_messages = EmailMessage.__table__.c
+# Built once: the same query for every batch, its lists bound at execution.
+_STORED_ALREADY = select(_messages.gmail_message_id, _messages.rfc822_message_id).where(
+    _messages.mailbox.in_(bindparam("mailboxes", expanding=True)),
+    or_(
+        _messages.gmail_message_id.in_(bindparam("gmail_ids", expanding=True)),
+        _messages.gmail_message_id.is_(None)
+        & _messages.rfc822_message_id.in_(bindparam("message_ids", expanding=True)),
+    ),
+)
+
+
 def _already_in_database(session: Session, plain: list[_Plain]) -> set[str]:
     """Gmail ids whose message is stored already, by us or by the sending application."""
     mailbox = plain[0].row.mailbox
-    gmail_ids = [p.row.gmail_message_id for p in plain]
+    gmail_ids = {p.row.gmail_message_id for p in plain}
     message_ids = {
         p.parsed.message_id: p.row.gmail_message_id for p in plain if p.parsed.message_id
     }
     found: set[str] = set()
     for gmail_id, rfc822_id in session.execute(
-        select(EmailMessage.gmail_message_id, EmailMessage.rfc822_message_id).where(
-            EmailMessage.mailbox.in_([mailbox, ""]),
-            or_(
-                EmailMessage.gmail_message_id.in_(gmail_ids),
-                EmailMessage.gmail_message_id.is_(None)
-                & EmailMessage.rfc822_message_id.in_(list(message_ids)),
-            ),
-        )
+        _STORED_ALREADY,
+        {
+            "mailboxes": [mailbox, ""],
+            "gmail_ids": list(gmail_ids),
+            "message_ids": list(message_ids),
+        },
     ):
         if gmail_id in gmail_ids:
             found.add(gmail_id)
@@ -185,9 +199,15 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
             if p.verdict.kind is Kind.OUTBOUND and p.parsed.message_id
         },
     )
+    record_outcomes(
+        session,
+        [
+            (p.row, IngestOutcome.STORED, None, values["id"])
+            for p, values in zip(plain, messages, strict=True)
+        ],
+    )
     return [
-        finish(
-            p.row,
+        IngestResult(
             IngestOutcome.STORED,
             None,
             customer_id=customer_of(p).id,

@@ -71,20 +71,36 @@ def ingest_received(
     return file_message(session, received, triaged)
 
 
-def triage(
-    received: ReceivedMessage, rules: IngestRules, limits: ParseLimits
-) -> IngestResult | Triaged:
-    """Parse and classify. Messages that end here (unparseable, skipped) are recorded."""
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """A message whose processing ends at triage (unparseable, skipped), not yet recorded."""
+
+    outcome: IngestOutcome
+    reason: str
+
+
+def judge(received: ReceivedMessage, rules: IngestRules, limits: ParseLimits) -> Ended | Triaged:
+    """Parse and classify, recording nothing."""
     parsed = parse_message(received.raw, limits)
     if isinstance(parsed, Unparseable):
-        return finish(received, IngestOutcome.QUARANTINED, f"unparseable: {parsed.reason}")
+        return Ended(IngestOutcome.QUARANTINED, f"unparseable: {parsed.reason}")
     verdict = classify(parsed, received.label_ids, rules)
     if verdict.kind is Kind.SKIP:
         reason = verdict.skip_reason or "skipped"
         if reason.startswith("error:"):
-            return finish(received, IngestOutcome.QUARANTINED, f"classification {reason}")
-        return finish(received, IngestOutcome.SKIPPED, reason)
+            return Ended(IngestOutcome.QUARANTINED, f"classification {reason}")
+        return Ended(IngestOutcome.SKIPPED, reason)
     return Triaged(parsed, verdict)
+
+
+def triage(
+    received: ReceivedMessage, rules: IngestRules, limits: ParseLimits
+) -> IngestResult | Triaged:
+    """Parse and classify. Messages that end here (unparseable, skipped) are recorded."""
+    judged = judge(received, rules, limits)
+    if isinstance(judged, Ended):
+        return finish(received, judged.outcome, judged.reason)
+    return judged
 
 
 def file_message(session: Session, received: ReceivedMessage, triaged: Triaged) -> IngestResult:
