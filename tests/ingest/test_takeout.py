@@ -12,6 +12,7 @@ from crm_core.inbox import StagedMessage, stage_messages
 from crm_core.models import ReceivedMessage
 from crm_core.statuses import IngestOutcome
 from tests.conftest import Database
+from worker.importers.run import thread_jobs
 from worker.importers.takeout import read_takeout, takeout_headers
 
 MAILBOX = "info@rendetalje.dk"
@@ -104,3 +105,28 @@ def test_staging_keeps_every_field_and_each_message_once(database: Database) -> 
         assert row.received_at == message.received_at
         assert (row.outcome, row.attempts, row.source) == (IngestOutcome.PENDING, 0, "mbox")
         assert session.execute(select(func.count()).select_from(ReceivedMessage)).scalar() == 2
+
+
+def _staged(gmail_id: str, thread: str | None) -> StagedMessage:
+    return StagedMessage(MAILBOX, gmail_id, b"x", "mbox", gmail_thread_id=thread)
+
+
+def test_import_jobs_keep_each_thread_together_in_export_order() -> None:
+    messages = [
+        _staged("a1", "A"),
+        _staged("b1", "B"),
+        _staged("a2", "A"),
+        _staged("n1", None),
+        _staged("c1", "C"),
+        _staged("b2", "B"),
+        _staged("a3", "A"),
+    ]
+    assert thread_jobs(messages, 4) == [["a1", "a2", "a3"], ["b1", "b2", "n1", "c1"]]
+    # A thread longer than a job is split, in order; no job is ever over the size.
+    long = [_staged(f"t{n}", "T") for n in range(7)]
+    assert thread_jobs(long, 3) == [["t0", "t1", "t2"], ["t3", "t4", "t5"], ["t6"]]
+    jobs = thread_jobs(messages + long, 3)
+    assert all(len(job) <= 3 for job in jobs)
+    assert sorted(i for job in jobs for i in job) == sorted(
+        m.gmail_message_id for m in messages + long
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -46,6 +46,32 @@ def _batches(items: Iterable[StagedMessage], size: int) -> Iterator[list[StagedM
         yield batch
 
 
+def thread_jobs(messages: Sequence[StagedMessage], size: int) -> list[list[str]]:
+    """Gmail ids in jobs of at most ``size``, each thread's messages together.
+
+    Threads keep export order (oldest first in Takeout) inside, so a reply follows what
+    it answers, and a thread's messages land in one job where they can: jobs that run
+    at the same time then rarely create the same customer or conversation, which would
+    make one wait for the other's commit.
+    """
+    threads: dict[str, list[str]] = {}
+    for message in messages:
+        key = message.gmail_thread_id or message.gmail_message_id
+        threads.setdefault(key, []).append(message.gmail_message_id)
+    jobs: list[list[str]] = []
+    current: list[str] = []
+    for ids in threads.values():
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
+            if current and len(current) + len(part) > size:
+                jobs.append(current)
+                current = []
+            current = current + part
+    if current:
+        jobs.append(current)
+    return jobs
+
+
 def _totals(runtime: Runtime) -> tuple[int, int]:
     with runtime.sessions() as session:
         customers = session.execute(select(func.count()).select_from(Customer)).scalar_one()
@@ -77,10 +103,8 @@ def import_messages(
         with unit_of_work(runtime.sessions) as (session, outbox):
             summary.newly_staged += len(stage_messages(session, batch))
             pending = still_pending(session, mailbox, batch_ids)
-            # Export order (oldest first in Takeout) so replies follow what they answer.
-            ordered = [gid for gid in batch_ids if gid in pending]
-            for start in range(0, len(ordered), JOB_SIZE):
-                outbox.send(ingest_batch, mailbox, ordered[start : start + JOB_SIZE])
+            for job in thread_jobs([m for m in batch if m.gmail_message_id in pending], JOB_SIZE):
+                outbox.send(ingest_batch, mailbox, job)
         growth.staged(len(batch))
         ids.extend(batch_ids)
         summary.messages += len(batch)
