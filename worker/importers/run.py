@@ -101,11 +101,12 @@ def import_messages(
         mailbox = batch[0].mailbox
         batch_ids = [m.gmail_message_id for m in batch]
         with unit_of_work(runtime.sessions) as (session, outbox):
-            summary.newly_staged += len(stage_messages(session, batch))
+            newly_staged = len(stage_messages(session, batch))
+            summary.newly_staged += newly_staged
             pending = still_pending(session, mailbox, batch_ids)
             for job in thread_jobs([m for m in batch if m.gmail_message_id in pending], JOB_SIZE):
                 outbox.send(ingest_batch, mailbox, job)
-        growth.staged(len(batch))
+        growth.staged(newly_staged)
         ids.extend(batch_ids)
         summary.messages += len(batch)
         on_progress(len(batch))
