@@ -27,6 +27,10 @@ from tests.processes import (
     wait_for,
     write_config,
 )
+from worker.config import load_settings
+from worker.importers.run import import_takeout
+from worker.jobs.broker import install_broker
+from worker.jobs.runtime import use_settings
 
 pytestmark = pytest.mark.slow
 SAMPLE = SAMPLES / "rendetalje.mbox"
@@ -172,3 +176,29 @@ def test_worker_serves_health_and_metrics(
         assert 'dramatiq_messages_total{actor_name="ingest_batch",queue_name="ingest"}' in (
             body.decode()
         )
+
+
+def test_an_import_follows_the_workers_until_every_message_has_its_outcome(
+    pg_database: Database, config: Path, tmp_path: Path
+) -> None:
+    settings = load_settings(config)
+    runtime = use_settings(settings)
+    install_broker(settings)
+    staged: list[int] = []
+    ingested: list[int] = []
+    try:
+        with daemon(config, "worker", "-p", "1", "-t", "2", log=tmp_path / "worker.log"):
+            summary = import_takeout(
+                runtime,
+                SAMPLE,
+                "info@rendetalje.dk",
+                on_progress=staged.append,
+                on_ingested=ingested.append,
+                wait_seconds=120,
+            )
+    finally:
+        install_broker(load_settings(database={"url": pg_database.url}, broker={"url": "inline"}))
+    assert summary.pending == 0
+    assert sum(staged) == sum(ingested) == 52
+    assert all(n > 0 for n in ingested)
+    assert_sample_result(pg_database)

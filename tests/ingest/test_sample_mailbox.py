@@ -125,3 +125,21 @@ def test_importing_twice_changes_nothing(runtime: Runtime) -> None:
             for c in session.execute(select(Customer)).scalars()
         }
     assert again == figures
+
+
+def test_the_import_reports_each_message_staged_and_ingested(runtime: Runtime) -> None:
+    staged: list[int] = []
+    ingested: list[int] = []
+    import_takeout(
+        runtime,
+        SAMPLES / "rendetalje.mbox",
+        MAILBOX,
+        on_progress=staged.append,
+        on_ingested=ingested.append,
+    )
+    total = EXPECTED["summary"]["totals"]["messages"]
+    assert sum(staged) == sum(ingested) == total
+    # Again: nothing new, and every message already has its outcome.
+    ingested.clear()
+    import_takeout(runtime, SAMPLES / "rendetalje.mbox", MAILBOX, on_ingested=ingested.append)
+    assert sum(ingested) == total

@@ -36,21 +36,25 @@ def import_mbox(
     runtime = runtime_for(ctx)
     address = mailbox or settings.company.mailbox
     total = count_messages(file)
+    inline = is_inline(ctx)
     with Progress(
-        TextColumn("[bold]Importing"),
+        TextColumn("[bold]{task.description:<9}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         transient=True,
         disable=as_json,
     ) as progress:
-        task = progress.add_task("import", total=total)
+        staging = progress.add_task("Importing", total=total)
+        # With workers, ingestion runs beside staging: a second bar follows the outcomes.
+        ingesting = progress.add_task("Ingesting", total=total, visible=not inline)
         summary = import_takeout(
             runtime,
             file,
             address,
-            on_progress=lambda n: progress.advance(task, n),
-            wait_seconds=0 if is_inline(ctx) else wait,
+            on_progress=lambda n: progress.advance(staging, n),
+            on_ingested=lambda n: progress.advance(ingesting, n),
+            wait_seconds=0 if inline else wait,
         )
     if as_json:
         print_json(summary_json(summary))

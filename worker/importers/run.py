@@ -84,19 +84,23 @@ def import_messages(
     messages: Iterable[StagedMessage],
     *,
     on_progress: Callable[[int], None] = lambda n: None,
+    on_ingested: Callable[[int], None] = lambda n: None,
     wait_seconds: float = 0,
 ) -> ImportSummary:
     """Stage messages in batches and send an ingest job for each one still pending.
 
     Each batch is one transaction; its jobs are sent after it commits, so a crash
     loses nothing (staged messages stay pending and a re-run sends them again).
-    With a queue broker, ``wait_seconds`` waits for the workers to finish.
+    ``on_progress`` hears how many messages each batch staged. With a queue broker,
+    ``wait_seconds`` waits for the workers to finish, and ``on_ingested`` hears how
+    many more messages have their outcome at each look.
     """
     summary = ImportSummary()
     customers_before, leads_before = _totals(runtime)
     ids: list[str] = []
     mailbox = ""
     growth = runtime.growth_watch()
+    outcomes = _Outcomes(runtime, on_ingested)
     for batch in _batches(messages, BATCH):
         mailbox = batch[0].mailbox
         batch_ids = [m.gmail_message_id for m in batch]
@@ -110,7 +114,9 @@ def import_messages(
         ids.extend(batch_ids)
         summary.messages += len(batch)
         on_progress(len(batch))
-    _wait_for_workers(runtime, mailbox, ids, wait_seconds)
+        outcomes.expect(mailbox, batch_ids)
+        outcomes.look(at_most_every=1.0)
+    outcomes.wait(wait_seconds)
     with runtime.sessions() as session:
         summary.outcomes = outcome_counts(session, mailbox=mailbox, gmail_message_ids=ids)
     customers_after, leads_after = _totals(runtime)
@@ -119,20 +125,41 @@ def import_messages(
     return summary
 
 
-def _wait_for_workers(runtime: Runtime, mailbox: str, ids: list[str], seconds: float) -> None:
-    """Until none of ``ids`` is pending, or ``seconds`` have passed.
+class _Outcomes:
+    """The imported messages still waiting for their outcome, looked at now and then.
 
-    Each look asks only about the messages that were still pending at the last one,
-    so waiting on a large import costs the database less and less.
+    Each look asks only about the messages still pending at the last one, so following
+    a large import costs the database less and less.
     """
-    deadline = time.monotonic() + seconds
-    remaining: Iterable[str] = ids
-    while True:
-        with runtime.sessions() as session:
-            remaining = still_pending(session, mailbox, list(remaining))
-        if not remaining or time.monotonic() >= deadline:
-            return
-        time.sleep(0.25)
+
+    def __init__(self, runtime: Runtime, on_ingested: Callable[[int], None]) -> None:
+        self._runtime = runtime
+        self._on_ingested = on_ingested
+        self._mailbox = ""
+        self._remaining: set[str] = set()
+        self._last_look = 0.0
+
+    def expect(self, mailbox: str, gmail_ids: Iterable[str]) -> None:
+        self._mailbox = mailbox
+        self._remaining.update(gmail_ids)
+
+    def look(self, at_most_every: float = 0) -> bool:
+        """Report what has ended since the last look; True when nothing is pending."""
+        now = time.monotonic()
+        if self._remaining and now - self._last_look >= at_most_every:
+            self._last_look = now
+            with self._runtime.sessions() as session:
+                still = still_pending(session, self._mailbox, list(self._remaining))
+            if len(still) < len(self._remaining):
+                self._on_ingested(len(self._remaining) - len(still))
+            self._remaining = still
+        return not self._remaining
+
+    def wait(self, seconds: float) -> None:
+        """Until nothing is pending, or ``seconds`` have passed."""
+        deadline = time.monotonic() + seconds
+        while not self.look() and time.monotonic() < deadline:
+            time.sleep(0.25)
 
 
 def import_takeout(
@@ -141,11 +168,13 @@ def import_takeout(
     mailbox: str,
     *,
     on_progress: Callable[[int], None] = lambda n: None,
+    on_ingested: Callable[[int], None] = lambda n: None,
     wait_seconds: float = 0,
 ) -> ImportSummary:
     return import_messages(
         runtime,
         read_takeout(path, mailbox),
         on_progress=on_progress,
+        on_ingested=on_ingested,
         wait_seconds=wait_seconds,
     )
