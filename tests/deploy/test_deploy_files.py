@@ -976,7 +976,10 @@ def _resolve(tokens: list[str]) -> tuple[list[str], Any]:
     command: Any = typer.main.get_command(app)
     path: list[str] = []
     for token in tokens:
-        sub = (getattr(command, "commands", None) or {}).get(token)
+        if not hasattr(command, "get_command"):
+            break
+        # Through the group's own lookup: `crm` loads its sub-commands on first use.
+        sub = command.get_command(command.make_context("crm", [], resilient_parsing=True), token)
         if sub is None:
             break
         command, path = sub, [*path, token]

@@ -8,6 +8,7 @@ there or not migrated) become one red line on stderr and exit code 1.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from alembic.util import CommandError
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -24,7 +24,6 @@ from typer.core import TyperGroup
 
 from crm_core.db import is_sqlite, transaction
 from crm_core.errors import CrmError
-from migrations import upgrade
 from worker.cli.output import print_error
 from worker.config import ConfigError, DatabaseSettings, Settings, load_settings
 from worker.database import engine_for, sessions_for
@@ -82,6 +81,8 @@ def prepare_embedded_database(database: DatabaseSettings) -> None:
     if key in _prepared:
         return
     if not inspect(engine_for(database)).get_table_names():
+        from migrations import upgrade  # Alembic is imported only when it has work to do
+
         upgrade(database.url)
     _prepared.add(key)
 
@@ -118,13 +119,21 @@ def _missing_table_message(database: DatabaseSettings | None) -> str:
     return OUT_OF_DATE if migrated else NOT_INITIALISED
 
 
+def _is_alembic_error(exc: BaseException) -> bool:
+    if "alembic" not in sys.modules:
+        return False  # never imported by this command, so not what failed
+    from alembic.util import CommandError
+
+    return isinstance(exc, CommandError)
+
+
 def describe_error(exc: BaseException, database: DatabaseSettings | None = None) -> str | None:
     """The one-line message for an expected failure, or None for a bug.
 
     ``database``, when known, tells a database that was never migrated from one
     that an older version migrated.
     """
-    if isinstance(exc, CrmError | ConfigError | CliError | CommandError):
+    if isinstance(exc, CrmError | ConfigError | CliError) or _is_alembic_error(exc):
         return str(exc)
     if not isinstance(exc, DBAPIError):
         return None

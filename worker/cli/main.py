@@ -1,40 +1,93 @@
-"""The ``crm`` command: customers, leads, quotes, bookings, reports and migrations.
+"""The ``crm`` command: customers, leads, quotes, bookings, reports, mail and jobs.
+
+Every command lives in its own module and is imported only when it runs (or when the
+full help is shown): importing all of them, with Alembic, Dramatiq and the Google
+client among their dependencies, doubled the start-up time of every command.
 
 To add a command group, write a module with its own ``app = typer.Typer()`` (commands
-use ``worker.cli.context.session_for(ctx)`` for their transaction) and register it
-in the block marked "Command groups" below with ``app.add_typer``; a single command
-is registered with ``app.command("name")(function)``.
+use ``worker.cli.context.session_for(ctx)`` for their transaction) and list it in
+``COMMANDS`` below with its name and help; a single command is listed by its function.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from worker.cli import (
-    config_check,
-    customers,
-    db,
-    demo,
-    imports,
-    ingest,
-    quarantine,
-    reports,
-    sales,
-    status,
-    watch,
-    worker_daemon,
-)
 from worker.cli.context import CliState, CrmGroup, describe_error
-from worker.cli.gmail import app as gmail_app
-from worker.cli.gmail import audit, replay_thread, sync
 from worker.cli.output import print_error
 
+if TYPE_CHECKING:
+    from typer._click import Command, Context  # Typer's own copy of Click
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """Where a command is defined: ``module``'s ``attribute``, a Typer app or a function."""
+
+    module: str
+    attribute: str
+    help: str | None = None  # a group's one-line help (a function has its docstring)
+
+
+# In the order the help lists them.
+COMMANDS: dict[str, Lazy] = {
+    "demo": Lazy("worker.cli.demo", "demo"),
+    "worker": Lazy("worker.cli.worker_daemon", "worker"),
+    "watch": Lazy("worker.cli.watch", "watch"),
+    "sync": Lazy("worker.cli.gmail", "sync"),
+    "replay-thread": Lazy("worker.cli.gmail", "replay_thread"),
+    "audit": Lazy("worker.cli.gmail", "audit"),
+    "customer": Lazy("worker.cli.customers", "app", "Create, find, update and inspect customers."),
+    "lead": Lazy("worker.cli.sales", "lead_app", "Leads: requests for work."),
+    "quote": Lazy("worker.cli.sales", "quote_app", "Quotes: draft, send, accept or reject."),
+    "booking": Lazy("worker.cli.sales", "booking_app", "Bookings: scheduled jobs."),
+    "report": Lazy("worker.cli.reports", "app", "Analytics: revenue, response ratios, AI mail."),
+    "db": Lazy("worker.cli.db", "app", "Database migrations (Alembic)."),
+    "import": Lazy("worker.cli.imports", "app", "Import mail exports (Google Takeout mbox)."),
+    "quarantine": Lazy("worker.cli.quarantine", "app", "Messages that could not be processed."),
+    "ingest": Lazy(
+        "worker.cli.ingest", "app", "Ingestion housekeeping: resume pending messages."
+    ),
+    "status": Lazy("worker.cli.status", "status"),
+    "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
+    "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),
+}
+
+
+def load_command(name: str, lazy: Lazy) -> Command:
+    target = getattr(importlib.import_module(lazy.module), lazy.attribute)
+    if isinstance(target, typer.Typer):
+        command: Command = typer.main.get_group(target)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    if lazy.help is not None:
+        command.help = lazy.help
+    return command
+
+
+class RootGroup(CrmGroup):
+    """The ``crm`` group: its sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return [*COMMANDS, *(n for n in super().list_commands(ctx) if n not in COMMANDS)]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = load_command(cmd_name, COMMANDS[cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
-    cls=CrmGroup,
+    cls=RootGroup,
     name="crm",
     help=(
         "Rendetalje's customer database: customers, leads, quotes, bookings and reports.\n\n"
@@ -63,27 +116,6 @@ def root(
 ) -> None:
     """Settings are read lazily, by the first command that needs them."""
     ctx.obj = CliState(config_path=config)
-
-
-# --- Command groups ---------------------------------------------------------------
-app.add_typer(customers.app, name="customer", help="Create, find, update and inspect customers.")
-app.add_typer(sales.lead_app, name="lead", help="Leads: requests for work.")
-app.add_typer(sales.quote_app, name="quote", help="Quotes: draft, send, accept or reject.")
-app.add_typer(sales.booking_app, name="booking", help="Bookings: scheduled jobs.")
-app.add_typer(reports.app, name="report", help="Analytics: revenue, response ratios, AI mail.")
-app.add_typer(db.app, name="db", help="Database migrations (Alembic).")
-app.add_typer(imports.app, name="import", help="Import mail exports (Google Takeout mbox).")
-app.add_typer(quarantine.app, name="quarantine", help="Messages that could not be processed.")
-app.add_typer(ingest.app, name="ingest", help="Ingestion housekeeping: resume pending messages.")
-app.command("demo")(demo.demo)
-app.command("worker")(worker_daemon.worker)
-app.command("watch")(watch.watch)
-app.add_typer(status.app)
-app.add_typer(config_check.app, name="config", help="Check the configuration.")
-app.add_typer(gmail_app, name="gmail", help="Gmail mailboxes: authorise, status.")
-app.command("sync")(sync)
-app.command("replay-thread")(replay_thread)
-app.command("audit")(audit)
 
 
 def main() -> None:

@@ -1,0 +1,45 @@
+"""A command imports what it uses: the everyday ones start without Alembic, the job
+queue or the Google client (each `crm` call used to import all of them)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROBE = """
+import sys
+from worker.cli.main import main
+sys.argv = ["crm", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+heavy = ("alembic", "dramatiq", "googleapiclient", "google_auth_oauthlib")
+print(",".join(name for name in heavy if name in sys.modules), file=sys.stderr)
+"""
+
+
+def _run(tmp_path: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    env["CRM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'crm.db'}"
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+
+
+def test_everyday_commands_leave_the_heavy_libraries_alone(tmp_path: Path) -> None:
+    # The first command on an empty embedded database migrates it: that one needs Alembic.
+    assert "alembic" in _run(tmp_path, "customer", "list")
+    assert _run(tmp_path, "customer", "list") == ""
+    assert _run(tmp_path, "customer", "create", "Mette Hansen", "mette@example.dk") == ""
+    assert _run(tmp_path, "report", "--help") == ""
