@@ -30,16 +30,7 @@ def advance_last_contact(
     A conditional UPDATE rather than read-compare-write, so concurrent messages of
     the same customer can arrive in any order and the newest time always wins.
     """
-    session.execute(
-        update(model)
-        .where(
-            model.id == key,
-            or_(model.last_contact_at.is_(None), model.last_contact_at < at),
-        )
-        .values(last_contact_at=at)
-        .execution_options(synchronize_session=False)
-    )
-    expire_if_loaded(session, model, key, ["last_contact_at"])
+    advance_last_contacts(session, model, {key: at})
 
 
 def advance_last_contacts(

@@ -72,7 +72,7 @@ def _stat_values(
     }
 
 
-_STAT_COLUMNS = ("total_leads", "total_bookings", "total_revenue")
+_STAT_COLUMNS = ["total_leads", "total_bookings", "total_revenue"]
 
 
 @cache
@@ -88,16 +88,8 @@ def _recompute_statement() -> Update:
 
 def update_customer_stats(session: Session, customer_id: str) -> Customer:
     """Recompute one customer's figures from its leads, quotes and bookings."""
-    session.flush()
-    # Lock the row first, then compute in a new statement: under READ COMMITTED the
-    # second statement sees everything committed before the lock was granted, so two
-    # concurrent recomputes can never write a stale count.
-    locked = session.execute(
-        select(Customer.id).where(Customer.id == customer_id).with_for_update()
-    ).first()
-    if locked is None:
+    if not update_customers_stats(session, [customer_id]):
         raise NotFoundError("customer", customer_id)
-    session.execute(_recompute_statement(), {"customer_ids": [customer_id]})
     customer = session.execute(
         select(Customer).where(Customer.id == customer_id).execution_options(populate_existing=True)
     ).scalar_one()
@@ -132,15 +124,24 @@ def refresh_owner_of(session: Session, *, lead_id: str | None, customer_id: str 
         update_customer_stats(session, owner)
 
 
-def update_customers_stats(session: Session, customer_ids: Collection[str]) -> None:
-    """update_customer_stats for many customers: lock them in id order, then one UPDATE."""
+def update_customers_stats(session: Session, customer_ids: Collection[str]) -> list[str]:
+    """Recompute the figures of many customers; returns the ids that exist.
+
+    The rows are locked first (in id order, so concurrent batches cannot deadlock), then
+    the figures computed in a new statement: under READ COMMITTED that statement sees
+    everything committed before the locks were granted, so two concurrent recomputes
+    can never write a stale count.
+    """
     ids = sorted(set(customer_ids))
     if not ids:
-        return
+        return []
     session.flush()
-    session.execute(
-        select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update()
+    locked = list(
+        session.execute(
+            select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update()
+        ).scalars()
     )
-    session.execute(_recompute_statement(), {"customer_ids": ids})
-    for customer_id in ids:
-        expire_if_loaded(session, Customer, customer_id, list(_STAT_COLUMNS))
+    session.execute(_recompute_statement(), {"customer_ids": locked})
+    for customer_id in locked:
+        expire_if_loaded(session, Customer, customer_id, _STAT_COLUMNS)
+    return locked

@@ -28,5 +28,4 @@ def test_ids_are_unique_across_threads_and_forked_processes() -> None:
     with ThreadPoolExecutor(4) as threads:
         from_threads = list(threads.map(_many, [10_000] * 4))
     everything = [i for chunk in [*from_children, *from_threads, _many(20_000)] for i in chunk]
-    assert len(everything) == 100_000
     assert len(set(everything)) == len(everything)

@@ -78,7 +78,7 @@ class RootGroup(CrmGroup):
     """The ``crm`` group: its sub-commands are imported on first use."""
 
     def list_commands(self, ctx: Context) -> list[str]:
-        return [*COMMANDS, *(n for n in super().list_commands(ctx) if n not in COMMANDS)]
+        return list(COMMANDS)
 
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         if cmd_name not in self.commands and cmd_name in COMMANDS:

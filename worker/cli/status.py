@@ -15,8 +15,6 @@ from crm_core.statuses import IngestOutcome, MailboxStatus
 from worker.cli.context import session_for, settings_of
 from worker.cli.output import JsonFlag, emit, format_datetime, heading, print_json, table
 
-app = typer.Typer()
-
 
 def _duration(seconds: float | None) -> str:
     if seconds is None:
@@ -82,7 +80,6 @@ def mailbox_report(session: Session, configured: list[str]) -> list[dict[str, An
     return report
 
 
-@app.command("status")
 def status(
     ctx: typer.Context,
     as_json: JsonFlag = False,

@@ -65,10 +65,10 @@ def ingest_received(
             email_message_id=received.email_message_id,
             already_processed=True,
         )
-    triaged = triage(received, rules, limits)
-    if isinstance(triaged, IngestResult):
-        return triaged
-    return file_message(session, received, triaged)
+    judged = judge(received, rules, limits)
+    if isinstance(judged, Ended):
+        return finish(received, judged.outcome, judged.reason)
+    return file_message(session, received, judged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +91,6 @@ def judge(received: ReceivedMessage, rules: IngestRules, limits: ParseLimits) ->
             return Ended(IngestOutcome.QUARANTINED, f"classification {reason}")
         return Ended(IngestOutcome.SKIPPED, reason)
     return Triaged(parsed, verdict)
-
-
-def triage(
-    received: ReceivedMessage, rules: IngestRules, limits: ParseLimits
-) -> IngestResult | Triaged:
-    """Parse and classify. Messages that end here (unparseable, skipped) are recorded."""
-    judged = judge(received, rules, limits)
-    if isinstance(judged, Ended):
-        return finish(received, judged.outcome, judged.reason)
-    return judged
 
 
 def file_message(session: Session, received: ReceivedMessage, triaged: Triaged) -> IngestResult:

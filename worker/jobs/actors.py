@@ -30,7 +30,7 @@ from crm_core.inbox import claim_received_message, claim_received_messages, reco
 from crm_core.models import ReceivedMessage
 from crm_core.statuses import IngestOutcome
 from worker.ingest.bulk import ingest_many
-from worker.ingest.pipeline import IngestResult, ingest_received
+from worker.ingest.pipeline import IngestResult, finish, ingest_received
 from worker.jobs.broker import placeholder
 from worker.jobs.errors import describe_error
 from worker.jobs.outbox import unit_of_work
@@ -99,9 +99,7 @@ def _quarantine(
         received = claim_received_message(session, mailbox, gmail_message_id)
         if received is None:
             return None
-        received.attempts += 1
-        record_outcome(received, IngestOutcome.QUARANTINED, reason)
-    return IngestResult(IngestOutcome.QUARANTINED, reason)
+        return finish(received, IngestOutcome.QUARANTINED, reason)
 
 
 @dramatiq.actor(
