@@ -66,7 +66,7 @@ def thread_jobs(messages: Sequence[StagedMessage], size: int) -> list[list[str]]
             if current and len(current) + len(part) > size:
                 jobs.append(current)
                 current = []
-            current = current + part
+            current += part
     if current:
         jobs.append(current)
     return jobs
@@ -105,16 +105,25 @@ def import_messages(
         mailbox = batch[0].mailbox
         batch_ids = [m.gmail_message_id for m in batch]
         with unit_of_work(runtime.sessions) as (session, outbox):
-            newly_staged = len(stage_messages(session, batch))
+            staged = stage_messages(session, batch)
+            newly_staged = len(staged)
             summary.newly_staged += newly_staged
-            pending = still_pending(session, mailbox, batch_ids)
+            unique = set(batch_ids)
+            # What was staged just now is pending; only messages seen before need asking.
+            pending = (
+                set(staged)
+                if newly_staged == len(unique)
+                else still_pending(session, mailbox, batch_ids)
+            )
             for job in thread_jobs([m for m in batch if m.gmail_message_id in pending], JOB_SIZE):
                 outbox.send(ingest_batch, mailbox, job)
         growth.staged(newly_staged)
         ids.extend(batch_ids)
         summary.messages += len(batch)
         on_progress(len(batch))
-        outcomes.expect(mailbox, batch_ids)
+        if ended_before := len(unique - pending):
+            on_ingested(ended_before)
+        outcomes.expect(mailbox, pending)
         outcomes.look(at_most_every=1.0)
     outcomes.wait(wait_seconds)
     with runtime.sessions() as session:
