@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core import services
+from crm_core.conversations.service import mailbox_key
 from crm_core.errors import NotFoundError
 from crm_core.inbox import claim_received_message, claim_received_messages, record_outcome
 from crm_core.models import ReceivedMessage
@@ -194,7 +195,7 @@ def replay_thread(mailbox: str, gmail_thread_id: str) -> None:
     with unit_of_work(get_runtime().sessions) as (session, outbox):
         rows = session.execute(
             select(ReceivedMessage).where(
-                ReceivedMessage.mailbox == mailbox.strip().lower(),
+                ReceivedMessage.mailbox == mailbox_key(mailbox),
                 ReceivedMessage.gmail_thread_id == gmail_thread_id,
             )
         ).scalars()

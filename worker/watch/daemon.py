@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from crm_core.conversations.service import mailbox_key
 from worker.config import ConfigError, Settings
 from worker.watch.health import Readiness
 from worker.watch.push_server import PushServer
@@ -52,7 +53,8 @@ class Watcher:
             backstop_seconds=gmail.backstop_interval_seconds,
             renew_hours=gmail.watch_renew_hours,
         )
-        if self.schedule.push_mailboxes() and not gmail.topic_name:
+        self.push_mailboxes = self.schedule.push_mailboxes()  # fixed for the daemon's life
+        if self.push_mailboxes and not gmail.topic_name:
             raise ConfigError("gmail.topic_name: required for mailboxes in push mode")
         self.enqueue_sync = enqueue_sync
         self.renew_watch = renew_watch
@@ -63,14 +65,14 @@ class Watcher:
             settings.push,
             self._on_notification,
             readiness,
-            accept_push=bool(self.schedule.push_mailboxes()),
+            accept_push=bool(self.push_mailboxes),
             metrics=metrics,
         )
         self._next_resume = clock() + RESUME_EVERY_SECONDS
 
     def _on_notification(self, address: str) -> None:
-        mailbox = address.strip().lower()
-        if mailbox not in self.schedule.push_mailboxes():
+        mailbox = mailbox_key(address)
+        if mailbox not in self.push_mailboxes:
             raise LookupError(mailbox)  # acknowledged: retrying cannot make it known
         self.enqueue_sync(mailbox)
 

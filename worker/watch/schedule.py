@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from crm_core.conversations.service import mailbox_key
 from worker.config import MailboxConfig
 
 # After a failed watch renewal, try again this much later (not every tick).
@@ -52,7 +53,7 @@ class Schedule:
         return cls(
             [
                 MailboxSchedule(
-                    address=m.address.strip().lower(),
+                    address=mailbox_key(m.address),
                     push=m.mode == "push",
                     sync_every=backstop_seconds if m.mode == "push" else poll_seconds,
                     renew_every=renew_hours * 3600,
