@@ -13,12 +13,11 @@ from datetime import UTC, datetime
 
 from crm_core.inbox import StagedMessage, stage_messages
 from worker.gmail.fetch import RawMessage
-from worker.jobs.actors import ingest_batch
+from worker.jobs.actors import ingest_batch, job_chunks
 from worker.jobs.outbox import unit_of_work
 from worker.jobs.runtime import Runtime
 
 SOURCE = "gmail"
-JOB_SIZE = 50  # messages per ingest job (and per ingest transaction)
 
 
 def to_staged(mailbox: str, message: RawMessage) -> StagedMessage:
@@ -50,14 +49,14 @@ def stage_fetched(runtime: Runtime, mailbox: str, messages: Sequence[RawMessage]
             for m in sorted(messages, key=lambda m: m.internal_date_ms or 0)
             if m.id in new
         ]
-        for start in range(0, len(ordered), JOB_SIZE):
-            outbox.send(ingest_batch, mailbox, ordered[start : start + JOB_SIZE])
+        for job in job_chunks(ordered):
+            outbox.send(ingest_batch, mailbox, job)
     return ordered
 
 
 def send_ingest(mailbox: str, gmail_ids: Iterable[str]) -> int:
     """Send ingest jobs for staged messages (ingestion is idempotent: doubles are harmless)."""
     ids = list(gmail_ids)
-    for start in range(0, len(ids), JOB_SIZE):
-        ingest_batch.send(mailbox, ids[start : start + JOB_SIZE])
+    for job in job_chunks(ids):
+        ingest_batch.send(mailbox, job)
     return len(ids)

@@ -16,12 +16,11 @@ from crm_core.inbox.service import outcome_counts
 from crm_core.models import Customer, Lead
 from crm_core.statuses import IngestOutcome
 from worker.importers.takeout import read_takeout
-from worker.jobs.actors import ingest_batch
+from worker.jobs.actors import JOB_SIZE, ingest_batch
 from worker.jobs.outbox import unit_of_work
 from worker.jobs.runtime import Runtime
 
 BATCH = 500  # messages staged per transaction
-JOB_SIZE = 50  # messages ingested per job and transaction
 
 
 @dataclass

@@ -16,11 +16,9 @@ from sqlalchemy import select
 from crm_core.models import ReceivedMessage
 from crm_core.models.types import utcnow
 from crm_core.statuses import IngestOutcome
-from worker.jobs.actors import ingest_batch
+from worker.jobs.actors import ingest_batch, job_chunks
 from worker.jobs.outbox import unit_of_work
 from worker.jobs.runtime import Runtime
-
-JOB_SIZE = 50
 
 
 def resend_pending(runtime: Runtime, older_than_seconds: float = 60, limit: int = 100_000) -> int:
@@ -40,6 +38,6 @@ def resend_pending(runtime: Runtime, older_than_seconds: float = 60, limit: int 
         for mailbox, gmail_id in rows:
             by_mailbox[mailbox].append(gmail_id)
         for mailbox, ids in by_mailbox.items():
-            for start in range(0, len(ids), JOB_SIZE):
-                outbox.send(ingest_batch, mailbox, ids[start : start + JOB_SIZE])
+            for job in job_chunks(ids):
+                outbox.send(ingest_batch, mailbox, job)
     return len(rows)
