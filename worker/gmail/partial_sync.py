@@ -40,6 +40,8 @@ from worker.gmail.session import SyncContext, SyncOptions, run_guarded
 from worker.jobs.actors import ingest_message
 from worker.jobs.outbox import unit_of_work
 from worker.jobs.runtime import Runtime
+from worker.mail.classify import skip_label
+from worker.mail.rules import IngestRules
 
 log = logging.getLogger("worker.gmail")
 
@@ -93,25 +95,23 @@ def apply_page(ctx: SyncContext, page: HistoryPage) -> None:
     known = ledger_entries(ctx, list(page.changes))
     report.known += sum(1 for i, c in page.changes.items() if c.added and i in known)
     fetch_and_stage(ctx, [i for i, c in page.changes.items() if i not in known and not c.deleted])
-    skip_labels = set(ctx.runtime.rules.skip_labels)
     with unit_of_work(ctx.runtime.sessions) as (session, outbox):
         for gmail_id, change in page.changes.items():
             entry = known.get(gmail_id)
             if entry is None:
                 continue
             labels = change.labels_from(entry.label_ids)
-            if change.deleted:
-                report.deleted += 1
-                if DELETED_MARKER not in labels:
-                    labels.append(DELETED_MARKER)
-            elif tuple(labels) != entry.label_ids:
-                report.labels_updated += 1
-            if tuple(labels) != entry.label_ids:
+            if change.deleted and DELETED_MARKER not in labels:
+                labels.append(DELETED_MARKER)
+            changed = tuple(labels) != entry.label_ids
+            report.deleted += change.deleted
+            report.labels_updated += changed and not change.deleted
+            if changed:
                 set_labels(session, ctx.mailbox, gmail_id, labels)
             if entry.pending:  # its job may have been lost; ingesting twice is harmless
                 outbox.send(ingest_message, ctx.mailbox, gmail_id)
                 report.resent += 1
-            elif _rescued(entry, change, labels, skip_labels) and reopen_skipped(
+            elif _rescued(entry, change, labels, ctx.runtime.rules) and reopen_skipped(
                 session, ctx.mailbox, gmail_id
             ):
                 outbox.send(ingest_message, ctx.mailbox, gmail_id)
@@ -119,12 +119,12 @@ def apply_page(ctx: SyncContext, page: HistoryPage) -> None:
 
 
 def _rescued(
-    entry: LedgerEntry, change: MessageChange, labels: list[str], skip_labels: set[str]
+    entry: LedgerEntry, change: MessageChange, labels: list[str], rules: IngestRules
 ) -> bool:
     """Skipped only for a label (spam, trash) that it no longer carries."""
     return (
         entry.outcome is IngestOutcome.SKIPPED
         and (entry.reason or "").startswith("label:")
         and not change.deleted
-        and not skip_labels.intersection(label.upper() for label in labels)
+        and skip_label(labels, rules) is None
     )

@@ -68,7 +68,7 @@ def classify(message: ParsedMessage, labels: Collection[str], rules: IngestRules
 def _classify(
     message: ParsedMessage, labels: Collection[str], rules: IngestRules
 ) -> Classification:
-    if (label := _skip_label(labels, rules)) is not None:
+    if (label := skip_label(labels, rules)) is not None:
         return _skip(f"label:{label.lower()}")
     if _is_bounce(message):
         return Classification(Kind.BOUNCE, bounced_message_ids=_bounced_ids(message))
@@ -104,7 +104,8 @@ def _normalized(email: str) -> str | None:
         return None
 
 
-def _skip_label(labels: Collection[str], rules: IngestRules) -> str | None:
+def skip_label(labels: Collection[str], rules: IngestRules) -> str | None:
+    """The first of the configured skip labels (SPAM, TRASH, …) the message carries."""
     present = {label.strip().upper() for label in labels}
     return next((label for label in rules.skip_labels if label in present), None)
 
