@@ -20,12 +20,8 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.error
-import urllib.request
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +30,14 @@ import typer
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
+from tests.processes import (
+    REDIS_URL,
+    clear_namespace,
+    free_port,
+    http_get,
+    new_namespace,
+    wait_for,
+)
 from worker.cli.main import app
 from worker.config import Settings, load_settings
 
@@ -505,45 +509,11 @@ def test_migrations_run_in_the_sandbox(sandboxes: dict[str, Sandbox], tmp_path: 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _http_get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
-            return int(answer.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return 0
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 @pytest.fixture
 def redis_namespace() -> Iterator[str]:
-    import redis
-
-    namespace = f"crm-deploy-test-{uuid.uuid4().hex[:12]}"
+    namespace = new_namespace()
     yield namespace
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(f"{namespace}*", count=1000))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
-REDIS_URL = os.environ.get("CRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    clear_namespace(namespace)
 
 
 @pytest.mark.slow
@@ -552,7 +522,7 @@ def test_daemons_run_and_stop_cleanly_in_the_sandbox(
 ) -> None:
     """`crm worker` and `crm watch` start, answer /healthz and /readyz, and exit 0 on
     SIGTERM, sent as systemd sends it (KillMode=mixed: the worker's main process)."""
-    push, metrics, health = _free_port(), _free_port(), _free_port()
+    push, metrics, health = free_port(), free_port(), free_port()
     config = tmp_path / "config.toml"
     config.write_text(
         f'[database]\nurl = "sqlite:///{tmp_path / "crm.db"}"\n'
@@ -594,13 +564,14 @@ def test_daemons_run_and_stop_cleanly_in_the_sandbox(
 
     try:
         for port in (health, push):
-            _wait_for(
-                lambda port=port: _http_get(f"http://127.0.0.1:{port}/healthz") == 200,
+            wait_for(
+                lambda port=port: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200,
                 180,
-                f"/healthz on port {port}\n{log_text()}",
+                interval=0.5,
+                what=f"/healthz on port {port}\n{log_text()}",
             )
-            assert _http_get(f"http://127.0.0.1:{port}/readyz") == 200, log_text()
-        assert _http_get(f"http://127.0.0.1:{push}/metrics") == 200, log_text()
+            assert http_get(f"http://127.0.0.1:{port}/readyz")[0] == 200, log_text()
+        assert http_get(f"http://127.0.0.1:{push}/metrics")[0] == 200, log_text()
         worker.send_signal(signal.SIGTERM)
         watch.send_signal(signal.SIGTERM)
         assert worker.wait(120) == 0, log_text()
