@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -18,6 +17,7 @@ from crm_core.models import EmailMessage, Mailbox, ReceivedMessage
 from crm_core.statuses import IngestOutcome
 from tests.conftest import Database
 from tests.gmail_fake import FakeGmailServer
+from tests.gmail_fake import fixtures as gmail_fixtures
 from tests.ingest.conftest import settings_for
 from worker.gmail.calls import RetryPolicy
 from worker.gmail.report import SyncReport
@@ -26,16 +26,10 @@ from worker.gmail.sync import sync_mailbox
 from worker.jobs.broker import install_broker
 from worker.jobs.runtime import Runtime, use_settings
 
+gmail_server = gmail_fixtures.gmail_server  # the shared fixture
+
 MAILBOX = "info@rendetalje.dk"
 FAST = SyncOptions(retry=RetryPolicy(attempts=12, initial=0.01, maximum=0.2, jitter=0.01))
-
-
-@pytest.fixture
-def gmail_server() -> Iterator[FakeGmailServer]:
-    with FakeGmailServer() as server:
-        yield server
-        errors = list(server.internal_errors)
-    assert not errors, "fake Gmail server raised:\n" + "\n".join(errors)
 
 
 @dataclass

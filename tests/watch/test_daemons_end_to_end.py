@@ -9,7 +9,6 @@ nothing; and the logs of the whole run hold no body, token or secret.
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from crm_core.statuses import IngestOutcome
 from tests.conftest import PG_URL, Database
 from tests.gmail.conftest import MAILBOX, customer_mail, write_token_file
 from tests.gmail_fake import FakeGmailServer
+from tests.gmail_fake import fixtures as gmail_fixtures
 from tests.processes import (
     REDIS_URL,
     clear_namespace,
@@ -31,16 +31,12 @@ from tests.processes import (
     wait_for,
 )
 
+gmail_server = gmail_fixtures.gmail_server  # the shared fixture
+
 pytestmark = pytest.mark.slow
 PUSH_SECRET = "push-secret-never-logged"
 DB_PASSWORD = "db-password-never-logged"
 BURST = 1000
-
-
-@pytest.fixture
-def gmail_server() -> Iterator[FakeGmailServer]:
-    with FakeGmailServer() as server:
-        yield server
 
 
 def body_marker(n: int) -> str:

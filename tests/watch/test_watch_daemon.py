@@ -6,7 +6,6 @@ import base64
 import json
 import signal
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,17 +15,14 @@ from crm_core.models import EmailMessage, Mailbox
 from tests.conftest import Database
 from tests.gmail.conftest import MAILBOX, customer_mail, write_token_file
 from tests.gmail_fake import FakeGmailServer
+from tests.gmail_fake import fixtures as gmail_fixtures
 from tests.processes import daemon, free_port, http_get, stop, wait_for
 from worker.watch.schedule import Schedule
 
+gmail_server = gmail_fixtures.gmail_server  # the shared fixture
+
 pytestmark = pytest.mark.slow
 SECRET = "push-secret-for-tests"
-
-
-@pytest.fixture
-def gmail_server() -> Iterator[FakeGmailServer]:
-    with FakeGmailServer() as server:
-        yield server
 
 
 def write_config(
