@@ -12,7 +12,7 @@ the sample-mailbox and end-to-end tests hold them to it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -150,10 +150,11 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
         if name or p.verdict.customer.email not in people:
             people[p.verdict.customer.email] = name
     customers = find_or_create_customers(session, people)
+    by_email = {email: customers[normalize_email(email)] for email in people}
 
     def customer_of(p: _Plain) -> Customer:
         assert p.verdict.customer is not None
-        return customers[normalize_email(p.verdict.customer.email)]
+        return by_email[p.verdict.customer.email]
 
     leads = create_linked_leads(
         session,
@@ -170,9 +171,14 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
         ],
     )
 
+    lead_ids = {
+        p.row.id: lead.id
+        for p in plain
+        if p.verdict.lead is not None and (lead := leads.get(lead_key(p.row))) is not None
+    }
+
     def lead_of(p: _Plain) -> str | None:
-        lead = leads.get(lead_key(p.row)) if p.verdict.lead is not None else None
-        return lead.id if lead is not None else None
+        return lead_ids.get(p.row.id)
 
     seeds: dict[str, ThreadSeed] = {}
     for p in plain:
@@ -243,7 +249,7 @@ def _move_last_contact(
     session: Session,
     plain: list[_Plain],
     conversations: dict[str, Conversation],
-    customer_of: Any,
+    customer_of: Callable[[_Plain], Customer],
 ) -> None:
     by_conversation: dict[str, datetime] = {}
     by_customer: dict[str, datetime] = {}
