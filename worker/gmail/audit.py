@@ -18,9 +18,8 @@ from crm_core.conversations.service import mailbox_key
 from crm_core.db import transaction
 from crm_core.models import ReceivedMessage
 from crm_core.statuses import IngestOutcome
-from worker.gmail import requests
-from worker.gmail.calls import GmailClient
 from worker.gmail.ledger import entries
+from worker.gmail.listing import message_id_pages
 from worker.gmail.session import SyncOptions, ensure_active, open_client
 from worker.jobs.runtime import Runtime
 
@@ -54,17 +53,6 @@ class AuditResult:
         }
 
 
-def list_all_ids(client: GmailClient, page_size: int) -> list[str]:
-    ids: list[str] = []
-    token: str | None = None
-    while True:
-        page = client.call("messages.list", requests.list_messages(page_size, token))
-        ids += [str(m["id"]) for m in page.get("messages") or ()]
-        token = page.get("nextPageToken")
-        if not token:
-            return ids
-
-
 def audit_mailbox(
     runtime: Runtime, address: str, options: SyncOptions | None = None
 ) -> AuditResult:
@@ -72,7 +60,8 @@ def audit_mailbox(
     ensure_active(runtime, mailbox)
     result = AuditResult(mailbox)
     with open_client(runtime, mailbox, options) as client:
-        ids = list(dict.fromkeys(list_all_ids(client, runtime.settings.gmail.list_page_size)))
+        pages = message_id_pages(client, runtime.settings.gmail.list_page_size)
+        ids = list(dict.fromkeys(i for page in pages for i in page))
         result.units = client.usage.total_units
     result.listed = len(ids)
     with transaction(runtime.sessions) as session:

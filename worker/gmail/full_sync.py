@@ -22,6 +22,7 @@ from crm_core.conversations.service import mailbox_key
 from worker.gmail import requests
 from worker.gmail.errors import WrongAccountError
 from worker.gmail.intake import advance_cursor, fetch_and_stage, ledger_entries
+from worker.gmail.listing import message_id_pages
 from worker.gmail.report import SyncReport
 from worker.gmail.session import SyncContext, SyncOptions, run_guarded
 from worker.gmail.staging import send_ingest
@@ -44,18 +45,12 @@ def run_full(ctx: SyncContext) -> None:
     if owner != ctx.mailbox:
         raise WrongAccountError(f"the credentials for {ctx.mailbox} are those of {owner}")
     start_history_id = int(profile["historyId"])
-    token: str | None = None
-    while True:
-        page = ctx.client.call("messages.list", requests.list_messages(ctx.page_size, token))
-        ids = [str(message["id"]) for message in page.get("messages") or ()]
+    for ids in message_id_pages(ctx.client, ctx.page_size):
         report.listed += len(ids)
         known = ledger_entries(ctx, ids)
         report.known += len(known)
         report.resent += send_ingest(ctx.mailbox, [i for i, e in known.items() if e.pending])
         fetch_and_stage(ctx, [i for i in ids if i not in known])
-        token = page.get("nextPageToken")
-        if not token:
-            break
     advance_cursor(ctx, start_history_id)
     log.info(
         "full sync done",

@@ -1,0 +1,19 @@
+"""Paging through every message id of a mailbox (messages.list, spam and trash included)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from worker.gmail import requests
+from worker.gmail.calls import GmailClient
+
+
+def message_id_pages(client: GmailClient, page_size: int) -> Iterator[list[str]]:
+    """The ids of each page in turn, newest first, until the last page."""
+    token: str | None = None
+    while True:
+        page = client.call("messages.list", requests.list_messages(page_size, token))
+        yield [str(message["id"]) for message in page.get("messages") or ()]
+        token = page.get("nextPageToken")
+        if not token:
+            return
