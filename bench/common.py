@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+import redis
 
 from migrations import upgrade
 
@@ -84,3 +85,12 @@ def append_result(title: str, header: list[str], row: list[str]) -> None:
 
 def today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+def clear_namespace(namespace: str) -> None:
+    """Delete a run's Redis keys (its queues and heartbeats)."""
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"{namespace}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()

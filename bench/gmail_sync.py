@@ -18,13 +18,12 @@ import uuid
 from itertools import islice
 from pathlib import Path
 
-import redis
-
 from bench.common import (
     OUT,
     PG_URL,
     REDIS_URL,
     append_result,
+    clear_namespace,
     drop_schema,
     fresh_schema,
     machine,
@@ -115,10 +114,7 @@ def main() -> int:
             partial_figures = describe(partial, args.new, args.quota)
         finally:
             drop_schema(schema)
-            client = redis.Redis.from_url(REDIS_URL)
-            keys = list(client.scan_iter(f"{namespace}*"))
-            if keys:
-                client.delete(*keys)
+            clear_namespace(namespace)
     for name, figures in (("full", full_figures), ("partial", partial_figures)):
         print(
             f"{name}: {figures['messages']:.0f} messages, {figures['units']:.0f} units "

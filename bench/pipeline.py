@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +26,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import redis
 from sqlalchemy import insert, select
 
 from bench.common import (
@@ -35,6 +33,7 @@ from bench.common import (
     PG_URL,
     REDIS_URL,
     append_result,
+    clear_namespace,
     drop_schema,
     fresh_schema,
     machine,
@@ -44,6 +43,7 @@ from bench.common import (
 from bench.mailbox_generator import generate_mailbox
 from crm_core.db import make_engine
 from crm_core.models import Base
+from tests.processes import stop
 from worker.importers.takeout import read_takeout
 from worker.mail.parse import parse_message
 
@@ -92,12 +92,7 @@ def run_pipeline(mbox: Path, config: Path, log: Path) -> tuple[float, dict[str, 
         elapsed = time.perf_counter() - started
     finally:
         # SIGTERM to the main process only, as systemd's KillMode=mixed does.
-        os.kill(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(120)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(10)
+        stop(worker, timeout=120, main_only=True)
     return elapsed, json.loads(result.stdout)
 
 
@@ -164,10 +159,7 @@ def main() -> int:
         finally:
             if not args.keep:
                 drop_schema(schema)
-            client = redis.Redis.from_url(REDIS_URL)
-            keys = list(client.scan_iter(f"{namespace}*"))
-            if keys:
-                client.delete(*keys)
+            clear_namespace(namespace)
     pipeline_s, parse_s, insert_s = median(pipeline_runs), median(parse_runs), median(insert_runs)
 
     n = summary["messages"]

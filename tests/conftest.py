@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -56,7 +57,7 @@ def _libpq_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _drop_abandoned_schemas(connection: psycopg.Connection[object]) -> None:
+def _drop_abandoned_schemas(connection: psycopg.Connection[tuple[Any, ...]]) -> None:
     """Schemas left by killed test runs on this machine: their process is gone."""
     rows = connection.execute(
         "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'crm_test_%'"
