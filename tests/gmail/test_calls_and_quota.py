@@ -8,6 +8,7 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from tests.gmail.conftest import FAST, MAILBOX, deliver_customers, ledger, sync
+from tests.gmail.workers import workers_down
 from tests.gmail_fake import FakeGmailServer
 from worker.gmail.calls import GmailClient, RetryPolicy
 from worker.gmail.errors import GmailRefusedError, GmailUnavailableError
@@ -15,7 +16,6 @@ from worker.gmail.fetch import fetch_raw
 from worker.gmail.history import HistoryPage
 from worker.gmail.quota import TokenBucket, cost_of
 from worker.gmail.service import build_gmail_service, discovery_document
-from worker.jobs.actors import ingest_batch
 from worker.jobs.runtime import Runtime
 
 QUICK = RetryPolicy(attempts=5, initial=0.01, maximum=0.05, jitter=0.01)
@@ -154,25 +154,23 @@ def test_history_records_fold_into_labels() -> None:
 # --------------------------------------------------------------------------- units per message
 
 
-def test_quota_units_per_message(
-    runtime: Runtime, gmail_server: FakeGmailServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_quota_units_per_message(runtime: Runtime, gmail_server: FakeGmailServer) -> None:
     """Measured at the fake: full sync ≈ 5.01 units per message (one messages.get each,
     list pages of 500 amortised, one getProfile); partial sync ≈ 5.02 (one get each,
     one history page of 2 units per 500 records)."""
-    monkeypatch.setattr(ingest_batch, "send", lambda *job: None)  # syncing only
-    deliver_customers(gmail_server, range(1000))
-    gmail_server.reset_stats()
-    report = sync(runtime, options=FAST)
-    full = gmail_server.stats().users[MAILBOX]
-    assert full.units_by_method == {"getProfile": 1, "messages.list": 10, "messages.get": 5000}
-    assert full.units / 1000 == pytest.approx(5.011)
-    assert report.total_units == full.units  # the client counts what the server charges
+    with workers_down(runtime):  # syncing only: no job runs
+        deliver_customers(gmail_server, range(1000))
+        gmail_server.reset_stats()
+        report = sync(runtime, options=FAST)
+        full = gmail_server.stats().users[MAILBOX]
+        assert full.units_by_method == {"getProfile": 1, "messages.list": 10, "messages.get": 5000}
+        assert full.units / 1000 == pytest.approx(5.011)
+        assert report.total_units == full.units  # the client counts what the server charges
 
-    deliver_customers(gmail_server, range(1000, 1100))
-    gmail_server.reset_stats()
-    sync(runtime, options=FAST)
-    partial = gmail_server.stats().users[MAILBOX]
-    assert partial.units_by_method == {"history.list": 2, "messages.get": 500}
-    assert partial.units / 100 == pytest.approx(5.02)
+        deliver_customers(gmail_server, range(1000, 1100))
+        gmail_server.reset_stats()
+        sync(runtime, options=FAST)
+        partial = gmail_server.stats().users[MAILBOX]
+        assert partial.units_by_method == {"history.list": 2, "messages.get": 500}
+        assert partial.units / 100 == pytest.approx(5.02)
     assert len(ledger(runtime)) == 1100

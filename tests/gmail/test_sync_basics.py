@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from crm_core.db import transaction
 from crm_core.mailboxes import advance_history_id
 from crm_core.statuses import IngestOutcome
@@ -17,8 +15,8 @@ from tests.gmail.conftest import (
     stored_count,
     sync,
 )
+from tests.gmail.workers import workers_down
 from tests.gmail_fake import FakeGmailServer
-from worker.jobs.actors import ingest_batch
 from worker.jobs.runtime import Runtime
 
 
@@ -103,11 +101,10 @@ def test_label_moves_and_deletes_are_applied(
 
 
 def test_pending_message_is_classified_with_its_new_labels(
-    runtime: Runtime, gmail_server: FakeGmailServer, monkeypatch: pytest.MonkeyPatch
+    runtime: Runtime, gmail_server: FakeGmailServer
 ) -> None:
     first, second = deliver_customers(gmail_server, range(2))
-    with monkeypatch.context() as patched:  # the workers are down: jobs are lost
-        patched.setattr(ingest_batch, "send", lambda *args: None)
+    with workers_down(runtime):  # the jobs are lost
         sync(runtime)
     assert set(outcomes(runtime).values()) == {IngestOutcome.PENDING}
 

@@ -7,6 +7,8 @@ jobs run beside it, as they do with `crm worker` processes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
@@ -52,3 +54,20 @@ class IngestWorkers:
         clear_namespace(self.namespace)
         use_settings(self.previous)
         install_broker(self.previous)
+
+
+@contextmanager
+def workers_down(runtime: Runtime) -> Iterator[None]:
+    """Jobs go to a real Redis queue that no worker reads and are dropped afterwards, as
+    when the workers are down and the queue is then lost."""
+    namespace = new_namespace()
+    install_broker(
+        runtime.settings.model_copy(
+            update={"broker": BrokerSettings(url=REDIS_URL, namespace=namespace)}
+        )
+    )
+    try:
+        yield
+    finally:
+        clear_namespace(namespace)
+        install_broker(runtime.settings)
