@@ -6,10 +6,10 @@ deciding what to fetch must not load.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from crm_core.models import ReceivedMessage
@@ -56,12 +56,19 @@ def entries(session: Session, mailbox: str, gmail_ids: Iterable[str]) -> dict[st
     return found
 
 
-def set_labels(session: Session, mailbox: str, gmail_id: str, labels: Sequence[str]) -> None:
+def set_labels(session: Session, mailbox: str, labels: Mapping[str, Sequence[str]]) -> None:
+    """Store the new labels of many messages ({gmail id: labels}) in one statement."""
+    if not labels:
+        return
+    table = ReceivedMessage.__table__
     session.execute(
-        update(ReceivedMessage)
-        .where(ReceivedMessage.mailbox == mailbox, ReceivedMessage.gmail_message_id == gmail_id)
-        .values(label_ids=list(labels))
-        .execution_options(synchronize_session=False)
+        update(table)  # type: ignore[arg-type]
+        .where(
+            table.c.mailbox == mailbox,
+            table.c.gmail_message_id == bindparam("gmail_id"),
+        )
+        .values(label_ids=bindparam("labels", type_=table.c.label_ids.type)),
+        [{"gmail_id": gid, "labels": list(values)} for gid, values in labels.items()],
     )
 
 

@@ -96,6 +96,7 @@ def apply_page(ctx: SyncContext, page: HistoryPage) -> None:
     report.known += sum(1 for i, c in page.changes.items() if c.added and i in known)
     fetch_and_stage(ctx, [i for i, c in page.changes.items() if i not in known and not c.deleted])
     with unit_of_work(ctx.runtime.sessions) as (session, outbox):
+        relabelled: dict[str, list[str]] = {}
         for gmail_id, change in page.changes.items():
             entry = known.get(gmail_id)
             if entry is None:
@@ -107,7 +108,7 @@ def apply_page(ctx: SyncContext, page: HistoryPage) -> None:
             report.deleted += change.deleted
             report.labels_updated += changed and not change.deleted
             if changed:
-                set_labels(session, ctx.mailbox, gmail_id, labels)
+                relabelled[gmail_id] = labels
             if entry.pending:  # its job may have been lost; ingesting twice is harmless
                 outbox.send(ingest_message, ctx.mailbox, gmail_id)
                 report.resent += 1
@@ -116,6 +117,7 @@ def apply_page(ctx: SyncContext, page: HistoryPage) -> None:
             ):
                 outbox.send(ingest_message, ctx.mailbox, gmail_id)
                 report.reopened += 1
+        set_labels(session, ctx.mailbox, relabelled)
 
 
 def _rescued(

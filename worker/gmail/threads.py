@@ -59,10 +59,13 @@ def stage_thread(
         result.message_ids = list(members)
         with transaction(runtime.sessions) as session:
             known = entries(session, mailbox, result.message_ids)
-            for gmail_id, entry in known.items():
-                if tuple(members[gmail_id]) != entry.label_ids:
-                    set_labels(session, mailbox, gmail_id, members[gmail_id])
-                    result.labels_updated += 1
+            relabelled = {
+                gmail_id: members[gmail_id]
+                for gmail_id, entry in known.items()
+                if tuple(members[gmail_id]) != entry.label_ids
+            }
+            set_labels(session, mailbox, relabelled)
+            result.labels_updated += len(relabelled)
         missing = [gmail_id for gmail_id in members if gmail_id not in known]
         for batch in fetch_raw(client, missing, runtime.settings.gmail.batch_size):
             result.fetched += len(batch.messages)
