@@ -16,6 +16,12 @@ from sqlalchemy.orm import Session
 T = TypeVar("T")
 
 
+def _insert(session: Session, target: Any) -> Any:
+    """The dialect's own INSERT (the one that knows ON CONFLICT) for ``target``."""
+    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(target)
+
+
 def insert_ignore(
     session: Session, table: Table, values: Mapping[str, Any], conflict: Sequence[str]
 ) -> bool:
@@ -23,10 +29,8 @@ def insert_ignore(
 
     Returns True when this call inserted the row.
     """
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = (
-        module.insert(table)
+        _insert(session, table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=list(conflict))
         .returning(table.c.id)
@@ -41,10 +45,8 @@ def insert_ignore_returning(
 
     One round trip instead of an insert followed by a read.
     """
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = (
-        module.insert(model)
+        _insert(session, model)
         .values(**values)
         .on_conflict_do_nothing(index_elements=list(conflict))
         .returning(model)
@@ -59,7 +61,5 @@ def insert_many_ignore(
     """insert_ignore for many rows in one round trip (multi-row VALUES)."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    statement = _insert(session, table).on_conflict_do_nothing(index_elements=list(conflict))
     session.execute(statement, list(rows))
