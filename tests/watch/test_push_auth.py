@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,22 +24,12 @@ from .keys import (
     CertsServer,
     FakeClock,
     attacker_key,
+    bearer,
     claims,
     google_key,
     rotated_key,
     unsigned_token,
 )
-
-
-@pytest.fixture
-def certs() -> Iterator[CertsServer]:
-    with CertsServer(google_key()) as server:
-        yield server
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 def oidc_settings(certs: CertsServer, **overrides: Any) -> PushSettings:
@@ -57,10 +46,6 @@ def oidc_settings(certs: CertsServer, **overrides: Any) -> PushSettings:
 def authenticator(certs: CertsServer, clock: FakeClock) -> PushAuthenticator:
     settings = oidc_settings(certs)
     return PushAuthenticator(settings, certificates=CertificateCache(certs.url, clock=clock))
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_genuine_token_is_accepted(authenticator: PushAuthenticator) -> None:

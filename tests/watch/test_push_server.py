@@ -28,6 +28,7 @@ from .keys import (
     CertsServer,
     FakeClock,
     attacker_key,
+    bearer,
     claims,
     google_key,
     rotated_key,
@@ -120,23 +121,8 @@ def push(
     return request(server, "POST", PATH + query, envelope() if body is None else body, all_headers)
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def genuine() -> dict[str, str]:
     return bearer(google_key().sign(claims()))
-
-
-@pytest.fixture
-def certs() -> Iterator[CertsServer]:
-    with CertsServer(google_key()) as server:
-        yield server
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
