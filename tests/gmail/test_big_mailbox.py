@@ -5,9 +5,7 @@ ingest jobs run on four threads beside the sync, as workers would."""
 
 from __future__ import annotations
 
-import re
 import time
-from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
@@ -29,7 +27,6 @@ from worker.jobs.runtime import Runtime, use_settings
 TOTAL = 2000
 FIRST = 1200
 QUOTA = 1500  # units per second at the fake; the client is allowed a little more
-_GET_PATH = re.compile(r"/messages/([0-9a-f]+)$")
 
 
 @pytest.fixture
@@ -50,14 +47,6 @@ def runtime(database: Database, gmail_server: FakeGmailServer, account: Account)
     install_broker(settings)
     return runtime
 
-
-def successful_gets(server: FakeGmailServer) -> Counter[str]:
-    fetched: Counter[str] = Counter()
-    for record in server.request_log():
-        found = _GET_PATH.search(record.path)
-        if record.method == "messages.get" and record.status == 200 and found:
-            fetched[found.group(1)] += 1
-    return fetched
 
 
 def test_two_thousand_messages_under_faults(
@@ -99,7 +88,7 @@ def test_two_thousand_messages_under_faults(
     assert stats.faults > 100 and stats.throttled > 0  # the faults did happen
     every = {*first, *second}
     assert set(outcomes(runtime)) == every
-    fetched = successful_gets(gmail_server)
+    fetched = gmail_server.served_messages()
     assert set(fetched) == every and max(fetched.values()) == 1  # each fetched once
     with runtime.sessions() as session:
         per_message = session.execute(

@@ -12,11 +12,13 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 import time
 import traceback
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -36,6 +38,8 @@ from .oauth import (
 )
 from .protocol import ApiError, ApiRequest, ApiResponse, JsonObj
 from .stats import RequestRecord, ServerStats, Usage
+
+_GET_PATH = re.compile(r"/messages/([0-9a-f]+)$")
 
 TOKEN_PATHS = ("/token", "/oauth2/v4/token", "/o/oauth2/token")
 DISCOVERY_PATHS = ("/discovery/v1/apis/gmail/v1/rest", "/$discovery/rest")
@@ -355,6 +359,19 @@ class FakeGmailServer:
 
     def request_log(self) -> list[RequestRecord]:
         return list(self.usage.log)
+
+    def served_messages(self) -> Counter[str]:
+        """Gmail id -> how often ``messages.get`` answered it with 200.
+
+        Unlike ``stats().calls``, a call refused by the quota or a fault and then
+        retried counts once: this is what a client actually downloaded.
+        """
+        served: Counter[str] = Counter()
+        for record in self.usage.log:
+            found = _GET_PATH.search(record.path)
+            if record.method == "messages.get" and record.status == 200 and found:
+                served[found.group(1)] += 1
+        return served
 
     # ------------------------------------------------------------------ dispatch
 
