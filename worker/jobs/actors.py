@@ -6,7 +6,8 @@
   recomputes them in its own transaction, after locking the customer rows, so that
   concurrent jobs cannot leave them stale and no follow-up job is needed).
 - replay_thread(mailbox, gmail_thread_id): ingest every staged message of a thread again.
-- ingest_gave_up(...): retries exhausted; quarantine the message instead of dropping it.
+- ingest_gave_up(...): an ingest job's retries are exhausted; quarantine its messages
+  instead of leaving them pending, so an operator sees them and can retry them.
 
 Transient failures (database restart, deadlock, Redis blip) are retried: quickly in
 process first, then by Dramatiq with exponential backoff. Any other failure is
@@ -118,6 +119,7 @@ def job_chunks(gmail_ids: Sequence[str]) -> Iterator[list[str]]:
     queue_name="ingest",
     broker=placeholder,
     retry_when=_retry_transient,
+    on_retry_exhausted="ingest_gave_up",
 )
 def ingest_batch(mailbox: str, gmail_message_ids: list[str]) -> None:
     """Ingest many staged messages in one transaction (the fast path for bulk mail).
@@ -169,14 +171,25 @@ def _ingest_batch_once(
 
 @dramatiq.actor(actor_name="ingest_gave_up", queue_name="ingest", broker=placeholder)
 def ingest_gave_up(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
-    """Retries are exhausted: quarantine the message so it is seen and can be retried."""
-    mailbox, gmail_message_id = message["args"][:2]
-    runtime = get_runtime()
-    with unit_of_work(runtime.sessions) as (session, _):
-        received = claim_received_message(session, mailbox, gmail_message_id)
-        if received is not None and received.outcome == IngestOutcome.PENDING:
-            reason = f"gave up after {retry_info.get('retries', '?')} attempts"
+    """Retries are exhausted: quarantine what is still pending, so it is seen and retried.
+
+    ``message`` is the exhausted ingest_message or ingest_batch job; the second of its
+    arguments is one Gmail id or a list of them. Messages another job filed meanwhile
+    keep their outcome.
+    """
+    mailbox, target = message["args"][:2]
+    gmail_message_ids = target if isinstance(target, list) else [target]
+    attempts = int(retry_info.get("retries", 0)) + 1
+    reason = f"gave up after {attempts} attempts: the database or the broker kept failing"
+    with unit_of_work(get_runtime().sessions) as (session, _):
+        claimed = claim_received_messages(session, mailbox, gmail_message_ids)
+        stuck = [r for r in claimed.values() if r.outcome == IngestOutcome.PENDING]
+        for received in stuck:
             record_outcome(received, IngestOutcome.QUARANTINED, reason)
+    log.error(
+        "ingest gave up",
+        extra={"mailbox": mailbox, "size": len(gmail_message_ids), "quarantined": len(stuck)},
+    )
 
 
 @dramatiq.actor(
