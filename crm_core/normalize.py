@@ -1,4 +1,4 @@
-"""Normalisation of the values the database compares: email addresses and tags."""
+"""Normalisation of the values the database compares: email addresses, mailboxes, tags."""
 
 from collections.abc import Iterable
 from functools import lru_cache
@@ -6,6 +6,11 @@ from functools import lru_cache
 from email_validator import EmailNotValidError, validate_email
 
 from crm_core.errors import InvalidEmailError
+
+
+def mailbox_key(mailbox: str | None) -> str:
+    """Mailbox addresses are compared lower-case; '' stands for "not given"."""
+    return (mailbox or "").strip().lower()
 
 
 @lru_cache(maxsize=65_536)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_core.conversations.service import mailbox_key
 from crm_core.ids import new_id
 from crm_core.models import Conversation
 from crm_core.models.types import utcnow
+from crm_core.normalize import mailbox_key
 from crm_core.statuses import Channel, ConversationStatus
 from crm_core.upsert import insert_many_ignore
 

@@ -8,18 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crm_core.conversations.bulk import ThreadSeed, find_or_create_conversations
 from crm_core.errors import ConflictError, NotFoundError
 from crm_core.identity import advance_last_contact
 from crm_core.ids import new_id
 from crm_core.models import Conversation, Customer, Lead
 from crm_core.models.types import utcnow
+from crm_core.normalize import mailbox_key
 from crm_core.statuses import Channel, ConversationStatus, parse_status
-from crm_core.upsert import insert_ignore
-
-
-def mailbox_key(mailbox: str | None) -> str:
-    """Mailbox addresses are compared lower-case; '' stands for "not given"."""
-    return (mailbox or "").strip().lower()
 
 
 def _check_refs(session: Session, customer_id: str | None, lead_id: str | None) -> None:
@@ -72,38 +68,8 @@ def find_or_create_conversation(
 
     An existing conversation that lacks a customer or lead gets the given ones.
     """
-    key = mailbox_key(mailbox)
-    by_thread = select(Conversation).where(
-        Conversation.mailbox == key, Conversation.gmail_thread_id == gmail_thread_id
-    )
-    conversation = session.execute(by_thread).scalar_one_or_none()
-    if conversation is None:
-        now = utcnow()
-        insert_ignore(
-            session,
-            Conversation.__table__,  # type: ignore[arg-type]
-            {
-                "id": new_id(),
-                "customer_id": customer_id,
-                "lead_id": lead_id,
-                "subject": subject,
-                "channel": Channel.EMAIL.value,
-                "status": ConversationStatus.ACTIVE.value,
-                "mailbox": key,
-                "gmail_thread_id": gmail_thread_id,
-                "created_at": now,
-                "updated_at": now,
-            },
-            conflict=["mailbox", "gmail_thread_id"],
-        )
-        conversation = session.execute(
-            by_thread.execution_options(populate_existing=True)
-        ).scalar_one()
-    if customer_id and conversation.customer_id is None:
-        conversation.customer_id = customer_id
-    if lead_id and conversation.lead_id is None:
-        conversation.lead_id = lead_id
-    return conversation
+    seed = ThreadSeed(customer_id=customer_id, lead_id=lead_id, subject=subject)
+    return find_or_create_conversations(session, mailbox, {gmail_thread_id: seed})[gmail_thread_id]
 
 
 def get_conversation(session: Session, conversation_id: str) -> Conversation:

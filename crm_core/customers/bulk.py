@@ -15,6 +15,11 @@ from crm_core.statuses import CustomerStatus
 from crm_core.upsert import insert_many_ignore
 
 
+def placeholder_name(normalized_email: str) -> str:
+    """The name of a customer known only by address: its local part."""
+    return normalized_email.split("@", 1)[0]
+
+
 def find_or_create_customers(
     session: Session, people: Mapping[str, str | None]
 ) -> dict[str, Customer]:
@@ -51,7 +56,7 @@ def find_or_create_customers(
             [
                 {
                     "id": new_id(),
-                    "name": wanted[key][1] or key.split("@", 1)[0],
+                    "name": wanted[key][1] or placeholder_name(key),
                     "email": wanted[key][0],
                     "email_normalized": key,
                     "status": CustomerStatus.ACTIVE.value,
@@ -68,7 +73,7 @@ def find_or_create_customers(
         )
         found.update(load(missing))
     for key, customer in found.items():
-        placeholder, real_name = key.split("@", 1)[0], wanted[key][1]
+        placeholder, real_name = placeholder_name(key), wanted[key][1]
         if real_name and customer.name == placeholder and real_name != placeholder:
             customer.name = real_name
     return found

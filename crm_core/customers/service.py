@@ -10,15 +10,14 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from crm_core.customers.bulk import find_or_create_customers
 from crm_core.errors import ConflictError, NotFoundError, ValidationError
 from crm_core.identity import advance_last_contact
 from crm_core.ids import new_id
 from crm_core.models import Customer, Lead
-from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_email, normalize_tags
 from crm_core.stats import update_customer_stats
 from crm_core.statuses import CustomerStatus, parse_status
-from crm_core.upsert import insert_ignore
 
 TagMatch = Literal["all", "any"]
 
@@ -43,10 +42,6 @@ def _clean_name(name: str) -> str:
     if len(cleaned) > 200:
         raise ValidationError("customer name is longer than 200 characters")
     return cleaned
-
-
-def _name_from_email(normalized: str) -> str:
-    return normalized.split("@", 1)[0]
 
 
 def create_customer(
@@ -207,36 +202,7 @@ def find_or_create_customer(session: Session, email: str, name: str | None = Non
     When an existing customer only has the placeholder name taken from its address
     and a real name is given now, the real name is stored.
     """
-    normalized = normalize_email(email)
-    placeholder = _name_from_email(normalized)
-    real_name = " ".join(name.split())[:200] if name and name.strip() else None
-    by_email = select(Customer).where(Customer.email_normalized == normalized)
-    # Fast path: most mail comes from customers we know; one query, no write.
-    customer = session.execute(by_email).scalar_one_or_none()
-    if customer is None:
-        now = utcnow()
-        insert_ignore(
-            session,
-            Customer.__table__,  # type: ignore[arg-type]
-            {
-                "id": new_id(),
-                "name": real_name or placeholder,
-                "email": email.strip(),
-                "email_normalized": normalized,
-                "status": CustomerStatus.ACTIVE.value,
-                "tags": [],
-                "total_leads": 0,
-                "total_bookings": 0,
-                "total_revenue": 0,
-                "created_at": now,
-                "updated_at": now,
-            },
-            conflict=["email_normalized"],
-        )
-        customer = session.execute(by_email.execution_options(populate_existing=True)).scalar_one()
-    if real_name and customer.name == placeholder and real_name != placeholder:
-        customer.name = real_name
-    return customer
+    return find_or_create_customers(session, {email: name})[normalize_email(email)]
 
 
 def link_lead_to_customer(session: Session, lead_id: str, customer_id: str) -> Lead:

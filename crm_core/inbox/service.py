@@ -13,11 +13,11 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from crm_core.conversations.service import mailbox_key
 from crm_core.errors import NotFoundError
 from crm_core.ids import new_id
 from crm_core.models import ReceivedMessage
 from crm_core.models.types import utcnow
+from crm_core.normalize import mailbox_key
 from crm_core.statuses import IngestOutcome
 
 REASON_LIMIT = 500

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
-from crm_core.conversations.service import mailbox_key
 from crm_core.ids import new_id
 from crm_core.models import Mailbox
 from crm_core.models.types import utcnow
+from crm_core.normalize import mailbox_key
 from crm_core.statuses import MailboxStatus
 from crm_core.upsert import insert_ignore
 

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_core.conversations.service import get_conversation, mailbox_key, touch_conversation
+from crm_core.conversations.service import get_conversation, touch_conversation
 from crm_core.customers.service import touch_last_contact
 from crm_core.ids import new_id
 from crm_core.models import EmailMessage
 from crm_core.models.types import utcnow
+from crm_core.normalize import mailbox_key
 from crm_core.statuses import Direction, MessageStatus, parse_status
 from crm_core.upsert import insert_ignore_returning
 

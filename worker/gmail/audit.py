@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from crm_core.conversations.service import mailbox_key
 from crm_core.db import transaction
 from crm_core.models import ReceivedMessage
+from crm_core.normalize import mailbox_key
 from crm_core.statuses import IngestOutcome
 from worker.gmail.ledger import entries
 from worker.gmail.listing import message_id_pages

@@ -21,7 +21,7 @@ from typing import Any
 
 from google_auth_oauthlib.flow import InstalledAppFlow
 
-from crm_core.conversations.service import mailbox_key
+from crm_core.normalize import mailbox_key
 from worker.config import Settings
 from worker.gmail.credentials import SCOPES, credentials_path, save_authorized_user
 from worker.gmail.errors import CredentialsUnavailableError, WrongAccountError

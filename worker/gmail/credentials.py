@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from google.oauth2 import service_account
 from google.oauth2.credentials import Credentials
 
-from crm_core.conversations.service import mailbox_key
+from crm_core.normalize import mailbox_key
 from worker.config import ConfigError, Settings
 from worker.gmail.errors import CredentialsUnavailableError
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 
-from crm_core.conversations.service import mailbox_key
+from crm_core.normalize import mailbox_key
 from worker.gmail import requests
 from worker.gmail.errors import WrongAccountError
 from worker.gmail.intake import advance_cursor, fetch_and_stage, ledger_entries

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from crm_core.conversations.service import mailbox_key
+from crm_core.normalize import mailbox_key
 
 # Quota units per method.
 COSTS: dict[str, int] = {

@@ -21,9 +21,9 @@ from datetime import timedelta
 
 from googleapiclient.errors import HttpError
 
-from crm_core.conversations.service import mailbox_key
 from crm_core.db import transaction
 from crm_core.mailboxes import get_mailbox, mark_needs_reauth, record_error, record_sync
+from crm_core.normalize import mailbox_key
 from crm_core.planner import GrowthWatch
 from crm_core.statuses import MailboxStatus
 from worker.gmail.calls import GmailClient, RetryPolicy, describe

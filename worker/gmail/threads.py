@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from googleapiclient.errors import HttpError
 
-from crm_core.conversations.service import mailbox_key
 from crm_core.db import transaction
 from crm_core.inbox import stage_messages
+from crm_core.normalize import mailbox_key
 from worker.gmail import requests
 from worker.gmail.errors import GmailRefusedError, status_of
 from worker.gmail.fetch import fetch_raw

@@ -27,10 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core import services
-from crm_core.conversations.service import mailbox_key
 from crm_core.errors import NotFoundError
 from crm_core.inbox import claim_received_message, claim_received_messages, record_outcome
 from crm_core.models import ReceivedMessage
+from crm_core.normalize import mailbox_key
 from crm_core.statuses import IngestOutcome
 from worker.ingest.bulk import ingest_many
 from worker.ingest.pipeline import IngestResult, finish, ingest_received

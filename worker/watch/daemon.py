@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from crm_core.conversations.service import mailbox_key
+from crm_core.normalize import mailbox_key
 from worker.config import ConfigError, Settings
 from worker.watch.health import Readiness
 from worker.watch.push_server import PushServer

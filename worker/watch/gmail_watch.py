@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import update
 
-from crm_core.conversations.service import mailbox_key
 from crm_core.db import transaction
 from crm_core.mailboxes import get_or_create_mailbox
 from crm_core.models import Mailbox
+from crm_core.normalize import mailbox_key
 from worker.gmail.session import ensure_active, open_client
 from worker.jobs.runtime import Runtime
 

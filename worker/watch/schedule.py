@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crm_core.conversations.service import mailbox_key
+from crm_core.normalize import mailbox_key
 from worker.config import MailboxConfig
 
 # After a failed watch renewal, try again this much later (not every tick).
