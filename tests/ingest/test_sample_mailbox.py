@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from crm_core import services
@@ -143,3 +145,28 @@ def test_the_import_reports_each_message_staged_and_ingested(runtime: Runtime) -
     ingested.clear()
     import_takeout(runtime, SAMPLES / "rendetalje.mbox", MAILBOX, on_ingested=ingested.append)
     assert sum(ingested) == total
+
+
+def test_an_export_holding_each_message_twice_stores_each_once(
+    runtime: Runtime, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two exports joined into one file: every message appears twice in one batch."""
+    export = (SAMPLES / "rendetalje.mbox").read_bytes()
+    doubled = tmp_path / "doubled.mbox"
+    doubled.write_bytes(export + b"\n" + export)
+    staged: list[int] = []
+    ingested: list[int] = []
+    with caplog.at_level(logging.WARNING, logger="worker"):
+        summary = import_takeout(
+            runtime, doubled, MAILBOX, on_progress=staged.append, on_ingested=ingested.append
+        )
+    once = import_takeout(runtime, SAMPLES / "rendetalje.mbox", MAILBOX)
+
+    total = EXPECTED["summary"]["totals"]["messages"]
+    assert summary.messages == sum(staged) == 2 * total
+    assert summary.newly_staged == sum(ingested) == total
+    assert summary.outcomes == once.outcomes
+    assert [r.getMessage() for r in caplog.records] == []  # no batch fell apart
+    with runtime.sessions() as session:
+        stored = Counter(session.execute(select(EmailMessage.gmail_message_id)).scalars())
+    assert set(stored.values()) == {1}

@@ -125,6 +125,8 @@ def test_import_jobs_keep_each_thread_together_in_export_order() -> None:
     # A thread longer than a job is split, in order; no job is ever over the size.
     long = [_staged(f"t{n}", "T") for n in range(7)]
     assert thread_jobs(long, 3) == [["t0", "t1", "t2"], ["t3", "t4", "t5"], ["t6"]]
+    # A message the export holds twice goes into one job once.
+    assert thread_jobs([*messages[:2], messages[0]], 4) == [["a1", "b1"]]
     jobs = thread_jobs(messages + long, 3)
     assert all(len(job) <= 3 for job in jobs)
     assert sorted(i for job in jobs for i in job) == sorted(

@@ -46,7 +46,7 @@ def _batches(items: Iterable[StagedMessage], size: int) -> Iterator[list[StagedM
 
 
 def thread_jobs(messages: Sequence[StagedMessage], size: int) -> list[list[str]]:
-    """Gmail ids in jobs of at most ``size``, each thread's messages together.
+    """Gmail ids in jobs of at most ``size``, each thread's messages together, each id once.
 
     Threads keep export order (oldest first in Takeout) inside, so a reply follows what
     it answers, and a thread's messages land in one job where they can: jobs that run
@@ -54,7 +54,11 @@ def thread_jobs(messages: Sequence[StagedMessage], size: int) -> list[list[str]]
     make one wait for the other's commit.
     """
     threads: dict[str, list[str]] = {}
+    seen: set[str] = set()
     for message in messages:
+        if message.gmail_message_id in seen:  # the same message twice in the export
+            continue
+        seen.add(message.gmail_message_id)
         key = message.gmail_thread_id or message.gmail_message_id
         threads.setdefault(key, []).append(message.gmail_message_id)
     jobs: list[list[str]] = []

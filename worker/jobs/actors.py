@@ -164,7 +164,8 @@ def _ingest_batch_once(
     runtime = get_runtime()
     with unit_of_work(sessions) as (session, _):
         claimed = claim_received_messages(session, mailbox, gmail_message_ids)
-        rows = [claimed[gid] for gid in gmail_message_ids if gid in claimed]
+        # An id twice in one job (an export holding a message twice) is filed once.
+        rows = [claimed[gid] for gid in dict.fromkeys(gmail_message_ids) if gid in claimed]
         results = ingest_many(session, rows, runtime.rules, runtime.limits)
     return results
 
