@@ -12,8 +12,8 @@ from crm_core.inbox import StagedMessage, stage_messages
 from crm_core.models import ReceivedMessage
 from crm_core.statuses import IngestOutcome
 from tests.conftest import Database
-from worker.importers.run import thread_jobs
 from worker.importers.takeout import read_takeout, takeout_headers
+from worker.jobs.packing import thread_jobs
 
 MAILBOX = "info@rendetalje.dk"
 
@@ -107,8 +107,8 @@ def test_staging_keeps_every_field_and_each_message_once(database: Database) -> 
         assert session.execute(select(func.count()).select_from(ReceivedMessage)).scalar() == 2
 
 
-def _staged(gmail_id: str, thread: str | None) -> StagedMessage:
-    return StagedMessage(MAILBOX, gmail_id, b"x", "mbox", gmail_thread_id=thread)
+def _staged(gmail_id: str, thread: str | None, size: int = 1) -> StagedMessage:
+    return StagedMessage(MAILBOX, gmail_id, b"x" * size, "mbox", gmail_thread_id=thread)
 
 
 def test_import_jobs_keep_each_thread_together_in_export_order() -> None:
@@ -132,3 +132,17 @@ def test_import_jobs_keep_each_thread_together_in_export_order() -> None:
     assert sorted(i for job in jobs for i in job) == sorted(
         m.gmail_message_id for m in messages + long
     )
+
+
+def test_import_jobs_stay_within_their_bytes_and_a_big_message_goes_alone() -> None:
+    photos = [
+        _staged("a1", "A", 300),
+        _staged("a2", "A", 900),  # larger than a job may carry: alone
+        _staged("a3", "A", 300),
+        _staged("b1", "B", 200),
+        _staged("c1", "C", 600),
+    ]
+    jobs = thread_jobs(photos, 50, max_bytes=800)
+    assert jobs == [["a1"], ["a2"], ["a3", "b1"], ["c1"]]
+    sizes = {m.gmail_message_id: len(m.raw) for m in photos}
+    assert all(sum(sizes[i] for i in job) <= 800 for job in jobs if len(job) > 1)

@@ -49,7 +49,9 @@ def run_full(ctx: SyncContext) -> None:
         report.listed += len(ids)
         known = ledger_entries(ctx, ids)
         report.known += len(known)
-        report.resent += send_ingest(ctx.mailbox, [i for i, e in known.items() if e.pending])
+        report.resent += send_ingest(
+            ctx.mailbox, {i: e.size for i, e in known.items() if e.pending}
+        )
         fetch_and_stage(ctx, [i for i in ids if i not in known])
     advance_cursor(ctx, start_history_id)
     log.info(

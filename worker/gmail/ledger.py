@@ -29,6 +29,7 @@ class LedgerEntry:
     outcome: IngestOutcome
     reason: str | None
     label_ids: tuple[str, ...]
+    size: int  # raw bytes
 
     @property
     def pending(self) -> bool:
@@ -46,13 +47,14 @@ def entries(session: Session, mailbox: str, gmail_ids: Iterable[str]) -> dict[st
                 ReceivedMessage.outcome,
                 ReceivedMessage.reason,
                 ReceivedMessage.label_ids,
+                ReceivedMessage.size,
             ).where(
                 ReceivedMessage.mailbox == mailbox,
                 ReceivedMessage.gmail_message_id.in_(ids[start : start + _CHUNK]),
             )
         )
-        for gmail_id, outcome, reason, labels in rows:
-            found[gmail_id] = LedgerEntry(gmail_id, outcome, reason, tuple(labels or ()))
+        for gmail_id, outcome, reason, labels, size in rows:
+            found[gmail_id] = LedgerEntry(gmail_id, outcome, reason, tuple(labels or ()), size)
     return found
 
 

@@ -8,13 +8,14 @@ sends again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from crm_core.inbox import StagedMessage, stage_messages
 from worker.gmail.fetch import RawMessage
-from worker.jobs.actors import ingest_batch, job_chunks
+from worker.jobs.actors import ingest_batch
 from worker.jobs.outbox import unit_of_work
+from worker.jobs.packing import job_chunks
 from worker.jobs.runtime import Runtime
 
 SOURCE = "gmail"
@@ -45,18 +46,17 @@ def stage_fetched(runtime: Runtime, mailbox: str, messages: Sequence[RawMessage]
     with unit_of_work(runtime.sessions) as (session, outbox):
         new = set(stage_messages(session, [to_staged(mailbox, m) for m in messages]))
         ordered = [
-            m.id
-            for m in sorted(messages, key=lambda m: m.internal_date_ms or 0)
-            if m.id in new
+            m.id for m in sorted(messages, key=lambda m: m.internal_date_ms or 0) if m.id in new
         ]
-        for job in job_chunks(ordered):
+        for job in job_chunks(ordered, {m.id: len(m.raw) for m in messages}):
             outbox.send(ingest_batch, mailbox, job)
     return ordered
 
 
-def send_ingest(mailbox: str, gmail_ids: Iterable[str]) -> int:
-    """Send ingest jobs for staged messages (ingestion is idempotent: doubles are harmless)."""
-    ids = list(gmail_ids)
-    for job in job_chunks(ids):
+def send_ingest(mailbox: str, sizes: Mapping[str, int]) -> int:
+    """Send ingest jobs for staged messages, ``{gmail id: raw size}`` (ingestion is
+    idempotent: doubles are harmless)."""
+    ids = list(sizes)
+    for job in job_chunks(ids, sizes):
         ingest_batch.send(mailbox, job)
     return len(ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -16,8 +16,9 @@ from crm_core.inbox.service import outcome_counts
 from crm_core.models import Customer, Lead
 from crm_core.statuses import IngestOutcome
 from worker.importers.takeout import read_takeout
-from worker.jobs.actors import JOB_SIZE, ingest_batch
+from worker.jobs.actors import ingest_batch
 from worker.jobs.outbox import unit_of_work
+from worker.jobs.packing import thread_jobs
 from worker.jobs.runtime import Runtime
 
 BATCH = 500  # messages staged per transaction
@@ -43,36 +44,6 @@ def _batches(items: Iterable[StagedMessage], size: int) -> Iterator[list[StagedM
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
-
-
-def thread_jobs(messages: Sequence[StagedMessage], size: int) -> list[list[str]]:
-    """Gmail ids in jobs of at most ``size``, each thread's messages together, each id once.
-
-    Threads keep export order (oldest first in Takeout) inside, so a reply follows what
-    it answers, and a thread's messages land in one job where they can: jobs that run
-    at the same time then rarely create the same customer or conversation, which would
-    make one wait for the other's commit.
-    """
-    threads: dict[str, list[str]] = {}
-    seen: set[str] = set()
-    for message in messages:
-        if message.gmail_message_id in seen:  # the same message twice in the export
-            continue
-        seen.add(message.gmail_message_id)
-        key = message.gmail_thread_id or message.gmail_message_id
-        threads.setdefault(key, []).append(message.gmail_message_id)
-    jobs: list[list[str]] = []
-    current: list[str] = []
-    for ids in threads.values():
-        for start in range(0, len(ids), size):
-            part = ids[start : start + size]
-            if current and len(current) + len(part) > size:
-                jobs.append(current)
-                current = []
-            current += part
-    if current:
-        jobs.append(current)
-    return jobs
 
 
 def _totals(runtime: Runtime) -> tuple[int, int]:
@@ -118,7 +89,7 @@ def import_messages(
                 if newly_staged == len(unique)
                 else still_pending(session, mailbox, batch_ids)
             )
-            for job in thread_jobs([m for m in batch if m.gmail_message_id in pending], JOB_SIZE):
+            for job in thread_jobs([m for m in batch if m.gmail_message_id in pending]):
                 outbox.send(ingest_batch, mailbox, job)
         growth.staged(newly_staged)
         ids.extend(batch_ids)

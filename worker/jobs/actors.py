@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 import dramatiq
@@ -103,15 +102,6 @@ def _quarantine(
         if received is None:
             return None
         return finish(received, IngestOutcome.QUARANTINED, reason)
-
-
-JOB_SIZE = 50  # messages per ingest_batch job (and per ingest transaction)
-
-
-def job_chunks(gmail_ids: Sequence[str]) -> Iterator[list[str]]:
-    """``gmail_ids`` in order, in pieces of at most JOB_SIZE: one ingest_batch job each."""
-    for start in range(0, len(gmail_ids), JOB_SIZE):
-        yield list(gmail_ids[start : start + JOB_SIZE])
 
 
 @dramatiq.actor(

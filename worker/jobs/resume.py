@@ -16,8 +16,9 @@ from sqlalchemy import select
 from crm_core.models import ReceivedMessage
 from crm_core.models.types import utcnow
 from crm_core.statuses import IngestOutcome
-from worker.jobs.actors import ingest_batch, job_chunks
+from worker.jobs.actors import ingest_batch
 from worker.jobs.outbox import unit_of_work
+from worker.jobs.packing import job_chunks
 from worker.jobs.runtime import Runtime
 
 
@@ -26,7 +27,7 @@ def resend_pending(runtime: Runtime, older_than_seconds: float = 60, limit: int 
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     with unit_of_work(runtime.sessions) as (session, outbox):
         rows = session.execute(
-            select(ReceivedMessage.mailbox, ReceivedMessage.gmail_message_id)
+            select(ReceivedMessage.mailbox, ReceivedMessage.gmail_message_id, ReceivedMessage.size)
             .where(
                 ReceivedMessage.outcome == IngestOutcome.PENDING,
                 ReceivedMessage.staged_at <= cutoff,
@@ -34,10 +35,10 @@ def resend_pending(runtime: Runtime, older_than_seconds: float = 60, limit: int 
             .order_by(ReceivedMessage.staged_at)
             .limit(limit)
         ).all()
-        by_mailbox: dict[str, list[str]] = defaultdict(list)
-        for mailbox, gmail_id in rows:
-            by_mailbox[mailbox].append(gmail_id)
-        for mailbox, ids in by_mailbox.items():
-            for job in job_chunks(ids):
+        by_mailbox: dict[str, dict[str, int]] = defaultdict(dict)
+        for mailbox, gmail_id, size in rows:
+            by_mailbox[mailbox][gmail_id] = size
+        for mailbox, sizes in by_mailbox.items():
+            for job in job_chunks(sizes, sizes):
                 outbox.send(ingest_batch, mailbox, job)
     return len(rows)

@@ -1,0 +1,74 @@
+"""How staged messages are packed into ingest_batch jobs.
+
+A job holds the raw bytes of all its messages in memory while it files them, and
+mail with photos attached runs to megabytes a message: so a job is bounded by bytes
+as well as by count. A message larger than the byte bound travels alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+from crm_core.inbox import StagedMessage
+
+JOB_SIZE = 50  # messages per ingest_batch job (and per ingest transaction) at most
+JOB_BYTES = 16 * 1024 * 1024  # raw bytes per job at most, unless one message is larger
+
+
+def job_chunks(
+    gmail_ids: Iterable[str],
+    sizes: Mapping[str, int] | None = None,
+    size: int = JOB_SIZE,
+    max_bytes: int = JOB_BYTES,
+) -> Iterator[list[str]]:
+    """``gmail_ids`` in order, in jobs of at most ``size`` messages and ``max_bytes``.
+
+    ``sizes`` gives each message's raw size; an id it lacks counts as small.
+    """
+    job: list[str] = []
+    job_bytes = 0
+    for gmail_id in gmail_ids:
+        message_bytes = sizes.get(gmail_id, 0) if sizes else 0
+        if job and (len(job) >= size or job_bytes + message_bytes > max_bytes):
+            yield job
+            job, job_bytes = [], 0
+        job.append(gmail_id)
+        job_bytes += message_bytes
+    if job:
+        yield job
+
+
+def thread_jobs(
+    messages: Sequence[StagedMessage], size: int = JOB_SIZE, max_bytes: int = JOB_BYTES
+) -> list[list[str]]:
+    """Gmail ids in jobs within ``size`` and ``max_bytes``, each thread's messages
+    together, each id once.
+
+    Threads keep export order (oldest first in Takeout) inside, so a reply follows what
+    it answers, and a thread's messages land in one job where they can: jobs that run
+    at the same time then rarely create the same customer or conversation, which would
+    make one wait for the other's commit.
+    """
+    threads: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
+    for message in messages:
+        if message.gmail_message_id in sizes:  # the same message twice in the export
+            continue
+        sizes[message.gmail_message_id] = len(message.raw)
+        key = message.gmail_thread_id or message.gmail_message_id
+        threads.setdefault(key, []).append(message.gmail_message_id)
+    jobs: list[list[str]] = []
+    current: list[str] = []
+    current_bytes = 0
+    for ids in threads.values():
+        for part in job_chunks(ids, sizes, size, max_bytes):
+            part_bytes = sum(sizes[gmail_id] for gmail_id in part)
+            too_many = len(current) + len(part) > size
+            if current and (too_many or current_bytes + part_bytes > max_bytes):
+                jobs.append(current)
+                current, current_bytes = [], 0
+            current += part
+            current_bytes += part_bytes
+    if current:
+        jobs.append(current)
+    return jobs
