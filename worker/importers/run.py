@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -18,10 +17,11 @@ from crm_core.statuses import IngestOutcome
 from worker.importers.takeout import read_takeout
 from worker.jobs.actors import ingest_batch
 from worker.jobs.outbox import unit_of_work
-from worker.jobs.packing import thread_jobs
+from worker.jobs.packing import bounded_chunks, thread_jobs
 from worker.jobs.runtime import Runtime
 
-BATCH = 500  # messages staged per transaction
+BATCH = 500  # messages staged per transaction at most
+BATCH_BYTES = 32 * 1024 * 1024  # raw bytes staged per transaction at most (memory)
 
 
 @dataclass
@@ -40,10 +40,8 @@ class ImportSummary:
         return self.count(IngestOutcome.PENDING)
 
 
-def _batches(items: Iterable[StagedMessage], size: int) -> Iterator[list[StagedMessage]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
+def _raw_size(message: StagedMessage) -> int:
+    return len(message.raw)
 
 
 def _totals(runtime: Runtime) -> tuple[int, int]:
@@ -75,7 +73,7 @@ def import_messages(
     mailbox = ""
     growth = runtime.growth_watch()
     outcomes = _Outcomes(runtime, on_ingested)
-    for batch in _batches(messages, BATCH):
+    for batch in bounded_chunks(messages, _raw_size, BATCH, BATCH_BYTES):
         mailbox = batch[0].mailbox
         batch_ids = [m.gmail_message_id for m in batch]
         with unit_of_work(runtime.sessions) as (session, outbox):

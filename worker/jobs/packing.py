@@ -7,12 +7,33 @@ as well as by count. A message larger than the byte bound travels alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TypeVar
 
 from crm_core.inbox import StagedMessage
 
+T = TypeVar("T")
+
 JOB_SIZE = 50  # messages per ingest_batch job (and per ingest transaction) at most
 JOB_BYTES = 16 * 1024 * 1024  # raw bytes per job at most, unless one message is larger
+
+
+def bounded_chunks(
+    items: Iterable[T], weight: Callable[[T], int], count: int, max_weight: int
+) -> Iterator[list[T]]:
+    """``items`` in order, in lists of at most ``count`` items and ``max_weight`` in all
+    (an item heavier than that on its own makes a list of one)."""
+    chunk: list[T] = []
+    chunk_weight = 0
+    for item in items:
+        item_weight = weight(item)
+        if chunk and (len(chunk) >= count or chunk_weight + item_weight > max_weight):
+            yield chunk
+            chunk, chunk_weight = [], 0
+        chunk.append(item)
+        chunk_weight += item_weight
+    if chunk:
+        yield chunk
 
 
 def job_chunks(
@@ -25,17 +46,8 @@ def job_chunks(
 
     ``sizes`` gives each message's raw size; an id it lacks counts as small.
     """
-    job: list[str] = []
-    job_bytes = 0
-    for gmail_id in gmail_ids:
-        message_bytes = sizes.get(gmail_id, 0) if sizes else 0
-        if job and (len(job) >= size or job_bytes + message_bytes > max_bytes):
-            yield job
-            job, job_bytes = [], 0
-        job.append(gmail_id)
-        job_bytes += message_bytes
-    if job:
-        yield job
+    known = sizes or {}
+    return bounded_chunks(gmail_ids, lambda gmail_id: known.get(gmail_id, 0), size, max_bytes)
 
 
 def thread_jobs(
