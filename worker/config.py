@@ -126,6 +126,10 @@ class GmailSettings(Section):
     # 250 units/s on older projects and 6,000 units/min (100/s) on newer ones.
     quota_units_per_second: float = Field(default=250, gt=0)
     batch_size: int = Field(default=50, gt=0, le=50)
+    # Raw message bytes one batch request aims to stay within. Gmail names no sizes
+    # before fetching, so batches follow the sizes seen (worker/gmail/batch_sizer.py);
+    # a process holds several times this while it takes a batch answer apart.
+    batch_max_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     list_page_size: int = Field(default=500, gt=0, le=500)
     poll_interval_seconds: float = Field(default=30, gt=0)
     # Even in push mode: Google may delay or drop notifications.

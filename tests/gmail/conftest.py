@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -127,6 +128,12 @@ def ledger(runtime: Runtime) -> dict[str, ReceivedMessage]:
     with runtime.sessions() as session:
         rows = session.execute(select(ReceivedMessage)).scalars()
         return {row.gmail_message_id: row for row in rows}
+
+
+def emails_per_gmail_id(runtime: Runtime) -> Counter[str]:
+    """How many EmailMessage rows each Gmail id has (one each, when all is well)."""
+    with runtime.sessions() as session:
+        return Counter(session.execute(select(EmailMessage.gmail_message_id)).scalars())
 
 
 def outcomes(runtime: Runtime) -> dict[str, IngestOutcome]:

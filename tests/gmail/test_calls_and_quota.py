@@ -10,6 +10,7 @@ from googleapiclient.errors import HttpError
 from tests.gmail.conftest import FAST, MAILBOX, deliver_customers, ledger, sync
 from tests.gmail.workers import workers_down
 from tests.gmail_fake import FakeGmailServer
+from worker.gmail.batch_sizer import BatchSizer
 from worker.gmail.calls import GmailClient, RetryPolicy
 from worker.gmail.errors import GmailRefusedError, GmailUnavailableError
 from worker.gmail.fetch import fetch_raw
@@ -45,6 +46,11 @@ def test_token_bucket_paces_and_lets_a_large_spend_go_into_debt() -> None:
     assert bucket.calls_per_fill(cost_of("messages.get")) == 20
 
 
+def wide() -> BatchSizer:
+    """Fifty messages a batch from the start, whatever their size."""
+    return BatchSizer(50, 1 << 30, first=50)
+
+
 def test_costs_and_batch_quota_are_spent_before_sending(gmail_server: FakeGmailServer) -> None:
     assert [cost_of(m) for m in ("messages.get", "messages.list", "history.list")] == [5, 5, 2]
     assert [cost_of(m) for m in ("threads.get", "getProfile", "watch", "stop")] == [10, 1, 100, 1]
@@ -63,7 +69,7 @@ def test_costs_and_batch_quota_are_spent_before_sending(gmail_server: FakeGmailS
         Recording(1000),
         policy=QUICK,
     )
-    (batch,) = list(fetch_raw(client, ids, 50))
+    (batch,) = list(fetch_raw(client, ids, wide()))
     assert spent == [35] and len(batch.messages) == 7
     assert batch.messages[0].raw.startswith(b"From: Kunde")
 
@@ -95,7 +101,7 @@ def test_failed_batch_parts_are_retried_alone_and_404_is_gone(
     gmail_server.queue_fault("messages.get", 403, count=2, reason="userRateLimitExceeded")
     gmail_server.queue_fault("batch", 500)  # the whole batch, once
 
-    batches = list(fetch_raw(client, ids, 50))
+    batches = list(fetch_raw(client, ids, wide()))
 
     fetched = [m.id for b in batches for m in b.messages]
     assert sorted(fetched) == sorted(set(ids) - {ids[3]})
@@ -111,7 +117,7 @@ def test_a_refused_part_stops_the_fetch(gmail_server: FakeGmailServer) -> None:
     ids = deliver_customers(gmail_server, range(3))
     gmail_server.queue_fault("messages.get", 403, reason="forbidden")
     with pytest.raises(GmailRefusedError, match="HTTP 403 forbidden"):
-        list(fetch_raw(client, ids, 50))
+        list(fetch_raw(client, ids, wide()))
 
 
 def test_calls_are_retried_then_give_up_as_unavailable(gmail_server: FakeGmailServer) -> None:

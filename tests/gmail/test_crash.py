@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from crm_core.models import EmailMessage, ReceivedMessage
+from crm_core.models import ReceivedMessage
 from crm_core.statuses import IngestOutcome
 from tests.conftest import Database
 from tests.gmail.conftest import (
     MAILBOX,
     Account,
     deliver_customers,
+    emails_per_gmail_id,
     ledger,
     mailbox_row,
     outcomes,
@@ -30,6 +31,9 @@ from tests.gmail_fake import FakeGmailServer
 from tests.processes import stop, wait_for
 from worker.gmail import intake
 from worker.jobs.runtime import Runtime
+
+# A sync's batches start at one message and double while the mail is small.
+FIRST_FIVE_BATCHES = 1 + 2 + 4 + 8 + 16
 
 
 class Killed(Exception):
@@ -50,21 +54,15 @@ def die_after(monkeypatch: pytest.MonkeyPatch, batches: int) -> None:
     monkeypatch.setattr(intake, "stage_fetched", stage_or_die)
 
 
-def emails_per_gmail_id(runtime: Runtime) -> Counter[str]:
-    with runtime.sessions() as session:
-        rows = session.execute(select(EmailMessage.gmail_message_id)).scalars()
-        return Counter(rows)
-
-
 def test_full_sync_dies_half_way_then_resumes(
     runtime: Runtime, gmail_server: FakeGmailServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = deliver_customers(gmail_server, range(150))
     with monkeypatch.context() as patched:
-        die_after(patched, 1)
+        die_after(patched, 5)
         with pytest.raises(Killed):
             sync(runtime)
-    assert len(ledger(runtime)) == 50
+    assert len(ledger(runtime)) == FIRST_FIVE_BATCHES
     row = mailbox_row(runtime)
     assert row.history_id is None and row.lease_owner is None
     assert row.last_error == "Killed: killed"
@@ -72,8 +70,9 @@ def test_full_sync_dies_half_way_then_resumes(
     gmail_server.reset_stats()
     report = sync(runtime)
 
-    assert (report.known, report.fetched, report.staged) == (50, 100, 100)
-    assert gmail_server.stats().calls(MAILBOX, "messages.get") == 100
+    rest = 150 - FIRST_FIVE_BATCHES
+    assert (report.known, report.fetched, report.staged) == (FIRST_FIVE_BATCHES, rest, rest)
+    assert gmail_server.stats().calls(MAILBOX, "messages.get") == rest
     assert set(outcomes(runtime)) == set(ids)
     assert set(outcomes(runtime).values()) == {IngestOutcome.STORED}
     assert emails_per_gmail_id(runtime) == Counter(ids)
@@ -88,17 +87,18 @@ def test_partial_sync_dies_half_way_then_resumes(
     cursor = mailbox_row(runtime).history_id
     second = deliver_customers(gmail_server, range(20, 110))
     with monkeypatch.context() as patched:
-        die_after(patched, 1)
+        die_after(patched, 5)
         with pytest.raises(Killed):
             sync(runtime)
     assert mailbox_row(runtime).history_id == cursor  # the page was not finished
-    assert len(ledger(runtime)) == 70  # the first 20 and one batch of 50
+    assert len(ledger(runtime)) == 20 + FIRST_FIVE_BATCHES
 
     gmail_server.reset_stats()
     report = sync(runtime)
 
-    assert (report.kind, report.known, report.fetched) == ("partial", 50, 40)
-    assert gmail_server.stats().calls(MAILBOX, "messages.get") == 40
+    rest = 90 - FIRST_FIVE_BATCHES
+    assert (report.kind, report.known, report.fetched) == ("partial", FIRST_FIVE_BATCHES, rest)
+    assert gmail_server.stats().calls(MAILBOX, "messages.get") == rest
     assert emails_per_gmail_id(runtime) == Counter([*first, *second])
     assert mailbox_row(runtime).history_id == gmail_server.history_id(MAILBOX)
 

@@ -251,6 +251,7 @@ class GmailApi:
                 query={k: tuple(v) for k, v in req.query.items()},
                 status=response.status,
                 in_batch=req.in_batch,
+                batch=req.batch,
             )
         )
         return response

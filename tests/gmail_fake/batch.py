@@ -126,8 +126,13 @@ def render_batch(parts: list[tuple[str, ApiResponse]]) -> ApiResponse:
     )
 
 
-def run_batch(req: ApiRequest, dispatch: Callable[[ApiRequest], ApiResponse]) -> ApiResponse:
-    """Answer a batch request, dispatching each part in order. Envelope errors raise."""
+def run_batch(
+    req: ApiRequest, dispatch: Callable[[ApiRequest], ApiResponse], number: int | None = None
+) -> ApiResponse:
+    """Answer a batch request, dispatching each part in order. Envelope errors raise.
+
+    ``number`` tells the parts which batch request they came in (for the request log).
+    """
     if req.method != "POST":
         raise ApiError(405, "Batch requests must be POSTed")
     parts = parse_batch(req.header("content-type") or "", req.body)
@@ -139,6 +144,7 @@ def run_batch(req: ApiRequest, dispatch: Callable[[ApiRequest], ApiResponse]) ->
         else:
             if outer_auth and "authorization" not in inner.headers:
                 inner = replace(inner, headers={**inner.headers, "authorization": outer_auth})
+            inner = replace(inner, batch=number)
             resp = dispatch(inner)
         answers.append((response_content_id(content_id, index), resp))
     return render_batch(answers)

@@ -47,6 +47,7 @@ class ApiRequest:
     headers: Mapping[str, str] = field(default_factory=dict)  # names lower-cased
     body: bytes = b""
     in_batch: bool = False
+    batch: int | None = None  # which batch request (1, 2, ...) a part came in
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)

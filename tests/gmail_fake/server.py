@@ -366,12 +366,18 @@ class FakeGmailServer:
         Unlike ``stats().calls``, a call refused by the quota or a fault and then
         retried counts once: this is what a client actually downloaded.
         """
-        served: Counter[str] = Counter()
-        for record in self.usage.log:
+        return Counter(gmail_id for batch in self.served_batches() for gmail_id in batch)
+
+    def served_batches(self) -> list[list[str]]:
+        """The Gmail ids ``messages.get`` answered with 200, one list per request (a
+        batch request is one list, a single call another), in the order served."""
+        served: dict[tuple[str, int], list[str]] = {}
+        for index, record in enumerate(self.usage.log):
             found = _GET_PATH.search(record.path)
             if record.method == "messages.get" and record.status == 200 and found:
-                served[found.group(1)] += 1
-        return served
+                key = ("batch", record.batch) if record.batch is not None else ("call", index)
+                served.setdefault(key, []).append(found.group(1))
+        return list(served.values())
 
     # ------------------------------------------------------------------ dispatch
 
@@ -401,14 +407,14 @@ class FakeGmailServer:
                     )
             return self.auth.handle_token_request(req)
         if path == "/batch" or path.startswith("/batch/"):
-            self.usage.count("batch_requests")
+            number = self.usage.count("batch_requests")
             fault = self.faults.take("batch", None)
             if fault is not None:
                 if fault.delay:
                     time.sleep(fault.delay)
                 if fault.status is not None:
                     raise ApiError(fault.status, fault.message, reason=fault.reason)
-            return run_batch(req, self._dispatch_part)
+            return run_batch(req, self._dispatch_part, number)
         if path in DISCOVERY_PATHS and req.method == "GET":
             return ApiResponse.json(self.discovery_document())
         return self.api.handle(req)

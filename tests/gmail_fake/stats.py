@@ -59,6 +59,7 @@ class RequestRecord:
     query: Mapping[str, tuple[str, ...]]
     status: int
     in_batch: bool
+    batch: int | None = None  # which batch request (1, 2, ... since the last reset)
 
 
 @dataclass
@@ -83,9 +84,10 @@ class Usage:
     def _counters(self, user: str) -> _UserCounters:
         return self._users.setdefault(user, _UserCounters())
 
-    def count(self, attr: str, n: int = 1) -> None:
+    def count(self, attr: str, n: int = 1) -> int:
         with self._lock:
             setattr(self, attr, getattr(self, attr) + n)
+            return int(getattr(self, attr))
 
     def call(self, user: str, method: str) -> None:
         with self._lock:

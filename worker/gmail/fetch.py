@@ -19,7 +19,9 @@ from typing import Any
 
 from googleapiclient.errors import HttpError
 
+from worker.config import GmailSettings
 from worker.gmail import requests
+from worker.gmail.batch_sizer import BatchSizer
 from worker.gmail.calls import GmailClient, describe, translate
 from worker.gmail.errors import GmailRefusedError, GmailUnavailableError, is_retryable, status_of
 from worker.gmail.quota import cost_of
@@ -72,14 +74,18 @@ def batch_size_for(client: GmailClient, configured: int) -> int:
     return max(1, min(configured, MAX_BATCH, per_fill))
 
 
+def batch_sizer(client: GmailClient, gmail: GmailSettings) -> BatchSizer:
+    """The sizer one sync keeps for all its batches (see batch_sizer.py)."""
+    return BatchSizer(batch_size_for(client, gmail.batch_size), gmail.batch_max_bytes)
+
+
 def fetch_raw(
-    client: GmailClient, message_ids: Sequence[str], batch_size: int
+    client: GmailClient, message_ids: Sequence[str], sizer: BatchSizer
 ) -> Iterator[FetchedBatch]:
     """Fetch every id; yield what each batch request brought (stage it before the next)."""
-    size = batch_size_for(client, batch_size)
     queue: deque[_Waiting] = deque(_Waiting(m) for m in dict.fromkeys(message_ids))
     while queue:
-        ready = _take_ready(queue, size)
+        ready = _take_ready(queue, sizer.next_size())
         if not ready:
             client.sleep(max(0.0, min(w.not_before for w in queue) - time.monotonic()))
             continue
@@ -94,7 +100,9 @@ def fetch_raw(
                 raise translated from exc
             _retry_later(client, queue, ready, exc)
             continue
-        yield _sort_answers(client, queue, ready, answers)
+        fetched = _sort_answers(client, queue, ready, answers)
+        sizer.observe([len(message.raw) for message in fetched.messages])
+        yield fetched
 
 
 def _take_ready(queue: deque[_Waiting], size: int) -> list[_Waiting]:

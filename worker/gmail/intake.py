@@ -20,7 +20,7 @@ def ledger_entries(ctx: SyncContext, gmail_ids: Sequence[str]) -> dict[str, Ledg
 def fetch_and_stage(ctx: SyncContext, gmail_ids: Sequence[str]) -> None:
     """Fetch ``gmail_ids`` raw, batch by batch, staging each batch before the next."""
     report = ctx.report
-    for batch in fetch_raw(ctx.client, gmail_ids, ctx.batch_size):
+    for batch in fetch_raw(ctx.client, gmail_ids, ctx.sizer):
         report.fetched += len(batch.messages)
         report.gone += len(batch.gone)
         staged = stage_fetched(ctx.runtime, ctx.mailbox, batch.messages)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
 from googleapiclient.errors import HttpError
 
@@ -26,6 +27,7 @@ from crm_core.mailboxes import get_mailbox, mark_needs_reauth, record_error, rec
 from crm_core.normalize import mailbox_key
 from crm_core.planner import GrowthWatch
 from crm_core.statuses import MailboxStatus
+from worker.gmail.batch_sizer import BatchSizer
 from worker.gmail.calls import GmailClient, RetryPolicy, describe
 from worker.gmail.credentials import (
     MailboxCredentials,
@@ -34,6 +36,7 @@ from worker.gmail.credentials import (
     reauth_hint,
 )
 from worker.gmail.errors import LeaseLostError, NeedsReauthError
+from worker.gmail.fetch import batch_sizer
 from worker.gmail.lease import Lease
 from worker.gmail.quota import bucket_for
 from worker.gmail.report import SyncReport
@@ -72,9 +75,9 @@ class SyncContext:
     def page_size(self) -> int:
         return self.runtime.settings.gmail.list_page_size
 
-    @property
-    def batch_size(self) -> int:
-        return self.runtime.settings.gmail.batch_size
+    @cached_property
+    def sizer(self) -> BatchSizer:
+        return batch_sizer(self.client, self.runtime.settings.gmail)
 
 
 Step = Callable[[SyncContext], None]

@@ -18,7 +18,7 @@ from crm_core.inbox import stage_messages
 from crm_core.normalize import mailbox_key
 from worker.gmail import requests
 from worker.gmail.errors import GmailRefusedError, status_of
-from worker.gmail.fetch import fetch_raw
+from worker.gmail.fetch import batch_sizer, fetch_raw
 from worker.gmail.ledger import entries, set_labels
 from worker.gmail.session import SyncOptions, ensure_active, open_client
 from worker.gmail.staging import to_staged
@@ -67,7 +67,8 @@ def stage_thread(
             set_labels(session, mailbox, relabelled)
             result.labels_updated += len(relabelled)
         missing = [gmail_id for gmail_id in members if gmail_id not in known]
-        for batch in fetch_raw(client, missing, runtime.settings.gmail.batch_size):
+        sizer = batch_sizer(client, runtime.settings.gmail)
+        for batch in fetch_raw(client, missing, sizer):
             result.fetched += len(batch.messages)
             result.gone += len(batch.gone)
             with transaction(runtime.sessions) as session:
