@@ -117,5 +117,5 @@ def test_a_mailbox_of_photos_is_fetched_within_the_budget(
     assert max(len(batch) for batch in batches) >= 4  # small mail still batched
     # A batch of one goes as a plain request (half the memory for a large message).
     gets = [r for r in gmail_server.request_log() if r.method == "messages.get"]
-    assert sum(not r.in_batch for r in gets) == sum(len(batch) == 1 for batch in batches) > 1
+    assert sum(not r.in_batch for r in gets) == sum(len(batch) == 1 for batch in batches) >= 1
     assert emails_per_gmail_id(runtime) == Counter(list(sizes))
