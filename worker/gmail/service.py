@@ -22,7 +22,8 @@ from google_auth_httplib2 import AuthorizedHttp  # type: ignore[import-untyped]
 from googleapiclient.discovery import build_from_document
 from googleapiclient.discovery_cache import get_static_doc
 
-# Seconds a single HTTP exchange may take; a batch of 50 raw messages can be large.
+# Seconds a socket may wait for the next data (httplib2's timeout), not for a whole
+# answer: a large message may take longer to arrive as long as it keeps coming.
 HTTP_TIMEOUT = 120
 
 _document: dict[str, Any] | None = None
