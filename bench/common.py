@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
@@ -94,3 +95,19 @@ def clear_namespace(namespace: str) -> None:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+def write_token_file(tokens: Path, mailbox: str, token_uri: str, refresh_token: str) -> Path:
+    """The authorized-user file `crm gmail auth` writes, for the local Gmail server."""
+    tokens.mkdir(parents=True, exist_ok=True)
+    path = tokens / f"{mailbox}.json"
+    info = {
+        "type": "authorized_user",
+        "client_id": "bench",
+        "client_secret": "bench",
+        "refresh_token": refresh_token,
+        "token_uri": token_uri,
+    }
+    path.write_text(json.dumps(info))
+    path.chmod(0o600)
+    return path

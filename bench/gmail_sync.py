@@ -28,6 +28,7 @@ from bench.common import (
     fresh_schema,
     machine,
     today,
+    write_token_file,
 )
 from bench.mailbox_generator import generate_mailbox
 from tests.gmail_fake import FakeGmailServer
@@ -79,14 +80,7 @@ def main() -> int:
     namespace = f"crm-bench-{uuid.uuid4().hex[:8]}"
     tokens = OUT / "tokens"
     with FakeGmailServer(client_id=None, client_secret=None) as server:
-        refresh = server.add_user(MAILBOX)
-        tokens.mkdir(exist_ok=True)
-        token_file = tokens / f"{MAILBOX}.json"
-        token_file.write_text(
-            '{"type": "authorized_user", "client_id": "bench", "client_secret": "bench", '
-            f'"refresh_token": "{refresh}", "token_uri": "{server.token_uri}"}}'
-        )
-        token_file.chmod(0o600)
+        write_token_file(tokens, MAILBOX, server.token_uri, server.add_user(MAILBOX))
         print(f"delivering {args.messages} messages …", flush=True)
         deliver(server, mbox, args.messages)
         server.set_quota(args.quota, burst=args.quota)

@@ -44,6 +44,7 @@ from bench.common import (
     fresh_schema,
     machine,
     today,
+    write_token_file,
 )
 from tests.gmail_fake import FakeGmailServer
 
@@ -164,19 +165,8 @@ def sync_step(
 ) -> tuple[Row, str]:
     """`crm sync` of ``raws`` from a fresh local Gmail into a fresh schema."""
     with FakeGmailServer(client_id=None, client_secret=None) as server:
-        refresh = server.add_user(MAILBOX)
         tokens = work / "tokens"
-        tokens.mkdir(exist_ok=True)
-        token_file = tokens / f"{MAILBOX}.json"
-        token = {
-            "type": "authorized_user",
-            "client_id": "bench",
-            "client_secret": "bench",
-            "refresh_token": refresh,
-            "token_uri": server.token_uri,
-        }
-        token_file.write_text(json.dumps(token))
-        token_file.chmod(0o600)
+        write_token_file(tokens, MAILBOX, server.token_uri, server.add_user(MAILBOX))
         for raw in raws:
             server.deliver(MAILBOX, raw)
         schema = fresh_schema(f"bench_memory_{uuid.uuid4().hex[:8]}")
