@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from crm_core.db import transaction
@@ -12,7 +13,7 @@ from crm_core.inbox import StagedMessage, stage_messages
 from crm_core.models import ReceivedMessage
 from crm_core.statuses import IngestOutcome
 from tests.conftest import Database
-from worker.importers.takeout import read_takeout, takeout_headers
+from worker.importers.takeout import NotAnMboxError, read_takeout, takeout_headers
 from worker.jobs.packing import thread_jobs
 
 MAILBOX = "info@rendetalje.dk"
@@ -146,3 +147,10 @@ def test_import_jobs_stay_within_their_bytes_and_a_big_message_goes_alone() -> N
     assert jobs == [["a1"], ["a2"], ["a3", "b1"], ["c1"]]
     sizes = {m.gmail_message_id: len(m.raw) for m in photos}
     assert all(sum(sizes[i] for i in job) <= 800 for job in jobs if len(job) > 1)
+
+
+def test_reading_a_file_that_is_not_an_mbox_raises(tmp_path: Path) -> None:
+    spreadsheet = tmp_path / "kunder.csv"
+    spreadsheet.write_text("navn,email\nAnna,anna@example.net\n")
+    with pytest.raises(NotAnMboxError, match="kunder.csv is not an mbox file"):
+        list(read_takeout(spreadsheet, MAILBOX))

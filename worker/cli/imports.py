@@ -9,11 +9,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crm_core.statuses import IngestOutcome
-from worker.cli.context import settings_of
+from worker.cli.context import CliError, settings_of
 from worker.cli.jobs import is_inline, runtime_for
 from worker.cli.output import JsonFlag, Line, emit, heading, print_json, rule, success
 from worker.importers.run import ImportSummary, import_takeout
-from worker.importers.takeout import count_messages
+from worker.importers.takeout import NotAnMboxError, check_mbox, count_messages
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -35,6 +35,10 @@ def import_mbox(
     settings = settings_of(ctx)
     runtime = runtime_for(ctx)
     address = mailbox or settings.company.mailbox
+    try:
+        check_mbox(file)
+    except NotAnMboxError as exc:
+        raise CliError(str(exc)) from None
     total = count_messages(file)
     inline = is_inline(ctx)
     with Progress(

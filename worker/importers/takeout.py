@@ -103,8 +103,36 @@ def _from_line_parts(from_line: str) -> tuple[str | None, datetime | None]:
     return gmail_id, received_at
 
 
+class NotAnMboxError(ValueError):
+    """The file is not an mbox: reading it would find no message and say nothing."""
+
+
+_ARCHIVES = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip archive"}
+
+
+def check_mbox(path: Path) -> None:
+    """Raise NotAnMboxError unless ``path`` is an mbox (or empty).
+
+    An mbox starts with a ``From `` line; anything before it would be skipped without
+    a word, so a file that does not start with one is refused. The common mistake is
+    the Takeout download itself, an archive holding the mbox.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(5)
+    if not head or head == b"From ":
+        return
+    for magic, kind in _ARCHIVES.items():
+        if head.startswith(magic):
+            raise NotAnMboxError(
+                f"{path.name} is {kind}, not an mbox file: unpack the Takeout download "
+                "and import the .mbox file inside it (Takeout/Mail/…)"
+            )
+    raise NotAnMboxError(f"{path.name} is not an mbox file: it does not start with a 'From ' line")
+
+
 def read_takeout(path: Path, mailbox_address: str) -> Iterator[StagedMessage]:
     """Every message of the export, raw, with its Gmail identity."""
+    check_mbox(path)
     box = mailbox.mbox(path, create=False)
     try:
         for key in box.iterkeys():
