@@ -152,5 +152,5 @@ def test_import_jobs_stay_within_their_bytes_and_a_big_message_goes_alone() -> N
 def test_reading_a_file_that_is_not_an_mbox_raises(tmp_path: Path) -> None:
     spreadsheet = tmp_path / "kunder.csv"
     spreadsheet.write_text("navn,email\nAnna,anna@example.net\n")
-    with pytest.raises(NotAnMboxError, match="kunder.csv is not an mbox file"):
+    with pytest.raises(NotAnMboxError, match=r"kunder\.csv is not an mbox file"):
         list(read_takeout(spreadsheet, MAILBOX))
