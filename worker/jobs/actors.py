@@ -6,8 +6,8 @@
   recomputes them in its own transaction, after locking the customer rows, so that
   concurrent jobs cannot leave them stale and no follow-up job is needed).
 - replay_thread(mailbox, gmail_thread_id): ingest every staged message of a thread again.
-- ingest_gave_up(...): an ingest job's retries are exhausted; quarantine its messages
-  instead of leaving them pending, so an operator sees them and can retry them.
+- ingest_gave_up(...): an ingest job's retries are exhausted; its messages stay pending
+  for the resume to send again, and go to quarantine after GIVE_UP_ROUNDS such rounds.
 
 Transient failures (database restart, deadlock, Redis blip) are retried: quickly in
 process first, then by Dramatiq with exponential backoff. Any other failure is
@@ -160,9 +160,17 @@ def _ingest_batch_once(
     return results
 
 
+# Times a message's jobs may run out of retries before it is set aside in quarantine.
+GIVE_UP_ROUNDS = 3
+
+
 @dramatiq.actor(actor_name="ingest_gave_up", queue_name="ingest", broker=placeholder)
 def ingest_gave_up(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
-    """Retries are exhausted: quarantine what is still pending, so it is seen and retried.
+    """An ingest job ran out of retries on transient errors (the database or the broker
+    away for minutes). Its messages stay pending, with the reason, so that the resume
+    (`crm ingest resume`, and the watcher's every few minutes) sends them again once the
+    outage is over: no one has to retry them by hand. A message whose jobs give up
+    GIVE_UP_ROUNDS times goes to quarantine instead, so nothing is retried forever.
 
     ``message`` is the exhausted ingest_message or ingest_batch job; the second of its
     arguments is one Gmail id or a list of them. Messages another job filed meanwhile
@@ -170,16 +178,30 @@ def ingest_gave_up(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
     """
     mailbox, target = message["args"][:2]
     gmail_message_ids = target if isinstance(target, list) else [target]
-    attempts = int(retry_info.get("retries", 0)) + 1
-    reason = f"gave up after {attempts} attempts: the database or the broker kept failing"
+    quarantined = 0
     with unit_of_work(get_runtime().sessions) as (session, _):
         claimed = claim_received_messages(session, mailbox, gmail_message_ids)
         stuck = [r for r in claimed.values() if r.outcome == IngestOutcome.PENDING]
         for received in stuck:
-            record_outcome(received, IngestOutcome.QUARANTINED, reason)
+            received.attempts += 1
+            reason = (
+                f"gave up {received.attempts} of {GIVE_UP_ROUNDS} times: "
+                "the database or the broker kept failing"
+            )
+            if received.attempts >= GIVE_UP_ROUNDS:
+                record_outcome(received, IngestOutcome.QUARANTINED, reason)
+                quarantined += 1
+            else:
+                received.reason = reason
     log.error(
         "ingest gave up",
-        extra={"mailbox": mailbox, "size": len(gmail_message_ids), "quarantined": len(stuck)},
+        extra={
+            "mailbox": mailbox,
+            "size": len(gmail_message_ids),
+            "pending": len(stuck) - quarantined,
+            "quarantined": quarantined,
+            "retries": retry_info.get("retries"),
+        },
     )
 
 
