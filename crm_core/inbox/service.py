@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crm_core.errors import NotFoundError
@@ -22,6 +22,8 @@ from crm_core.statuses import IngestOutcome
 
 REASON_LIMIT = 500
 _CHUNK = 900
+
+_WITHOUT_RAW = defer(ReceivedMessage.raw)  # a row's raw bytes can be megabytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +195,13 @@ def record_outcomes(
 
 
 def reset_for_retry(session: Session, received_id: str) -> ReceivedMessage:
-    """Put a quarantined (or any) message back to pending so it is processed again."""
-    received = get_received_message(session, received_id)
+    """Put a quarantined (or any) message back to pending so it is processed again.
+
+    The raw bytes are not loaded: quarantined messages are often the largest ones.
+    """
+    received = session.get(ReceivedMessage, received_id, options=[_WITHOUT_RAW])
+    if received is None:
+        raise NotFoundError("received message", received_id)
     received.outcome = IngestOutcome.PENDING
     received.reason = None
     received.attempts = 0
@@ -207,15 +214,32 @@ def list_received(
     *,
     outcome: IngestOutcome | None = None,
     mailbox: str | None = None,
-    limit: int = 100,
+    ids: Sequence[str] | None = None,
+    limit: int | None = 100,
 ) -> list[ReceivedMessage]:
-    statement = select(ReceivedMessage)
+    """Ledger rows, newest first, without their raw bytes (loaded if asked for)."""
+    statement = select(ReceivedMessage).options(_WITHOUT_RAW)
+    if ids is not None:
+        statement = statement.where(ReceivedMessage.id.in_(list(ids)))
+        limit = None
     if outcome is not None:
         statement = statement.where(ReceivedMessage.outcome == outcome)
     if mailbox is not None:
         statement = statement.where(ReceivedMessage.mailbox == mailbox_key(mailbox))
-    statement = statement.order_by(ReceivedMessage.staged_at.desc()).limit(limit)
+    statement = statement.order_by(ReceivedMessage.staged_at.desc())
+    if limit is not None:
+        statement = statement.limit(limit)
     return list(session.execute(statement).scalars())
+
+
+def quarantined_ids(session: Session, mailbox: str | None = None) -> list[str]:
+    """The ids of every quarantined message, oldest staged first."""
+    statement = select(ReceivedMessage.id).where(
+        ReceivedMessage.outcome == IngestOutcome.QUARANTINED
+    )
+    if mailbox is not None:
+        statement = statement.where(ReceivedMessage.mailbox == mailbox_key(mailbox))
+    return list(session.execute(statement.order_by(ReceivedMessage.staged_at)).scalars())
 
 
 def outcome_counts(

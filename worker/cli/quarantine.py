@@ -1,14 +1,16 @@
-"""``crm quarantine list | show ID | retry ID``: messages that could not be processed."""
+"""``crm quarantine list | show ID | retry ID… | retry --all``: messages that could not be
+processed."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
 import typer
 
-from crm_core.inbox import get_received_message, list_received, reset_for_retry
+from crm_core.inbox import get_received_message, list_received, quarantined_ids, reset_for_retry
 from crm_core.statuses import IngestOutcome
-from worker.cli.context import session_for
+from worker.cli.context import CliError, session_for
 from worker.cli.jobs import runtime_for
 from worker.cli.output import (
     JsonFlag,
@@ -20,8 +22,9 @@ from worker.cli.output import (
     success,
     table,
 )
-from worker.jobs.actors import ingest_message
+from worker.jobs.actors import ingest_batch
 from worker.jobs.outbox import unit_of_work
+from worker.jobs.packing import job_chunks
 from worker.mail.message import Unparseable
 from worker.mail.parse import parse_message
 
@@ -96,14 +99,51 @@ def show(ctx: typer.Context, received_id: str, as_json: JsonFlag = False) -> Non
 
 
 @app.command("retry")
-def retry(ctx: typer.Context, received_id: str) -> None:
-    """Process a quarantined message again (after a fix or a configuration change)."""
+def retry(
+    ctx: typer.Context,
+    received_ids: Annotated[
+        list[str] | None, typer.Argument(help="IDs from `crm quarantine list`.")
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every quarantined message (after fixing the cause).")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Process quarantined messages again (after a fix or a configuration change)."""
+    if bool(received_ids) == every:
+        raise CliError("name the messages to retry by ID, or give --all")
     runtime = runtime_for(ctx)
     with unit_of_work(runtime.sessions) as (session, outbox):
-        row = reset_for_retry(session, received_id)
-        outbox.send(ingest_message, row.mailbox, row.gmail_message_id)
-        mailbox, gmail_id = row.mailbox, row.gmail_message_id
+        ids = quarantined_ids(session) if every else list(dict.fromkeys(received_ids or []))
+        retried = [reset_for_retry(session, received_id) for received_id in ids]
+        by_mailbox: dict[str, dict[str, int]] = {}
+        for row in retried:
+            by_mailbox.setdefault(row.mailbox, {})[row.gmail_message_id] = row.size
+        for mailbox, sizes in by_mailbox.items():
+            for job in job_chunks(sizes, sizes):
+                outbox.send(ingest_batch, mailbox, job)
     with session_for(ctx) as session:
-        row = get_received_message(session, received_id)
-        outcome, reason = row.outcome.value, row.reason or ""
-    emit(success(f"Retried {mailbox}:{gmail_id}", [("Outcome", outcome), ("Reason", reason)]))
+        found = {row.id: row for row in list_received(session, ids=ids)}
+        results = [
+            (row.mailbox, row.gmail_message_id, row.outcome.value, row.reason)
+            for row in (found[received_id] for received_id in ids)
+        ]
+    if as_json:
+        keys = ("mailbox", "gmail_message_id", "outcome", "reason")
+        print_json([dict(zip(keys, result, strict=True)) for result in results])
+        return
+    if len(results) == 1:
+        mailbox, gmail_id, outcome, reason = results[0]
+        emit(
+            success(
+                f"Retried {mailbox}:{gmail_id}", [("Outcome", outcome), ("Reason", reason or "")]
+            )
+        )
+        return
+    counts = Counter(outcome for _, _, outcome, _ in results)
+    emit(
+        success(
+            f"Retried {plural(len(results), 'message')}",
+            [(outcome.capitalize(), str(n)) for outcome, n in sorted(counts.items())],
+        )
+    )
