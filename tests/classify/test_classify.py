@@ -61,6 +61,7 @@ def inbound(customer: str, name: str = "") -> Classification:
         ("SPAM", "label:spam"),
         ("TRASH", "label:trash"),
         ("DRAFT", "label:draft"),
+        ("CHAT", "label:chat"),
         ("spam", "label:spam"),
     ],
 )
@@ -640,7 +641,7 @@ def test_empty_config_has_every_lead_source() -> None:
         ("website", "website_form"),
         ("website", "website_form"),
     ]
-    assert rules.skip_labels == ["SPAM", "TRASH", "DRAFT"]
+    assert rules.skip_labels == ["SPAM", "TRASH", "DRAFT", "CHAT"]
     assert rules.phone_region == "DK"
     assert rules.own_addresses == [] and rules.own_domains == []
 

@@ -3,7 +3,7 @@
 ``classify(message, labels, rules)`` is pure and never raises. The rules apply in
 this order; the first that fits decides:
 
-1. Gmail labels: any of ``rules.skip_labels`` (SPAM, TRASH, DRAFT) -> SKIP
+1. Gmail labels: any of ``rules.skip_labels`` (SPAM, TRASH, DRAFT, CHAT) -> SKIP
    ``label:spam`` / ``label:trash`` / ``label:draft``.
 2. Delivery-status notifications -> BOUNCE, never a customer. Recognised by a parsed
    ``message.report``, a top-level multipart/report that is not a read receipt, or a

@@ -42,7 +42,9 @@ DEFAULT_NOISE_LOCAL_PARTS: tuple[str, ...] = (
     "nyhedsbrev",
 )
 
-DEFAULT_SKIP_LABELS: tuple[str, ...] = ("SPAM", "TRASH", "DRAFT")
+# CHAT: Google Chat/Hangouts transcripts, which a Takeout export (and the API) holds as
+# messages; they are not mail from customers.
+DEFAULT_SKIP_LABELS: tuple[str, ...] = ("SPAM", "TRASH", "DRAFT", "CHAT")
 
 # Characters that separate a noise word from the rest of a local part:
 # "no-reply-xyz", "bounces+abc=example.com", "calendar.notification".
