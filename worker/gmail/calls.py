@@ -184,7 +184,6 @@ class GmailClient:
             raise
         return results
 
-
     def _alone(self, key: str, make: RequestFactory) -> dict[str, Any | HttpError]:
         """A batch of one, sent as a plain request: the library holds a batch answer in
         memory several times over while it takes it apart, so a large message fetched
