@@ -147,10 +147,22 @@ def claim_received_messages(
 
 
 def get_received_message(session: Session, received_id: str) -> ReceivedMessage:
-    found = session.get(ReceivedMessage, received_id)
+    """One ledger row; its raw bytes are loaded when first read."""
+    found = session.get(ReceivedMessage, received_id, options=[_WITHOUT_RAW])
     if found is None:
         raise NotFoundError("received message", received_id)
     return found
+
+
+def raw_head(session: Session, received_id: str, limit: int) -> bytes:
+    """The first ``limit`` bytes of a message: enough for its headers, without reading
+    a large message whole."""
+    head = session.execute(
+        select(func.substr(ReceivedMessage.raw, 1, limit)).where(ReceivedMessage.id == received_id)
+    ).scalar_one_or_none()
+    if head is None:
+        raise NotFoundError("received message", received_id)
+    return bytes(head)
 
 
 def record_outcome(
@@ -199,9 +211,7 @@ def reset_for_retry(session: Session, received_id: str) -> ReceivedMessage:
 
     The raw bytes are not loaded: quarantined messages are often the largest ones.
     """
-    received = session.get(ReceivedMessage, received_id, options=[_WITHOUT_RAW])
-    if received is None:
-        raise NotFoundError("received message", received_id)
+    received = get_received_message(session, received_id)
     received.outcome = IngestOutcome.PENDING
     received.reason = None
     received.attempts = 0

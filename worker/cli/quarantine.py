@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from crm_core.inbox import get_received_message, list_received, quarantined_ids, reset_for_retry
+from crm_core.inbox import (
+    get_received_message,
+    list_received,
+    quarantined_ids,
+    raw_head,
+    reset_for_retry,
+)
 from crm_core.statuses import IngestOutcome
 from worker.cli.context import CliError, session_for
 from worker.cli.jobs import runtime_for
@@ -68,7 +74,7 @@ def show(ctx: typer.Context, received_id: str, as_json: JsonFlag = False) -> Non
     with session_for(ctx) as session:
         row = get_received_message(session, received_id)
         data = row.summary()
-        parsed = parse_message(row.raw[:65536])
+        parsed = parse_message(raw_head(session, received_id, 65536))
         header_fields = []
         if not isinstance(parsed, Unparseable):
             header_fields = [
