@@ -27,7 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core import services
 from crm_core.errors import NotFoundError
-from crm_core.inbox import claim_received_message, claim_received_messages, record_outcome
+from crm_core.inbox import (
+    claim_received_message,
+    claim_received_messages,
+    record_outcome,
+    reset_for_retry,
+)
 from crm_core.models import ReceivedMessage
 from crm_core.normalize import mailbox_key
 from crm_core.statuses import IngestOutcome
@@ -36,6 +41,7 @@ from worker.ingest.pipeline import IngestResult, finish, ingest_received
 from worker.jobs.broker import placeholder
 from worker.jobs.errors import describe_error
 from worker.jobs.outbox import unit_of_work
+from worker.jobs.packing import job_chunks
 from worker.jobs.runtime import get_runtime
 from worker.jobs.transient import is_transient, quick_retries
 
@@ -227,19 +233,23 @@ def update_customer_stats(customer_id: str) -> None:
     retry_when=_retry_transient,
 )
 def replay_thread(mailbox: str, gmail_thread_id: str) -> None:
-    """Ingest every staged message of the thread again (idempotent: nothing doubles)."""
+    """Ingest every staged message of the thread again (idempotent: nothing doubles),
+    oldest first, so that a reply is filed after what it answers."""
+    key = mailbox_key(mailbox)
     with unit_of_work(get_runtime().sessions) as (session, outbox):
         rows = session.execute(
-            select(ReceivedMessage).where(
-                ReceivedMessage.mailbox == mailbox_key(mailbox),
+            select(ReceivedMessage.id, ReceivedMessage.gmail_message_id, ReceivedMessage.size)
+            .where(
+                ReceivedMessage.mailbox == key,
                 ReceivedMessage.gmail_thread_id == gmail_thread_id,
             )
-        ).scalars()
-        for received in rows:
-            received.outcome = IngestOutcome.PENDING
-            received.reason = None
-            received.attempts = 0
-            outbox.send(ingest_message, received.mailbox, received.gmail_message_id)
+            .order_by(ReceivedMessage.received_at, ReceivedMessage.staged_at)
+        ).all()
+        for received_id, _, _ in rows:
+            reset_for_retry(session, received_id)
+        sizes = {gmail_id: size for _, gmail_id, size in rows}
+        for job in job_chunks(sizes, sizes):
+            outbox.send(ingest_batch, key, job)
 
 
 ALL: list[dramatiq.Actor[Any, Any]] = [
