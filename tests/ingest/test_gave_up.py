@@ -21,6 +21,7 @@ from tenacity import Retrying, stop_after_attempt
 from crm_core.inbox import reset_for_retry, stage_messages
 from crm_core.models import EmailMessage, ReceivedMessage
 from crm_core.statuses import IngestOutcome
+from tests.cli.conftest import Cli
 from tests.conftest import Database
 from tests.gmail.workers import IngestWorkers
 from tests.ingest.conftest import settings_for
@@ -96,7 +97,7 @@ def assert_filed(runtime: Runtime) -> None:
 
 
 def test_after_an_outage_the_resume_files_what_the_jobs_gave_up_on(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     ids = staged_sample(runtime, 6)
     with database_down(monkeypatch), IngestWorkers(runtime) as workers:
@@ -105,11 +106,14 @@ def test_after_an_outage_the_resume_files_what_the_jobs_gave_up_on(
         workers.join()
 
     assert ledger(runtime) == dict.fromkeys(ids, (IngestOutcome.PENDING, REASON.format(1)))
+    assert cli.json("status")["overall"]["pending_after_retries"] == len(ids)
+    assert f"! {len(ids)} pending after their jobs ran out of retries" in cli("status")
 
     with IngestWorkers(runtime) as workers:  # the database is back
         assert resend_pending(runtime, older_than_seconds=0) == len(ids)
         workers.join()
     assert_filed(runtime)
+    assert cli.json("status")["overall"]["pending_after_retries"] == 0
 
 
 def test_a_message_that_keeps_failing_goes_to_quarantine_and_a_retry_stores_it(

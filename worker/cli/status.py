@@ -47,6 +47,10 @@ def _counts(session: Session, mailbox: str | None, since: datetime) -> dict[str,
             ReceivedMessage.processed_at >= since,
         ),
         "pending": count(ReceivedMessage.outcome == IngestOutcome.PENDING),
+        # Pending again after their jobs ran out of retries (ingest_gave_up counts them).
+        "pending_after_retries": count(
+            ReceivedMessage.outcome == IngestOutcome.PENDING, ReceivedMessage.attempts > 0
+        ),
         "quarantined": count(ReceivedMessage.outcome == IngestOutcome.QUARANTINED),
     }
 
@@ -150,6 +154,12 @@ def status(
             f"{overall['skipped_today']}; pending {overall['pending']}, quarantined "
             f"{overall['quarantined']}",
         ]
+        if overall["pending_after_retries"]:
+            lines.append(
+                f"! {overall['pending_after_retries']} pending after their jobs ran out of "
+                "retries (database or broker failing): the resume sends them again; "
+                "crm ingest resume --older-than 0 sends them now"
+            )
         if overall["quarantined"]:
             lines.append("! quarantined messages: crm quarantine list")
         emit(lines)
