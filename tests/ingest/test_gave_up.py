@@ -31,6 +31,7 @@ from worker.jobs import actors
 from worker.jobs.broker import install_broker
 from worker.jobs.resume import resend_pending
 from worker.jobs.runtime import Runtime, use_settings
+from worker.observability.metrics import render
 
 MAILBOX = "info@rendetalje.dk"
 MAX_RETRIES = 1  # two attempts per job
@@ -108,6 +109,7 @@ def test_after_an_outage_the_resume_files_what_the_jobs_gave_up_on(
     assert ledger(runtime) == dict.fromkeys(ids, (IngestOutcome.PENDING, REASON.format(1)))
     assert cli.json("status")["overall"]["pending_after_retries"] == len(ids)
     assert f"! {len(ids)} pending after their jobs ran out of retries" in cli("status")
+    assert f"crm_messages_pending_after_retries {len(ids)}.0" in render(runtime.sessions).decode()
 
     with IngestWorkers(runtime) as workers:  # the database is back
         assert resend_pending(runtime, older_than_seconds=0) == len(ids)

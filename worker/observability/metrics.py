@@ -2,7 +2,8 @@
 
 Two kinds:
 - Business figures read from the database at scrape time (``DatabaseCollector``):
-  messages stored by direction, skipped by reason, quarantined, pending, customers,
+  messages stored by direction, skipped by reason, quarantined, pending (and pending
+  again after their jobs ran out of retries), customers,
   leads, and per mailbox the sync lag and state. Read from the rows, they always equal
   what the database holds, whichever process did the work.
 - Process counters (Gmail calls and quota units, rate-limit answers, push requests),
@@ -77,6 +78,16 @@ def _message_metrics(session: Session) -> Iterator[Metric]:
     yield outcomes
     yield GaugeMetricFamily(
         "crm_messages_quarantined", "Messages in quarantine.", value=by_outcome["quarantined"]
+    )
+    after_retries = session.execute(
+        select(func.count())
+        .select_from(ReceivedMessage)
+        .where(ReceivedMessage.outcome == IngestOutcome.PENDING, ReceivedMessage.attempts > 0)
+    ).scalar_one()
+    yield GaugeMetricFamily(
+        "crm_messages_pending_after_retries",
+        "Messages pending again after their ingest jobs ran out of retries.",
+        value=after_retries,
     )
 
 
