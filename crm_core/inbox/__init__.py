@@ -1,6 +1,7 @@
 """The ledger of received messages: staging, outcomes, quarantine."""
 
 from crm_core.inbox.service import (
+    LedgerRef,
     StagedMessage,
     claim_received_message,
     claim_received_messages,
@@ -17,6 +18,7 @@ from crm_core.inbox.service import (
 )
 
 __all__ = [
+    "LedgerRef",
     "StagedMessage",
     "claim_received_message",
     "claim_received_messages",

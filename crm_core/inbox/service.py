@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import sqlite
@@ -206,17 +207,40 @@ def record_outcomes(
     session.execute(update(ReceivedMessage), values)
 
 
-def reset_for_retry(session: Session, received_id: str) -> ReceivedMessage:
-    """Put a quarantined (or any) message back to pending so it is processed again.
+class LedgerRef(NamedTuple):
+    """What sending a staged message to ingestion needs: where it is, and its size."""
 
-    The raw bytes are not loaded: quarantined messages are often the largest ones.
+    mailbox: str
+    gmail_message_id: str
+    size: int
+
+
+def reset_for_retry(session: Session, received_ids: Sequence[str]) -> list[LedgerRef]:
+    """Put messages (quarantined, or any) back to pending so they are processed again.
+
+    One UPDATE per chunk of ids, never reading the raw bytes (quarantined messages are
+    often the largest); returns the messages in the order given. An unknown id raises
+    NotFoundError and, the caller's transaction rolling back, resets nothing.
     """
-    received = get_received_message(session, received_id)
-    received.outcome = IngestOutcome.PENDING
-    received.reason = None
-    received.attempts = 0
-    session.flush()
-    return received
+    ids = list(dict.fromkeys(received_ids))
+    found: dict[str, LedgerRef] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            update(ReceivedMessage)
+            .where(ReceivedMessage.id.in_(ids[start : start + _CHUNK]))
+            .values(outcome=IngestOutcome.PENDING, reason=None, attempts=0, processed_at=None)
+            .returning(
+                ReceivedMessage.id,
+                ReceivedMessage.mailbox,
+                ReceivedMessage.gmail_message_id,
+                ReceivedMessage.size,
+            )
+        )
+        for received_id, mailbox, gmail_id, size in rows:
+            found[received_id] = LedgerRef(mailbox, gmail_id, size)
+    if missing := [received_id for received_id in ids if received_id not in found]:
+        raise NotFoundError("received message", missing[0])
+    return [found[received_id] for received_id in ids]
 
 
 def list_received(
@@ -231,7 +255,6 @@ def list_received(
     statement = select(ReceivedMessage).options(_WITHOUT_RAW)
     if ids is not None:
         statement = statement.where(ReceivedMessage.id.in_(list(ids)))
-        limit = None
     if outcome is not None:
         statement = statement.where(ReceivedMessage.outcome == outcome)
     if mailbox is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.jobs.packing import JOB_BYTES, JOB_SIZE, job_chunks
+from worker.jobs.packing import JOB_BYTES, JOB_SIZE, job_chunks, jobs_by_mailbox
 
 
 def test_jobs_hold_at_most_the_job_size_in_order() -> None:
@@ -23,3 +23,11 @@ def test_large_messages_make_smaller_jobs() -> None:
 def test_without_sizes_only_the_count_bounds_a_job() -> None:
     assert list(job_chunks(["a", "b", "c"], None, size=2)) == [["a", "b"], ["c"]]
     assert list(job_chunks([])) == []
+
+
+def test_jobs_are_per_mailbox_in_the_order_given() -> None:
+    staged = [("a@x.dk", "1", 10), ("b@x.dk", "2", 10), ("a@x.dk", "3", 10), ("a@x.dk", "4", 10)]
+    jobs = list(jobs_by_mailbox(staged))
+    assert jobs == [("a@x.dk", ["1", "3", "4"]), ("b@x.dk", ["2"])]
+    photos = [("a@x.dk", str(n), JOB_BYTES // 2) for n in range(3)]
+    assert list(jobs_by_mailbox(photos)) == [("a@x.dk", ["0", "1"]), ("a@x.dk", ["2"])]

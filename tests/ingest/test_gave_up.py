@@ -134,8 +134,7 @@ def test_a_message_that_keeps_failing_goes_to_quarantine_and_a_retry_stores_it(
 
     with IngestWorkers(runtime) as workers:  # fixed: `crm quarantine retry ID` for each
         with runtime.sessions() as session, session.begin():
-            for row in session.execute(select(ReceivedMessage)).scalars():
-                reset_for_retry(session, row.id)
+            reset_for_retry(session, list(session.execute(select(ReceivedMessage.id)).scalars()))
         for gid in ids:
             actors.ingest_message.send(MAILBOX, gid)
         workers.join()

@@ -30,7 +30,7 @@ from worker.cli.output import (
 )
 from worker.jobs.actors import ingest_batch
 from worker.jobs.outbox import unit_of_work
-from worker.jobs.packing import job_chunks
+from worker.jobs.packing import jobs_by_mailbox
 from worker.mail.message import Unparseable
 from worker.mail.parse import parse_message
 
@@ -121,15 +121,10 @@ def retry(
     runtime = runtime_for(ctx)
     with unit_of_work(runtime.sessions) as (session, outbox):
         ids = quarantined_ids(session) if every else list(dict.fromkeys(received_ids or []))
-        retried = [reset_for_retry(session, received_id) for received_id in ids]
-        by_mailbox: dict[str, dict[str, int]] = {}
-        for row in retried:
-            by_mailbox.setdefault(row.mailbox, {})[row.gmail_message_id] = row.size
-        for mailbox, sizes in by_mailbox.items():
-            for job in job_chunks(sizes, sizes):
-                outbox.send(ingest_batch, mailbox, job)
+        for mailbox, job in jobs_by_mailbox(reset_for_retry(session, ids)):
+            outbox.send(ingest_batch, mailbox, job)
     with session_for(ctx) as session:
-        found = {row.id: row for row in list_received(session, ids=ids)}
+        found = {row.id: row for row in list_received(session, ids=ids, limit=None)}
         results = [
             (row.mailbox, row.gmail_message_id, row.outcome.value, row.reason)
             for row in (found[received_id] for received_id in ids)

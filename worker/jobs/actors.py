@@ -41,7 +41,7 @@ from worker.ingest.pipeline import IngestResult, finish, ingest_received
 from worker.jobs.broker import placeholder
 from worker.jobs.errors import describe_error
 from worker.jobs.outbox import unit_of_work
-from worker.jobs.packing import job_chunks
+from worker.jobs.packing import jobs_by_mailbox
 from worker.jobs.runtime import get_runtime
 from worker.jobs.transient import is_transient, quick_retries
 
@@ -237,19 +237,16 @@ def replay_thread(mailbox: str, gmail_thread_id: str) -> None:
     oldest first, so that a reply is filed after what it answers."""
     key = mailbox_key(mailbox)
     with unit_of_work(get_runtime().sessions) as (session, outbox):
-        rows = session.execute(
-            select(ReceivedMessage.id, ReceivedMessage.gmail_message_id, ReceivedMessage.size)
+        ids = session.execute(
+            select(ReceivedMessage.id)
             .where(
                 ReceivedMessage.mailbox == key,
                 ReceivedMessage.gmail_thread_id == gmail_thread_id,
             )
             .order_by(ReceivedMessage.received_at, ReceivedMessage.staged_at)
-        ).all()
-        for received_id, _, _ in rows:
-            reset_for_retry(session, received_id)
-        sizes = {gmail_id: size for _, gmail_id, size in rows}
-        for job in job_chunks(sizes, sizes):
-            outbox.send(ingest_batch, key, job)
+        ).scalars()
+        for box, job in jobs_by_mailbox(reset_for_retry(session, list(ids))):
+            outbox.send(ingest_batch, box, job)
 
 
 ALL: list[dramatiq.Actor[Any, Any]] = [

@@ -84,3 +84,14 @@ def thread_jobs(
     if current:
         jobs.append(current)
     return jobs
+
+
+def jobs_by_mailbox(staged: Iterable[tuple[str, str, int]]) -> Iterator[tuple[str, list[str]]]:
+    """(mailbox, Gmail id, raw size), in order -> (mailbox, ids of one job): each
+    mailbox's messages in jobs within the bounds, in the order given."""
+    sizes: dict[str, dict[str, int]] = {}
+    for mailbox, gmail_id, size in staged:
+        sizes.setdefault(mailbox, {})[gmail_id] = size
+    for mailbox, by_id in sizes.items():
+        for job in job_chunks(by_id, by_id):
+            yield mailbox, job

@@ -8,7 +8,6 @@ idempotent and already-processed messages are skipped.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -18,7 +17,7 @@ from crm_core.models.types import utcnow
 from crm_core.statuses import IngestOutcome
 from worker.jobs.actors import ingest_batch
 from worker.jobs.outbox import unit_of_work
-from worker.jobs.packing import job_chunks
+from worker.jobs.packing import jobs_by_mailbox
 from worker.jobs.runtime import Runtime
 
 
@@ -35,10 +34,6 @@ def resend_pending(runtime: Runtime, older_than_seconds: float = 60, limit: int 
             .order_by(ReceivedMessage.staged_at)
             .limit(limit)
         ).all()
-        by_mailbox: dict[str, dict[str, int]] = defaultdict(dict)
-        for mailbox, gmail_id, size in rows:
-            by_mailbox[mailbox][gmail_id] = size
-        for mailbox, sizes in by_mailbox.items():
-            for job in job_chunks(sizes, sizes):
-                outbox.send(ingest_batch, mailbox, job)
+        for mailbox, job in jobs_by_mailbox(rows):
+            outbox.send(ingest_batch, mailbox, job)
     return len(rows)
