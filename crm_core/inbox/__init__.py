@@ -1,6 +1,7 @@
 """The ledger of received messages: staging, outcomes, quarantine."""
 
 from crm_core.inbox.service import (
+    PENDING_AFTER_RETRIES,
     LedgerRef,
     StagedMessage,
     claim_received_message,
@@ -18,6 +19,7 @@ from crm_core.inbox.service import (
 )
 
 __all__ = [
+    "PENDING_AFTER_RETRIES",
     "LedgerRef",
     "StagedMessage",
     "claim_received_message",

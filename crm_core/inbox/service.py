@@ -26,6 +26,12 @@ _CHUNK = 900
 
 _WITHOUT_RAW = defer(ReceivedMessage.raw)  # a row's raw bytes can be megabytes
 
+# Pending again after its jobs ran out of retries: a pending row's attempts count only
+# the times its ingestion gave up (an outcome, a reset or staging sets them anew).
+PENDING_AFTER_RETRIES = (ReceivedMessage.outcome == IngestOutcome.PENDING) & (
+    ReceivedMessage.attempts > 0
+)
+
 
 @dataclass(frozen=True, slots=True)
 class StagedMessage:

@@ -9,6 +9,7 @@ import typer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_core.inbox import PENDING_AFTER_RETRIES
 from crm_core.models import Customer, EmailMessage, Lead, Mailbox, ReceivedMessage
 from crm_core.models.types import utcnow
 from crm_core.statuses import IngestOutcome, MailboxStatus
@@ -47,10 +48,7 @@ def _counts(session: Session, mailbox: str | None, since: datetime) -> dict[str,
             ReceivedMessage.processed_at >= since,
         ),
         "pending": count(ReceivedMessage.outcome == IngestOutcome.PENDING),
-        # Pending again after their jobs ran out of retries (ingest_gave_up counts them).
-        "pending_after_retries": count(
-            ReceivedMessage.outcome == IngestOutcome.PENDING, ReceivedMessage.attempts > 0
-        ),
+        "pending_after_retries": count(PENDING_AFTER_RETRIES),
         "quarantined": count(ReceivedMessage.outcome == IngestOutcome.QUARANTINED),
     }
 

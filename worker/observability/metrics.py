@@ -21,6 +21,7 @@ from prometheus_client.registry import REGISTRY, Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_core.inbox import PENDING_AFTER_RETRIES
 from crm_core.models import Customer, EmailMessage, Lead, Mailbox, ReceivedMessage
 from crm_core.models.types import utcnow
 from crm_core.statuses import IngestOutcome, MailboxStatus
@@ -82,7 +83,7 @@ def _message_metrics(session: Session) -> Iterator[Metric]:
     after_retries = session.execute(
         select(func.count())
         .select_from(ReceivedMessage)
-        .where(ReceivedMessage.outcome == IngestOutcome.PENDING, ReceivedMessage.attempts > 0)
+        .where(PENDING_AFTER_RETRIES)
     ).scalar_one()
     yield GaugeMetricFamily(
         "crm_messages_pending_after_retries",
