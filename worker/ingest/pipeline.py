@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from crm_core import services
 from crm_core.customers import touch_last_contact
@@ -237,11 +237,13 @@ def apply_waiting_bounces(session: Session, mailbox: str, sent: dict[str, str]) 
         return
     by_reason = {waiting_bounce_reason(message_id): key for message_id, key in sent.items()}
     bounces = session.execute(
-        select(ReceivedMessage).where(
+        select(ReceivedMessage)
+        .where(
             ReceivedMessage.mailbox == mailbox,
             ReceivedMessage.outcome == IngestOutcome.BOUNCE,
             ReceivedMessage.reason.in_(list(by_reason)),
         )
+        .options(defer(ReceivedMessage.raw))  # a bounce often quotes the whole original
     ).scalars()
     for bounce in bounces:
         message_id = by_reason[bounce.reason or ""]
