@@ -1,21 +1,22 @@
 """An ingest job whose transient retries run out loses nothing and needs no one.
 
-Real Dramatiq workers on Redis and PostgreSQL; the fault is the database failing on
-every attempt (an OperationalError, as when the server is gone), injected where
-ingestion writes. The messages stay pending with the reason and the resume files
-them once the database is back; a message that keeps failing round after round goes
-to quarantine, where a retry stores it after the cause is fixed.
+Real Dramatiq workers on Redis and PostgreSQL, and a real transient failure: the
+workers connect as a role that waits at most 200 ms for a lock, and another session
+holds the customers table locked (as a long migration or a stuck transaction would),
+so every attempt to file a message onto a customer fails with lock_not_available
+(55P03). The messages stay pending with the reason and the resume files them once
+the lock is gone; a message that keeps failing round after round goes to quarantine,
+where a retry stores it after the cause is fixed.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import make_url, select, text
 from tenacity import Retrying, stop_after_attempt
 
 from crm_core.inbox import reset_for_retry, stage_messages
@@ -25,8 +26,10 @@ from tests.cli.conftest import Cli
 from tests.conftest import Database
 from tests.gmail.workers import IngestWorkers
 from tests.ingest.conftest import settings_for
-from tests.ingest.test_sample_mailbox import SAMPLES
-from worker.importers.takeout import read_takeout
+from tests.ingest.test_sample_mailbox import EXPECTED, SAMPLES
+from worker.config import DatabaseSettings
+from worker.database import engine_for
+from worker.importers.takeout import gmail_id_from_decimal, read_takeout
 from worker.jobs import actors
 from worker.jobs.broker import install_broker
 from worker.jobs.resume import resend_pending
@@ -44,10 +47,40 @@ def database(pg_database: Database) -> Database:
 
 
 @pytest.fixture
-def runtime(database: Database) -> Runtime:
+def impatient_url(database: Database) -> Iterator[str]:
+    """The test database as a role whose statements wait at most 200 ms for a lock."""
+    role = f"crm_impatient_{uuid.uuid4().hex[:10]}"
+    with database.engine.connect() as connection:
+        for statement in (
+            f"CREATE ROLE {role} LOGIN",
+            f"ALTER ROLE {role} SET lock_timeout = '200ms'",
+            f"GRANT USAGE ON SCHEMA {database.schema} TO {role}",
+            f"GRANT ALL ON ALL TABLES IN SCHEMA {database.schema} TO {role}",
+        ):
+            connection.execute(text(statement))
+        connection.commit()
+    url = make_url(database.url).set(username=role).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        engine_for(DatabaseSettings(url=url, pg_schema=database.schema)).dispose()
+        with database.engine.connect() as connection:
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :r"),
+                {"r": role},
+            )
+            connection.execute(text(f"DROP OWNED BY {role}"))
+            connection.execute(text(f"DROP ROLE {role}"))
+            connection.commit()
+
+
+@pytest.fixture
+def runtime(database: Database, impatient_url: str) -> Runtime:
     settings = settings_for(
         database,
         worker={"max_retries": MAX_RETRIES, "min_backoff_ms": 10, "max_backoff_ms": 50},
+    ).model_copy(
+        update={"database": DatabaseSettings(url=impatient_url, pg_schema=database.schema)}
     )
     runtime = use_settings(settings)
     install_broker(settings)
@@ -62,20 +95,27 @@ def one_quick_try(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-def database_gone(*args: object, **kwargs: object) -> NoReturn:
-    raise OperationalError("INSERT", {}, Exception("server closed the connection"))
-
-
 @contextmanager
-def database_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with monkeypatch.context() as patched:
-        patched.setattr(actors, "ingest_many", database_gone)
-        patched.setattr(actors, "ingest_received", database_gone)
+def customers_locked(database: Database) -> Iterator[None]:
+    """Another session holds the customers table: filing a message onto one times out."""
+    with database.engine.connect() as connection:
+        connection.execute(text("LOCK TABLE customers IN EXCLUSIVE MODE"))
         yield
+        connection.rollback()
 
 
 def staged_sample(runtime: Runtime, count: int) -> list[str]:
-    messages = list(read_takeout(SAMPLES / "rendetalje.mbox", MAILBOX))[:count]
+    """Stage ``count`` messages of the sample that file onto a customer."""
+    onto_customer = {
+        gmail_id_from_decimal(key)
+        for key, expected in EXPECTED["messages"].items()
+        if expected["kind"] in ("inbound", "outbound")
+    }
+    messages = [
+        m
+        for m in read_takeout(SAMPLES / "rendetalje.mbox", MAILBOX)
+        if m.gmail_message_id in onto_customer
+    ][:count]
     with runtime.sessions() as session, session.begin():
         stage_messages(session, messages)
     return [m.gmail_message_id for m in messages]
@@ -98,10 +138,10 @@ def assert_filed(runtime: Runtime) -> None:
 
 
 def test_after_an_outage_the_resume_files_what_the_jobs_gave_up_on(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, cli: Cli
+    runtime: Runtime, database: Database, cli: Cli
 ) -> None:
     ids = staged_sample(runtime, 6)
-    with database_down(monkeypatch), IngestWorkers(runtime) as workers:
+    with customers_locked(database), IngestWorkers(runtime) as workers:
         actors.ingest_batch.send(MAILBOX, ids[:5])
         actors.ingest_message.send(MAILBOX, ids[5])
         workers.join()
@@ -119,10 +159,10 @@ def test_after_an_outage_the_resume_files_what_the_jobs_gave_up_on(
 
 
 def test_a_message_that_keeps_failing_goes_to_quarantine_and_a_retry_stores_it(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    runtime: Runtime, database: Database
 ) -> None:
     ids = staged_sample(runtime, 4)
-    with database_down(monkeypatch), IngestWorkers(runtime) as workers:
+    with customers_locked(database), IngestWorkers(runtime) as workers:
         actors.ingest_batch.send(MAILBOX, ids)
         workers.join()
         for _ in range(2):  # the watcher's resume, round after round
