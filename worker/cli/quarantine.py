@@ -125,26 +125,19 @@ def retry(
             outbox.send(ingest_batch, mailbox, job)
     with session_for(ctx) as session:
         found = {row.id: row for row in list_received(session, ids=ids, limit=None)}
-        results = [
-            (row.mailbox, row.gmail_message_id, row.outcome.value, row.reason)
-            for row in (found[received_id] for received_id in ids)
-        ]
+        retried = [found[received_id].summary() for received_id in ids]
     if as_json:
-        keys = ("mailbox", "gmail_message_id", "outcome", "reason")
-        print_json([dict(zip(keys, result, strict=True)) for result in results])
+        print_json(retried)
         return
-    if len(results) == 1:
-        mailbox, gmail_id, outcome, reason = results[0]
-        emit(
-            success(
-                f"Retried {mailbox}:{gmail_id}", [("Outcome", outcome), ("Reason", reason or "")]
-            )
-        )
+    if len(retried) == 1:
+        (one,) = retried
+        fields = [("Outcome", one["outcome"]), ("Reason", one["reason"] or "")]
+        emit(success(f"Retried {one['mailbox']}:{one['gmail_message_id']}", fields))
         return
-    counts = Counter(outcome for _, _, outcome, _ in results)
+    counts = Counter(str(row["outcome"]) for row in retried)
     emit(
         success(
-            f"Retried {plural(len(results), 'message')}",
+            f"Retried {plural(len(retried), 'message')}",
             [(outcome.capitalize(), str(n)) for outcome, n in sorted(counts.items())],
         )
     )
