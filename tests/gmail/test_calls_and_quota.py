@@ -17,7 +17,7 @@ from worker.gmail.fetch import fetch_raw
 from worker.gmail.history import HistoryPage
 from worker.gmail.quota import TokenBucket, cost_of
 from worker.gmail.service import build_gmail_service, discovery_document
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 QUICK = RetryPolicy(attempts=5, initial=0.01, maximum=0.05, jitter=0.01)
 

@@ -25,7 +25,7 @@ from tests.gmail.conftest import (
 from tests.gmail_fake import FakeGmailServer
 from tests.processes import wait_for
 from worker.gmail.report import SyncReport
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 
 def lease_owner(runtime: Runtime) -> str | None:

@@ -6,7 +6,7 @@ import typer
 
 from worker.cli.context import prepare_embedded_database, settings_of
 from worker.jobs.broker import install_broker
-from worker.jobs.runtime import Runtime, use_settings
+from worker.runtime import Runtime, use_settings
 
 _installed: dict[int, Runtime] = {}
 

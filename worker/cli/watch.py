@@ -18,6 +18,8 @@ from worker.jobs.sync_actors import sync_mailbox
 from worker.observability.logs import configure_logging
 from worker.observability.metrics import render
 from worker.observability.readiness import readiness_checks
+from worker.runtime import enqueue, sending
+from worker.runtime.outbox import current_broker
 from worker.watch.daemon import Watcher
 from worker.watch.gmail_watch import renew_watch
 
@@ -65,7 +67,8 @@ def watch(ctx: typer.Context) -> None:
         if inline is not None:
             inline.enqueue(address)
         else:
-            sync_mailbox.send(address)
+            with sending():
+                enqueue("sync_mailbox", address)
 
     def renew(address: str) -> None:
         expires = renew_watch(runtime, address)
@@ -76,7 +79,7 @@ def watch(ctx: typer.Context) -> None:
         enqueue_sync=enqueue_sync,
         renew_watch=renew,
         resume_pending=lambda: resend_pending(runtime, older_than_seconds=300),
-        readiness=lambda: readiness_checks(runtime.sessions, sync_mailbox.broker),
+        readiness=lambda: readiness_checks(runtime.sessions, current_broker()),
         metrics=lambda: render(runtime.sessions),
     )
 

@@ -9,9 +9,9 @@ from dramatiq.middleware.prometheus import Prometheus
 
 from worker.config import load_settings
 from worker.jobs.broker import install_broker
-from worker.jobs.runtime import use_settings
 from worker.observability.logs import configure_logging
 from worker.observability.worker_health import WorkerHealth
+from worker.runtime import use_settings
 
 settings = load_settings()
 configure_logging(settings.logging.format, settings.logging.level)
