@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+from sqlalchemy.schema import CreateSchema
 
 
 def is_sqlite(url: str) -> bool:
@@ -71,3 +72,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 def ping(connectable: Session | Connection) -> None:
     """A round trip to the database; raises when it cannot be reached."""
     connectable.execute(text("SELECT 1"))
+
+
+def create_schema(connection: Connection, schema: str) -> None:
+    """Create a PostgreSQL schema unless it exists (for ``database.pg_schema``)."""
+    connection.execute(CreateSchema(schema, if_not_exists=True))

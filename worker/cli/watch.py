@@ -14,7 +14,6 @@ from worker.cli.config_check import preflight
 from worker.cli.context import settings_of
 from worker.cli.jobs import is_inline, runtime_for
 from worker.jobs.resume import resend_pending
-from worker.jobs.sync_actors import sync_mailbox
 from worker.observability.logs import configure_logging
 from worker.observability.metrics import render
 from worker.observability.readiness import readiness_checks
@@ -47,7 +46,8 @@ class InlineSyncs:
         with self._lock:
             self._waiting.discard(address)
         try:
-            sync_mailbox.fn(address)
+            with sending():  # the inline broker runs the job here, in this thread
+                enqueue("sync_mailbox", address)
         except Exception:
             log.exception("sync failed", extra={"mailbox": address})
 
