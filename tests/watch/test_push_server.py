@@ -366,6 +366,8 @@ MALFORMED: list[tuple[str, bytes]] = [
     ("no historyId", _with_data(_b64(b'{"emailAddress": "info@rendetalje.dk"}'))),
     ("historyId not a number", envelope(history_id="12ab")),
     ("historyId boolean", envelope(history_id=True)),
+    ("body nested too deeply", b"[" * 30_000 + b"]" * 30_000),
+    ("data nested too deeply", _with_data(_b64(b"[" * 5_000 + b"]" * 5_000))),
 ]
 
 
