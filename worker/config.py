@@ -157,6 +157,22 @@ class PushSettings(Section):
     shared_token: SecretStr | None = None
 
 
+class HttpSettings(Section):
+    """Limits of the HTTP servers: `crm watch`'s push port and `crm worker`'s health port.
+
+    A client gets ``request_timeout_seconds`` for its whole request, headers and body
+    together (a slow client is answered 408 and cut off, however steadily it dribbles);
+    past ``max_connections`` open connections a new one is answered 503 and closed.
+    """
+
+    request_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    max_connections: int = Field(default=500, gt=0, le=100_000)
+    # Push bodies over this are answered 413 (a Pub/Sub envelope is a few hundred bytes).
+    max_body_bytes: int = Field(default=64 * 1024, gt=0, le=16 * 1024 * 1024)
+    # On SIGTERM, requests in progress get this long to finish before they are cut off.
+    shutdown_timeout_seconds: float = Field(default=5, ge=0, le=300)
+
+
 class LoggingSettings(Section):
     # "auto": JSON lines when stderr is not a terminal (services), text otherwise.
     format: Literal["auto", "json", "text"] = "auto"
@@ -189,6 +205,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     gmail: GmailSettings = Field(default_factory=GmailSettings)
     push: PushSettings = Field(default_factory=PushSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     mailboxes: list[MailboxConfig] = Field(default_factory=list)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

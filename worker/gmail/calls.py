@@ -30,7 +30,7 @@ from worker.gmail.errors import (
     reason_of,
     status_of,
 )
-from worker.gmail.quota import TokenBucket, cost_of
+from worker.gmail.quota import QuotaBucket, cost_of
 from worker.gmail.service import GmailApi
 from worker.observability.metrics import GMAIL_CALLS, GMAIL_QUOTA_UNITS, GMAIL_RATE_LIMITED
 
@@ -79,7 +79,7 @@ class GmailClient:
     def __init__(
         self,
         service: Any,
-        bucket: TokenBucket,
+        bucket: QuotaBucket,
         *,
         policy: RetryPolicy | None = None,
         heartbeat: Callable[[], None] = lambda: None,

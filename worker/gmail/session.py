@@ -165,7 +165,7 @@ def open_client(
     gmail = runtime.settings.gmail
     client = GmailClient(
         build_gmail_service(gmail.api_endpoint, credentials.credentials),
-        bucket_for(mailbox, gmail.quota_units_per_second),
+        bucket_for(mailbox, runtime.settings),
         policy=(options or DEFAULT_OPTIONS).retry,
         heartbeat=heartbeat,
     )

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from crm_core.normalize import mailbox_key
 from worker.config import ConfigError, Settings
-from worker.watch.health import Readiness
+from worker.http import Readiness
 from worker.watch.push_server import PushServer
 from worker.watch.schedule import Schedule
 
@@ -67,6 +67,7 @@ class Watcher:
             readiness,
             accept_push=bool(self.push_mailboxes),
             metrics=metrics,
+            limits=settings.http,
         )
         self._next_resume = clock() + RESUME_EVERY_SECONDS
 
