@@ -102,6 +102,10 @@ class WorkerSettings(Section):
     max_retries: int = Field(default=8, ge=0)
     min_backoff_ms: int = Field(default=500, gt=0)
     max_backoff_ms: int = Field(default=60_000, gt=0)
+    # When `crm worker` starts, send again the jobs of every message still pending: a
+    # worker killed mid-job (or a Redis that lost its queue) leaves them so, and the
+    # broker gives unacknowledged jobs back only minutes later. Idempotent.
+    resume_on_start: bool = True
 
 
 class MailboxConfig(Section):

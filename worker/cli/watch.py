@@ -78,7 +78,7 @@ def watch(ctx: typer.Context) -> None:
         settings,
         enqueue_sync=enqueue_sync,
         renew_watch=renew,
-        resume_pending=lambda: resend_pending(runtime, older_than_seconds=300),
+        resume_pending=lambda older_than: resend_pending(runtime, older_than_seconds=older_than),
         readiness=lambda: readiness_checks(runtime.sessions, current_broker()),
         metrics=lambda: render(runtime.sessions),
     )
