@@ -7,6 +7,7 @@ from crm_core.inbox.ledger import (
     entries,
     pending_refs,
     set_labels,
+    skipped_for_a_label,
     thread_outcomes,
     thread_received_ids,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "reopen_skipped",
     "reset_for_retry",
     "set_labels",
+    "skipped_for_a_label",
     "stage_messages",
     "still_pending",
     "thread_outcomes",

@@ -139,3 +139,25 @@ def thread_outcomes(
         )
     )
     return {gmail_id: (outcome, reason) for gmail_id, outcome, reason in rows}
+
+
+def skipped_for_a_label(session: Session, mailbox: str) -> dict[str, LedgerEntry]:
+    """Messages skipped because of a Gmail label (reason ``label:…``), by Gmail id."""
+    rows = session.execute(
+        select(
+            ReceivedMessage.gmail_message_id,
+            ReceivedMessage.outcome,
+            ReceivedMessage.reason,
+            ReceivedMessage.label_ids,
+            ReceivedMessage.size,
+            ReceivedMessage.gmail_thread_id,
+        ).where(
+            ReceivedMessage.mailbox == mailbox_key(mailbox),
+            ReceivedMessage.outcome == IngestOutcome.SKIPPED,
+            ReceivedMessage.reason.like("label:%"),
+        )
+    )
+    return {
+        gmail_id: LedgerEntry(gmail_id, outcome, reason, tuple(labels or ()), size, thread_id)
+        for gmail_id, outcome, reason, labels, size, thread_id in rows
+    }
