@@ -19,6 +19,7 @@ from crm_core.ids import new_id
 from crm_core.models import ReceivedMessage
 from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
+from crm_core.paging import checked_limit
 from crm_core.statuses import IngestOutcome
 
 REASON_LIMIT = 500
@@ -266,7 +267,7 @@ def list_received(
     if mailbox is not None:
         statement = statement.where(ReceivedMessage.mailbox == mailbox_key(mailbox))
     statement = statement.order_by(ReceivedMessage.staged_at.desc())
-    if limit is not None:
+    if checked_limit(limit) is not None:
         statement = statement.limit(limit)
     return list(session.execute(statement).scalars())
 
