@@ -14,6 +14,7 @@ from crm_core.errors import NotFoundError
 from crm_core.inbox.outcomes import CHUNK
 from crm_core.models import ReceivedMessage
 from crm_core.normalize import mailbox_key
+from crm_core.paging import checked_limit
 from crm_core.statuses import IngestOutcome
 
 _WITHOUT_RAW = defer(ReceivedMessage.raw)  # a row's raw bytes can be megabytes
@@ -61,7 +62,7 @@ def list_received(
     if mailbox is not None:
         statement = statement.where(ReceivedMessage.mailbox == mailbox_key(mailbox))
     statement = statement.order_by(ReceivedMessage.staged_at.desc())
-    if limit is not None:
+    if checked_limit(limit) is not None:
         statement = statement.limit(limit)
     return list(session.execute(statement).scalars())
 
