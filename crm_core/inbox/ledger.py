@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from crm_core.inbox.outcomes import CHUNK, LedgerRef
@@ -40,6 +40,22 @@ class LedgerEntry:
         return LedgerRef(mailbox, self.gmail_message_id, self.size, self.gmail_thread_id)
 
 
+# The columns a LedgerEntry is made of, in its fields' order (never the raw bytes).
+_ENTRY_COLUMNS = (
+    ReceivedMessage.gmail_message_id,
+    ReceivedMessage.outcome,
+    ReceivedMessage.reason,
+    ReceivedMessage.label_ids,
+    ReceivedMessage.size,
+    ReceivedMessage.gmail_thread_id,
+)
+
+
+def _entry(row: Row[str, IngestOutcome, str | None, list[str], int, str | None]) -> LedgerEntry:
+    gmail_id, outcome, reason, labels, size, thread_id = row
+    return LedgerEntry(gmail_id, outcome, reason, tuple(labels or ()), size, thread_id)
+
+
 def entries(session: Session, mailbox: str, gmail_ids: Iterable[str]) -> dict[str, LedgerEntry]:
     """The ledger rows among ``gmail_ids``, by Gmail id."""
     key = mailbox_key(mailbox)
@@ -47,22 +63,12 @@ def entries(session: Session, mailbox: str, gmail_ids: Iterable[str]) -> dict[st
     found: dict[str, LedgerEntry] = {}
     for start in range(0, len(ids), CHUNK):
         rows = session.execute(
-            select(
-                ReceivedMessage.gmail_message_id,
-                ReceivedMessage.outcome,
-                ReceivedMessage.reason,
-                ReceivedMessage.label_ids,
-                ReceivedMessage.size,
-                ReceivedMessage.gmail_thread_id,
-            ).where(
+            select(*_ENTRY_COLUMNS).where(
                 ReceivedMessage.mailbox == key,
                 ReceivedMessage.gmail_message_id.in_(ids[start : start + CHUNK]),
             )
         )
-        for gmail_id, outcome, reason, labels, size, thread_id in rows:
-            found[gmail_id] = LedgerEntry(
-                gmail_id, outcome, reason, tuple(labels or ()), size, thread_id
-            )
+        found.update((entry.gmail_message_id, entry) for entry in map(_entry, rows))
     return found
 
 
@@ -144,20 +150,10 @@ def thread_outcomes(
 def skipped_for_a_label(session: Session, mailbox: str) -> dict[str, LedgerEntry]:
     """Messages skipped because of a Gmail label (reason ``label:…``), by Gmail id."""
     rows = session.execute(
-        select(
-            ReceivedMessage.gmail_message_id,
-            ReceivedMessage.outcome,
-            ReceivedMessage.reason,
-            ReceivedMessage.label_ids,
-            ReceivedMessage.size,
-            ReceivedMessage.gmail_thread_id,
-        ).where(
+        select(*_ENTRY_COLUMNS).where(
             ReceivedMessage.mailbox == mailbox_key(mailbox),
             ReceivedMessage.outcome == IngestOutcome.SKIPPED,
             ReceivedMessage.reason.like("label:%"),
         )
     )
-    return {
-        gmail_id: LedgerEntry(gmail_id, outcome, reason, tuple(labels or ()), size, thread_id)
-        for gmail_id, outcome, reason, labels, size, thread_id in rows
-    }
+    return {entry.gmail_message_id: entry for entry in map(_entry, rows)}
