@@ -6,7 +6,9 @@ words left out) and subject and addresses under ``simple`` (names, numbers and
 addresses as written). The text is read by ``websearch_to_tsquery`` under both
 configurations, either may match; hits are ranked by ``ts_rank`` (subject above body
 above addresses, normalised by length) and the body's best passages are marked by
-``ts_headline``.
+``ts_headline``. When more than ``PG_CANDIDATES`` messages match, the newest of them
+are ranked (a word in most of the mail, e.g. "rengøring"): exact ranking of all
+matches would cost seconds, and for such words the recent mail is what a user wants.
 
 SQLite has no Danish stemmer in the database. The FTS5 table holds the words as written
 (lower-cased, æ, ø and å kept); the search stems each word of the query with the same
@@ -43,7 +45,10 @@ from crm_core.statuses import Direction
 
 DEFAULT_LIMIT = 20
 # Counting stops here: a word in most of the mail must not cost a count of all of it.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
+# PostgreSQL ranks at most this many matches, the newest: ranking reads each match's
+# vector, and a word found in half of two million messages would take seconds.
+PG_CANDIDATES = 1_000
 # The snippet is taken from the first characters of the body.
 SNIPPET_BODY_CHARS = 20_000
 PG_HEADLINE_OPTIONS = (
@@ -173,19 +178,30 @@ def pg_tsquery(query: Query) -> tuple[str, str, dict[str, str]]:
 def _postgresql(
     session: Session, query: Query, filters: _Filters, limit: int
 ) -> SearchResults[MessageHit]:
+    # The query expressions are written out where they are used (no CTE) so that the
+    # planner sees their values and can estimate how common the words are.
     tsquery, rank_query, terms = pg_tsquery(query)
-    params = {"limit": limit, "options": PG_HEADLINE_OPTIONS, **terms, **filters.params}
+    params = {
+        "limit": limit,
+        "candidates": PG_CANDIDATES,
+        "options": PG_HEADLINE_OPTIONS,
+        **terms,
+        **filters.params,
+    }
     statement = text(
-        f"WITH query AS (SELECT {tsquery} AS q, {rank_query} AS r), "
-        "best AS ("
-        " SELECT m.id, ts_rank(m.search_vector, query.r, 1) AS score"
-        " FROM email_messages m, query"
-        f" WHERE m.search_vector @@ query.q{filters.sql()}"
-        " ORDER BY score DESC, m.sent_at DESC, m.id LIMIT :limit) "
         f"SELECT {_HIT_COLUMNS}, best.score,"
-        f" ts_headline('danish'::regconfig, left(m.body, {SNIPPET_BODY_CHARS}), query.r, :options)"
-        f" FROM best JOIN email_messages m ON m.id = best.id {_BELONGS_TO}, query"
-        " ORDER BY best.score DESC, m.sent_at DESC, m.id"
+        f" ts_headline('danish'::regconfig, left(m.body, {SNIPPET_BODY_CHARS}),"
+        f" {rank_query}, :options)"
+        " FROM ("
+        f"  SELECT recent.id, recent.sent_at, ts_rank(recent.search_vector, {rank_query}, 1)"
+        "   AS score"
+        "  FROM ("
+        "   SELECT m.id, m.sent_at, m.search_vector FROM email_messages m"
+        f"   WHERE m.search_vector @@ {tsquery}{filters.sql()}"
+        "   ORDER BY m.sent_at DESC LIMIT :candidates) AS recent"
+        "  ORDER BY score DESC, recent.sent_at DESC, recent.id LIMIT :limit) AS best"
+        f" JOIN email_messages m ON m.id = best.id {_BELONGS_TO}"
+        " ORDER BY best.score DESC, best.sent_at DESC, best.id"
     ).columns(sent_at=UTCDateTime())
     rows = session.execute(filters.bind(statement), params).all()
     hits = [_hit(row, float(row[9]), row[10]) for row in rows]
