@@ -32,6 +32,8 @@ from crm_core.search.results import CustomerHit, SearchResults, Snippet
 from crm_core.search.schema import PG_CUSTOMER_TEXT
 
 DEFAULT_LIMIT = 20
+# Counting stops here ("1,000+"): a common fragment must not cost a count of them all.
+COUNT_CAP = 1_000
 # SQLite: how many trigram candidates are checked word by word.
 SQLITE_CANDIDATES = 500
 # RapidFuzz partial ratio (0–100) a word needs to count as found on SQLite.
@@ -70,7 +72,7 @@ def search_customers(
     else:
         rows, total = _sqlite(session, words, digits, limit)
     hits = [_hit(row, words, digits) for row in rows]
-    return SearchResults(hits, total, total_is_lower_bound=False)
+    return SearchResults(hits, total, total_is_lower_bound=total >= COUNT_CAP)
 
 
 def _row(values: Sequence[Any], score: float) -> _Row:
@@ -121,8 +123,8 @@ def _postgresql(
     if len(rows) < limit:
         return rows, len(rows)
     total = session.execute(
-        text(f"SELECT count(*) FROM customers WHERE {where}"),
-        {k: v for k, v in params.items() if k not in {"limit", "q"}},
+        text(f"SELECT count(*) FROM (SELECT 1 FROM customers WHERE {where} LIMIT :cap) AS found"),
+        {**{k: v for k, v in params.items() if k not in {"limit", "q"}}, "cap": COUNT_CAP},
     ).scalar_one()
     return rows, int(total)
 

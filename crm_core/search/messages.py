@@ -6,9 +6,7 @@ words left out) and subject and addresses under ``simple`` (names, numbers and
 addresses as written). The text is read by ``websearch_to_tsquery`` under both
 configurations, either may match; hits are ranked by ``ts_rank`` (subject above body
 above addresses, normalised by length) and the body's best passages are marked by
-``ts_headline``. When more than ``PG_CANDIDATES`` messages match, the newest of them
-are ranked (a word in most of the mail, e.g. "rengøring"): exact ranking of all
-matches would cost seconds, and for such words the recent mail is what a user wants.
+``ts_headline``.
 
 SQLite has no Danish stemmer in the database. The FTS5 table holds the words as written
 (lower-cased, æ, ø and å kept); the search stems each word of the query with the same
@@ -17,6 +15,11 @@ finds "rengøring" and "rengøringer". What SQLite cannot do: a stored word whos
 not a prefix of it is missed, compounds that begin with the stem are found too
 ("rengøringsfirma" for "rengøring"), and stop words are not dropped (every word of the
 query must be there). Ranking is FTS5's bm25.
+
+On both, when more than ``CANDIDATES`` messages match (a word in most of the mail, such
+as "rengøring"), the newest of them are ranked (by ``sent_at`` on PostgreSQL, the most
+recently stored on SQLite) and the total is given as "1,000 or more": ranking every
+match would cost seconds, and for such words the recent mail is what a user wants.
 
 The web-search syntax is the same on both: ``"flytte rengøring" -vinduer OR
 hovedrengøring``.
@@ -44,11 +47,9 @@ from crm_core.search.results import MARK_END, MARK_START, MessageHit, SearchResu
 from crm_core.statuses import Direction
 
 DEFAULT_LIMIT = 20
-# Counting stops here: a word in most of the mail must not cost a count of all of it.
-COUNT_CAP = 1_000
-# PostgreSQL ranks at most this many matches, the newest: ranking reads each match's
-# vector, and a word found in half of two million messages would take seconds.
-PG_CANDIDATES = 1_000
+# At most this many matches are ranked, the newest, and counted: ranking reads each
+# match, and a word found in half of two million messages would take seconds.
+CANDIDATES = 1_000
 # The snippet is taken from the first characters of the body.
 SNIPPET_BODY_CHARS = 20_000
 PG_HEADLINE_OPTIONS = (
@@ -136,11 +137,6 @@ def _hit(row: Sequence[Any], score: float, marked: str | None) -> MessageHit:
     )
 
 
-def _count(session: Session, statement: Any, params: dict[str, Any]) -> tuple[int, bool]:
-    total = int(session.execute(statement, {**params, "cap": COUNT_CAP}).scalar_one())
-    return total, total >= COUNT_CAP
-
-
 # --- PostgreSQL -------------------------------------------------------------------
 
 
@@ -183,7 +179,7 @@ def _postgresql(
     tsquery, rank_query, terms = pg_tsquery(query)
     params = {
         "limit": limit,
-        "candidates": PG_CANDIDATES,
+        "candidates": CANDIDATES,
         "options": PG_HEADLINE_OPTIONS,
         **terms,
         **filters.params,
@@ -191,10 +187,10 @@ def _postgresql(
     statement = text(
         f"SELECT {_HIT_COLUMNS}, best.score,"
         f" ts_headline('danish'::regconfig, left(m.body, {SNIPPET_BODY_CHARS}),"
-        f" {rank_query}, :options)"
+        f" {rank_query}, :options), best.found"
         " FROM ("
         f"  SELECT recent.id, recent.sent_at, ts_rank(recent.search_vector, {rank_query}, 1)"
-        "   AS score"
+        "   AS score, count(*) OVER () AS found"
         "  FROM ("
         "   SELECT m.id, m.sent_at, m.search_vector FROM email_messages m"
         f"   WHERE m.search_vector @@ {tsquery}{filters.sql()}"
@@ -205,14 +201,8 @@ def _postgresql(
     ).columns(sent_at=UTCDateTime())
     rows = session.execute(filters.bind(statement), params).all()
     hits = [_hit(row, float(row[9]), row[10]) for row in rows]
-    if len(hits) < limit:
-        return SearchResults(hits, len(hits))
-    count = text(
-        f"SELECT count(*) FROM (SELECT 1 FROM email_messages m"
-        f" WHERE m.search_vector @@ {tsquery}{filters.sql()} LIMIT :cap) AS found"
-    )
-    total, capped = _count(session, filters.bind(count), params)
-    return SearchResults(hits, total, capped)
+    found = int(rows[0][11]) if rows else 0
+    return SearchResults(hits, found, found >= CANDIDATES)
 
 
 # --- SQLite -----------------------------------------------------------------------
@@ -254,19 +244,25 @@ def _sqlite(
     session: Session, query: Query, filters: _Filters, limit: int
 ) -> SearchResults[MessageHit]:
     match = fts5_expression(query)
-    params = {"match": match, "limit": limit, **filters.params}
-    source = (
-        "FROM message_search s JOIN message_search_rows r ON r.rowid = s.rowid "
+    joins = (
+        "JOIN message_search_rows r ON r.rowid = s.rowid "
         "JOIN email_messages m ON m.id = r.message_id "
     )
-    where = f"WHERE message_search MATCH :match{filters.sql()}"
-    ranked = text(
-        f"SELECT s.rowid, bm25(message_search, {SQLITE_WEIGHTS}) AS rank {source}{where}"
-        " ORDER BY rank, m.sent_at DESC, m.id LIMIT :limit"
+    # FTS5 hands out matches newest first (rowid order) without sorting; bm25 is then
+    # computed for the candidates only.
+    recent = text(
+        f"SELECT s.rowid, bm25(message_search, {SQLITE_WEIGHTS}) FROM message_search s "
+        f"{joins if filters.clauses else ''}"
+        f"WHERE message_search MATCH :match{filters.sql()}"
+        " ORDER BY s.rowid DESC LIMIT :candidates"
     )
-    best = [
-        (int(rowid), -float(rank)) for rowid, rank in session.execute(filters.bind(ranked), params)
+    candidates = [
+        (int(rowid), float(rank))
+        for rowid, rank in session.execute(
+            filters.bind(recent), {"match": match, "candidates": CANDIDATES, **filters.params}
+        )
     ]
+    best = sorted(candidates, key=lambda item: (item[1], -item[0]))[:limit]
     if not best:
         return SearchResults([], 0)
     # Snippets for the best rows only: FTS5 would build one for every match otherwise.
@@ -274,7 +270,7 @@ def _sqlite(
         text(
             f"SELECT {_HIT_COLUMNS}, s.rowid,"
             f" snippet(message_search, 1, '{MARK_START}', '{MARK_END}', '…', 24)"
-            f" {source}{_BELONGS_TO}"
+            f" FROM message_search s {joins}{_BELONGS_TO}"
             "WHERE message_search MATCH :match AND s.rowid IN :rowids"
         )
         .bindparams(bindparam("rowids", expanding=True))
@@ -284,9 +280,5 @@ def _sqlite(
         int(row[9]): row
         for row in session.execute(details, {"match": match, "rowids": [r for r, _ in best]})
     }
-    hits = [_hit(found[rowid], score, found[rowid][10]) for rowid, score in best if rowid in found]
-    if len(hits) < limit:
-        return SearchResults(hits, len(hits))
-    count = text(f"SELECT count(*) FROM (SELECT 1 {source}{where} LIMIT :cap)")
-    total, capped = _count(session, filters.bind(count), params)
-    return SearchResults(hits, total, capped)
+    hits = [_hit(found[rowid], -rank, found[rowid][10]) for rowid, rank in best]
+    return SearchResults(hits, len(candidates), len(candidates) >= CANDIDATES)
