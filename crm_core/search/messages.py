@@ -13,8 +13,9 @@ SQLite has no Danish stemmer in the database. The FTS5 table holds the words as 
 Snowball algorithm and looks for words that *begin* with the stem, so "rengøringen"
 finds "rengøring" and "rengøringer". What SQLite cannot do: a stored word whose stem is
 not a prefix of it is missed, compounds that begin with the stem are found too
-("rengøringsfirma" for "rengøring"), and stop words are not dropped (every word of the
-query must be there). Ranking is FTS5's bm25.
+("rengøringsfirma" for "rengøring"), a "phrase" matches its words as written (not
+stemmed), and stop words are not dropped (every word of the query must be there).
+Ranking is FTS5's bm25.
 
 On both, when more than ``CANDIDATES`` messages match (a word in most of the mail, such
 as "rengøring"), the newest of them are ranked (by ``sent_at`` on PostgreSQL, the most
@@ -227,7 +228,11 @@ def _fts_word(word: str) -> str:
 
 
 def _fts_term(term: Term) -> str:
-    return " + ".join(_fts_word(word) for word in term.words)
+    if term.quoted or len(term.words) > 1:
+        # A phrase (or an address, a number with dots …) is matched word for word:
+        # prefixes inside a phrase cost FTS5 several times as much.
+        return _fts_string(" ".join(term.words))
+    return _fts_word(term.words[0])
 
 
 def fts5_expression(query: Query) -> str:
