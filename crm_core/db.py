@@ -21,7 +21,8 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> E
     """Create an engine with the settings each database needs for safe concurrent use.
 
     ``schema`` (PostgreSQL only) puts every table in that schema through the search
-    path; the tests use it to give each test process its own copy of the database.
+    path (with ``public`` behind it for extensions); the tests use it to give each test
+    process its own copy of the database.
     """
     if is_sqlite(url):
         engine = create_engine(
@@ -35,7 +36,9 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> E
         return engine
     connect_args: dict[str, Any] = {}
     if schema:
-        connect_args["options"] = f"-csearch_path={schema}"
+        # public after the schema: extensions the search uses (pg_trgm) live there,
+        # shared by every schema of the database; tables are created in the first.
+        connect_args["options"] = f"-csearch_path={schema},public"
     return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args, future=True)
 
 

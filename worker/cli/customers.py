@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from crm_core import analytics, services
 from crm_core.customers import CustomerChanges, get_customer
-from crm_core.errors import NotFoundError, ValidationError
+from crm_core.errors import ValidationError
 from crm_core.leads import customer_leads
 from crm_core.models import Conversation, Customer, Lead
-from worker.cli.context import session_for
+from worker.cli.context import CliError, session_for
 from worker.cli.output import (
     JsonFlag,
     Line,
@@ -133,7 +133,8 @@ def lead_table(leads: Sequence[Lead]) -> list[Line]:
 
 
 def find_customer(session: Session, key: str) -> Customer:
-    """By email (any letter case) when the key has an @, else by ID."""
+    """By email (any letter case) when the key has an @, else by ID; when neither
+    finds one, the error names the closest customers by search (a name, say)."""
     key = key.strip()
     customer = (
         services.get_customer_by_email(session, key)
@@ -141,7 +142,9 @@ def find_customer(session: Session, key: str) -> Customer:
         else services.get_customer_by_id(session, key)
     )
     if customer is None:
-        raise NotFoundError("customer", key)
+        from worker.cli.search import not_found_with_suggestions
+
+        raise CliError(not_found_with_suggestions(session, "customer", key))
     return customer
 
 
