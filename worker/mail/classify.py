@@ -17,9 +17,10 @@ this order; the first that fits decides:
    no-reply addresses with List-Unsubscribe headers.
    The customer is the lead's email, else the message's Reply-To when it points at
    a person (not us, not the platform, not a no-reply address) -> INBOUND with
-   ``lead``. If neither is found there is no one to file the lead under: SKIP
-   ``lead:unparseable:<source name>``; ``lead`` is still set when the parser found
-   something (say a name and a phone) so that the caller can report it.
+   ``lead``. A lead that names no such address (say a name and a phone only) ->
+   SKIP ``lead:unlinked:<source name>`` with ``lead`` set: ingestion keeps it as a
+   lead without a customer. A message in which the parser finds no person at all
+   -> SKIP ``lead:unparseable:<source name>``.
 5. From one of our own addresses or domains -> OUTBOUND; the customer is the first
    To, then Cc, recipient that is not ours, not noise and not blocklisted. With no
    such recipient (internal mail, mail to ourselves) -> SKIP ``internal``.
@@ -43,7 +44,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import replace
 
 from crm_core.normalize import normalize_email
-from worker.mail.leads import PARSERS
+from worker.mail.leads import PARSERS, READERS, IsCustomer, LeadReading
 from worker.mail.message import Address, Classification, Kind, LeadData, ParsedMessage
 from worker.mail.rules import IngestRules, LeadSourceRule
 
@@ -146,25 +147,43 @@ def _bounced_ids(message: ParsedMessage) -> tuple[str, ...]:
 def _lead(message: ParsedMessage, rule: LeadSourceRule, rules: IngestRules) -> Classification:
     unparseable = f"lead:unparseable:{rule.name}"
     try:
-        lead = PARSERS[rule.parser](message, rules.phone_region)
+        lead = PARSERS[rule.parser](
+            message, rules.phone_region, customer_test(message, rule, rules)
+        )
     except Exception:  # a parser bug must not hide the message: account for it
         return _skip(unparseable)
     if lead is None:
         return _skip(unparseable)
     lead = replace(lead, source=rule.name)
+    customer = lead_customer(message, lead, rule, rules)
+    if customer is None:
+        # Nobody to file it under; the lead is still kept, unlinked, with this reason.
+        return _skip(f"lead:unlinked:{rule.name}", lead)
+    return Classification(Kind.INBOUND, customer=customer, lead=lead)
 
+
+def lead_reading(message: ParsedMessage, rule: LeadSourceRule, rules: IngestRules) -> LeadReading:
+    """What the rule's parser reads in ``message``, with what produced each field."""
+    return READERS[rule.parser](message, rules.phone_region, customer_test(message, rule, rules))
+
+
+def customer_test(message: ParsedMessage, rule: LeadSourceRule, rules: IngestRules) -> IsCustomer:
+    """Whether an address in a lead email can be its customer (see ``_is_person``)."""
     platform = _domain(message.from_.email) if message.from_ else ""
-    if lead.email and _is_person(lead.email, platform, rule, rules):
-        return Classification(
-            Kind.INBOUND, customer=Address(lead.email, lead.name or ""), lead=lead
-        )
-    reply_to = next(
-        (a for a in message.reply_to if _is_person(a.email, platform, rule, rules)), None
-    )
-    if reply_to is not None:
-        customer = Address(reply_to.email, lead.name or reply_to.name)
-        return Classification(Kind.INBOUND, customer=customer, lead=lead)
-    return _skip(unparseable, lead)
+    return lambda email: _is_person(email, platform, rule, rules)
+
+
+def lead_customer(
+    message: ParsedMessage, lead: LeadData, rule: LeadSourceRule, rules: IngestRules
+) -> Address | None:
+    """The lead's own address (the parser kept only a person's), else the Reply-To's."""
+    if lead.email:
+        return Address(lead.email, lead.name or "")
+    is_customer = customer_test(message, rule, rules)
+    reply_to = next((a for a in message.reply_to if is_customer(a.email)), None)
+    if reply_to is None:
+        return None
+    return Address(reply_to.email, lead.name or reply_to.name)
 
 
 def _is_person(email: str, platform_domain: str, rule: LeadSourceRule, rules: IngestRules) -> bool:
