@@ -15,7 +15,6 @@ from crm_core.normalize import normalize_email
 from crm_core.statuses import CustomerStatus
 from crm_core.upsert import insert_many_ignore
 
-
 _NAME_PARTS = re.compile(r"[._-]+")
 
 

@@ -171,7 +171,9 @@ def _by_meaning(line: str, *, spaced: bool) -> LabelHit | None:
             return LabelHit(meaning.key, (explicit["value"] or "").strip(), label, True, True)
         return None
     words = line.split()
-    if len(words) <= _MAX_LONE_LABEL_WORDS and (meaning := label_meaning(line)) is not None:
+    # A question on a line of its own (Typeform) may be longer than a label.
+    most = _MAX_LONE_LABEL_WORDS + (3 if line.endswith("?") else 0)
+    if len(words) <= most and (meaning := label_meaning(line)) is not None:
         return LabelHit(meaning.key, "", line, True, line.rstrip().endswith("?"))
     if spaced:  # "Kundenavn Søren Ødegaard": the longest run of label words first
         for count in range(min(_MAX_SPACED_LABEL_WORDS, len(words) - 1), 0, -1):

@@ -48,18 +48,19 @@ _HEADS: dict[str, frozenset[str]] = {
     ),
     "house_number": _words("husnummer husnr hus"),
     "address": _words(
-        "adresse adressen address vej vejnavn gade gadenavn street beliggenhed location"
+        """adresse adressen address vej vejnavn gade gadenavn street beliggenhed location
+        live bor"""
     ),
     "postcode": _words("postnummer postnr post zip zipcode postal postcode"),
     "phone": _words(
         """telefon telefonnummer telefonnr tlf tel mobil mobilnummer mobilnr phone mobile
-        telephone cell cellphone nummer nr number kontaktnummer kontaktnr"""
+        telephone cell cellphone nummer nr number kontaktnummer kontaktnr ringe call"""
     ),
-    "name": _words("navn navnet name kontaktperson person kunde customer"),
+    "name": _words("navn navnet name kontaktperson person kunde kunden customer hedder called"),
     "city": _words("by bynavn city town byen"),
     "size_m2": _words(
         """m2 kvm kvadratmeter areal arealet størrelse størrelsen size stor stort square
-        sqm area meters metres"""
+        sqm area meters metres big large"""
     ),
     "rooms": _words("værelser værelse rum rooms room bedrooms"),
     "property_type": _words(
@@ -77,11 +78,12 @@ _HEADS: dict[str, frozenset[str]] = {
 _MODIFIERS = _words(
     """din dit dine dig jeres your you the a an of on for to til på af og and or eller er
     is are det der den de hvad what hvor how which hvilken hvilke ønsket ønskede ønsker
-    ønskes preferred desired wanted full fulde fuldt antal kundens kunden kontakt contact
+    ønskes preferred desired wanted full fulde fuldt antal kundens kontakt contact
     evt eventuelt optional valgfri valgfrit required påkrævet obligatorisk mange many
     much meget skal should be will gøres rengøres området område i in at ved with med om
     about ca approx kort short lang long primær primary anden second alternativ
-    alternative hele whole nye ny new start"""
+    alternative hele whole nye ny new start code kode whats hvilket kan vi can we do does
+    du we"""
 )
 # The order in which meanings win when a label holds several ("Kundens telefon" is a
 # phone, "Opgavebeskrivelse" a message, "Boligareal" a size, "Vejnavn" an address).
@@ -113,7 +115,8 @@ _PARTS = frozenset(_PART_MEANING) | _MODIFIERS
 _LINKS = ("", "s", "e")  # Danish compounds join with nothing, -s- or -e-
 _MAX_WORDS = 8
 _WORD_SPLIT = re.compile(r"[\s/&+,]+|(?<=\w)-(?=\w)")
-_DECORATION = re.compile(r"\([^)]*\)|[*?:.!\"'#\[\]]")
+_POSSESSIVE = re.compile(r"['’]s\b")  # "What's your name?"
+_DECORATION = re.compile(r"[()*?:.!\"'’#\[\]]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +155,7 @@ def label_meaning(label: str, *, max_unknown: int = 0) -> Meaning | None:
 
 
 def _normalized(label: str) -> str:
-    text = label.lower().replace("e-mail", "email").replace("e mail", "email")
+    text = _POSSESSIVE.sub("", label.lower()).replace("e-mail", "email").replace("e mail", "email")
     text = text.replace("m²", "m2").replace("kvm.", "kvm")
     return " ".join(_DECORATION.sub(" ", text).split())
 

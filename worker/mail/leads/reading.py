@@ -175,7 +175,8 @@ def _read_address(
     )
     origins = [item.origin for item in (street, postcode, city) if item is not None]
     lacks_town = address and not postcode and postcode_town_by_shape([address]) is None
-    if lacks_town and (town := postcode_town_by_shape(lines)) and town not in str(address):
+    town = postcode_town_by_shape(lines, with_street=False) if lacks_town else None
+    if town and town not in str(address):
         address, origins = f"{address}, {town}", [*origins, "shape: NNNN Town in the body"]
     if not address:
         address = postcode_town_by_shape(lines)

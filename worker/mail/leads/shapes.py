@@ -16,13 +16,18 @@ import phonenumbers
 
 from worker.mail.leads.values import find_emails
 
-# "8000 Aarhus C", "DK-2100 København Ø", "Vej 1, 9000 Aalborg": a Danish postcode and
-# town, at the start of a line or after a comma and ending the line or its part (a year
-# in a sentence, "i 2024 Hej", is no postcode).
+# "8000 Aarhus C", "DK-2100 København Ø", "Kongensgade 8, 6700 Esbjerg", "i 2100 København
+# Ø": a Danish postcode and town (every word capitalised), with the street before it
+# when there is one. It must start a line or follow a comma or "i"/"in", and end the
+# line or its clause (a year in a sentence, "i 2024 Hej med dig", is no postcode).
+_TOWN = r"[A-ZÆØÅ][a-zæøåé]+(?:[ -][A-ZÆØÅ][a-zæøåé]+)*(?:\s[A-ZÆØÅ]{1,2}\b)?"
+_STREET = (
+    r"[A-ZÆØÅ][\w.æøå-]*(?:\s[A-ZÆØÅ][\w.æøå-]*)*\s\d{1,4}[A-Za-z]?"
+    r"(?:,?\s\d{1,2}\.?\s?(?:tv|th|mf|sal)\.?)?"
+)
 POSTCODE_TOWN = re.compile(
-    r"(?:^|,\s*)(?:DK-?)?(?P<code>[1-9]\d{3})\s+"
-    r"(?P<town>[A-ZÆØÅ][a-zæøåé]+(?:[ -][A-ZÆØÅ]?[a-zæøåé]+)*(?:\s[A-ZÆØÅ]{1,2}\b)?)"
-    r"\s*(?:$|[,;.])"
+    rf"(?:(?P<street>{_STREET}),\s*|^|,\s*|\b(?:i|in)\s+)(?:DK-?)?(?P<code>[1-9]\d{{3}})\s+"
+    rf"(?P<town>{_TOWN})\s*(?:$|[,;.]|\s(?:og|and)\s)"
 )
 # "120 m2", "120m²", "120 kvm", "ca. 85 kvadratmeter", "1.200 m2".
 SIZE = re.compile(
@@ -66,11 +71,13 @@ def phone_by_shape(lines: Sequence[str], region: str) -> str | None:
     return None
 
 
-def postcode_town_by_shape(lines: Sequence[str]) -> str | None:
-    """The first "NNNN Town" in ``lines``, as written ("8000 Aarhus C")."""
+def postcode_town_by_shape(lines: Sequence[str], *, with_street: bool = True) -> str | None:
+    """The first "NNNN Town" in ``lines``, as written ("8000 Aarhus C"), with the street
+    before it ("Kongensgade 8, 6700 Esbjerg") unless ``with_street`` is false."""
     for line in lines:
         if (match := POSTCODE_TOWN.search(line)) is not None:
-            return f"{match['code']} {match['town']}"
+            town = f"{match['code']} {match['town']}"
+            return f"{match['street']}, {town}" if with_street and match["street"] else town
     return None
 
 
