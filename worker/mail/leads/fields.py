@@ -138,7 +138,13 @@ class _Labels:
 
     def match(self, line: str) -> LabelHit | None:
         """The label ``line`` starts with, and the value after it, if any."""
-        return self._exact(line) or _by_meaning(line, spaced=self.spaced)
+        hit = self._exact(line) or _by_meaning(line, spaced=self.spaced)
+        if hit is not None and hit.value:
+            # A table row whose value holds labels of its own ("Navn | Fornavn: Poul").
+            inner = _by_meaning(hit.value, spaced=False)
+            if inner is not None and inner.explicit and inner.value:
+                return inner
+        return hit
 
     def _exact(self, line: str) -> LabelHit | None:
         for variant, key in self._pairs:
