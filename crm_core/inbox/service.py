@@ -161,6 +161,28 @@ def get_received_message(session: Session, received_id: str) -> ReceivedMessage:
     return found
 
 
+def find_received_by_gmail_id(
+    session: Session, gmail_message_id: str, mailbox: str | None = None
+) -> list[ReceivedMessage]:
+    """The ledger rows of a Gmail message id, in ``mailbox`` or in every mailbox
+    (raw bytes not loaded), by mailbox."""
+    query = select(ReceivedMessage).where(ReceivedMessage.gmail_message_id == gmail_message_id)
+    if mailbox is not None:
+        query = query.where(func.lower(ReceivedMessage.mailbox) == mailbox.strip().lower())
+    rows = session.execute(query.options(_WITHOUT_RAW).order_by(ReceivedMessage.mailbox))
+    return list(rows.scalars())
+
+
+def received_raw(session: Session, received_id: str) -> bytes:
+    """A staged message's raw bytes, as the mailbox gave them."""
+    raw = session.execute(
+        select(ReceivedMessage.raw).where(ReceivedMessage.id == received_id)
+    ).scalar_one_or_none()
+    if raw is None:
+        raise NotFoundError("received message", received_id)
+    return bytes(raw)
+
+
 def raw_head(session: Session, received_id: str, limit: int) -> bytes:
     """The first ``limit`` bytes of a message: enough for its headers, without reading
     a large message whole."""

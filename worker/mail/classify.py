@@ -71,10 +71,10 @@ def _classify(
 ) -> Classification:
     if (label := skip_label(labels, rules)) is not None:
         return _skip(f"label:{label.lower()}")
-    if _is_bounce(message):
+    if is_bounce(message):
         return Classification(Kind.BOUNCE, bounced_message_ids=_bounced_ids(message))
 
-    sender = _normalized(message.from_.email) if message.from_ else None
+    sender = normalized_address(message.from_.email) if message.from_ else None
     if message.from_ is None or sender is None:
         return _skip("invalid:no-sender")
 
@@ -83,12 +83,12 @@ def _classify(
         return _lead(message, rule, rules)
 
     if rules.is_own(sender):
-        customer = _first_customer((*message.to, *message.cc), rules)
+        customer = first_customer((*message.to, *message.cc), rules)
         if customer is None:
             return _skip("internal")
         return Classification(Kind.OUTBOUND, customer=customer)
 
-    if (reason := _noise_reason(message, sender, rules)) is not None:
+    if (reason := noise_reason(message, sender, rules)) is not None:
         return _skip(reason)
     return Classification(Kind.INBOUND, customer=message.from_)
 
@@ -97,7 +97,7 @@ def _skip(reason: str, lead: LeadData | None = None) -> Classification:
     return Classification(Kind.SKIP, skip_reason=reason, lead=lead)
 
 
-def _normalized(email: str) -> str | None:
+def normalized_address(email: str) -> str | None:
     """The comparable (lower-case) form of ``email``, or None if it is no address."""
     try:
         return normalize_email(email)
@@ -114,7 +114,7 @@ def skip_label(labels: Collection[str], rules: IngestRules) -> str | None:
 # --- bounces -----------------------------------------------------------------
 
 
-def _is_bounce(message: ParsedMessage) -> bool:
+def is_bounce(message: ParsedMessage) -> bool:
     if message.report is not None:
         return True
     if message.content_type == "multipart/report":
@@ -190,7 +190,7 @@ def _is_person(email: str, platform_domain: str, rule: LeadSourceRule, rules: In
     """Whether ``email`` can be the customer of a lead: a valid address that is not
     ours, not the platform's (the sender's domain or any of the rule's senders) and
     not a machine's."""
-    normalized = _normalized(email)
+    normalized = normalized_address(email)
     return (
         normalized is not None
         and _domain(normalized) != platform_domain
@@ -208,9 +208,9 @@ def _domain(email: str) -> str:
 # --- outbound ----------------------------------------------------------------
 
 
-def _first_customer(recipients: Iterable[Address], rules: IngestRules) -> Address | None:
+def first_customer(recipients: Iterable[Address], rules: IngestRules) -> Address | None:
     for recipient in recipients:
-        normalized = _normalized(recipient.email)
+        normalized = normalized_address(recipient.email)
         if normalized is None:
             continue
         if rules.is_own(normalized) or rules.is_noise(normalized) or rules.is_blocked(normalized):
@@ -222,7 +222,7 @@ def _first_customer(recipients: Iterable[Address], rules: IngestRules) -> Addres
 # --- noise -------------------------------------------------------------------
 
 
-def _noise_reason(message: ParsedMessage, sender: str, rules: IngestRules) -> str | None:
+def noise_reason(message: ParsedMessage, sender: str, rules: IngestRules) -> str | None:
     if rules.is_blocked(sender):
         return "blocklist"
     if rules.is_noise(sender):
