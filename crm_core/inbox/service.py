@@ -183,6 +183,25 @@ def received_raw(session: Session, received_id: str) -> bytes:
     return bytes(raw)
 
 
+def ledger_reasons(
+    session: Session, refs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str | None]:
+    """``(mailbox, gmail message id)`` -> the reason its ledger row records."""
+    if not refs:
+        return {}
+    wanted = set(refs)
+    rows = session.execute(
+        select(
+            ReceivedMessage.mailbox, ReceivedMessage.gmail_message_id, ReceivedMessage.reason
+        ).where(ReceivedMessage.gmail_message_id.in_(sorted({gmail_id for _, gmail_id in refs})))
+    )
+    return {
+        (mailbox, gmail_id): reason
+        for mailbox, gmail_id, reason in rows
+        if (mailbox, gmail_id) in wanted
+    }
+
+
 def raw_head(session: Session, received_id: str, limit: int) -> bytes:
     """The first ``limit`` bytes of a message: enough for its headers, without reading
     a large message whole."""

@@ -10,8 +10,6 @@ Text that came from the mail is printed without control characters.
 from __future__ import annotations
 
 import email
-import re
-import unicodedata
 from dataclasses import fields
 from email.message import Message
 from email.policy import compat32
@@ -27,21 +25,10 @@ from worker.mail.explain import Explanation, explain
 from worker.mail.leads import PARSERS
 from worker.mail.message import LeadData, ParsedMessage, Unparseable
 from worker.mail.parse import parse_message
+from worker.mail.printable import printable
 
-_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f]")
 _SHOWN_HEADERS = ("list-unsubscribe", "list-id", "precedence", "auto-submitted", "x-gmail-labels")
 LEAD_FIELDS = [f.name for f in fields(LeadData) if f.name != "source"]
-
-
-def printable(text: str) -> str:
-    """``text`` without control characters (escape sequences, bidi overrides); tabs
-    and line breaks become spaces."""
-    text = _BIDI_CONTROLS.sub("", text)
-    return "".join(
-        " " if char in "\t\n\r" else char
-        for char in text
-        if char in "\t\n\r" or unicodedata.category(char) != "Cc"
-    )
 
 
 def explain_command(
