@@ -132,8 +132,7 @@ class _Labels:
     """
 
     def __init__(self, table: LabelTable, *, spaced: bool = False) -> None:
-        pairs = [(variant.lower(), key) for key, variants in table.items() for variant in variants]
-        self._pairs = sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+        self._by_start = _variants_by_start(table)
         self.spaced = spaced
 
     def match(self, line: str) -> LabelHit | None:
@@ -147,7 +146,7 @@ class _Labels:
         return hit
 
     def _exact(self, line: str) -> LabelHit | None:
-        for variant, key in self._pairs:
+        for variant, key in self._by_start.get(line[:2].lower(), ()):
             if line[: len(variant)].lower() != variant:
                 continue
             rest = line[len(variant) :]
@@ -159,12 +158,34 @@ class _Labels:
         return None
 
 
+_Index = dict[str, list[tuple[str, str]]]
+# Tables are module constants of the source modules: compiled once each. The table
+# itself is kept with its index so that its id cannot be reused by another.
+_INDEXES: dict[int, tuple[LabelTable, _Index]] = {}
+
+
+def _variants_by_start(table: LabelTable) -> _Index:
+    """Lower-cased variants by their first two letters, longest first, so that a line
+    is compared with a few variants only."""
+    cached = _INDEXES.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    pairs = [(variant.lower(), key) for key, variants in table.items() for variant in variants]
+    index: _Index = {}
+    for variant, key in sorted(pairs, key=lambda pair: len(pair[0]), reverse=True):
+        index.setdefault(variant[:2], []).append((variant, key))
+    if len(_INDEXES) < 64:  # a handful of sources; tables made on the fly are not kept
+        _INDEXES[id(table)] = (table, index)
+    return index
+
+
 # "Label: value", "Label : value", "Label:" (value on the next line).
 _EXPLICIT_LABEL = re.compile(r"^(?P<label>[^:：]{1,60}?)\s*[:：](?:\s+(?P<value>.*))?$")
 # "Label<tab>value" or "Label    value" (plain-text columns).
 _COLUMN_LABEL = re.compile(r"^(?P<label>\S.{0,58}?)(?:\t|\s{2,})\s*(?P<value>\S.*)$")
 _MAX_LONE_LABEL_WORDS = 5
 _MAX_SPACED_LABEL_WORDS = 4
+_MAX_LONE_LABEL_CHARS = 120
 
 
 def _by_meaning(line: str, *, spaced: bool) -> LabelHit | None:
@@ -175,6 +196,8 @@ def _by_meaning(line: str, *, spaced: bool) -> LabelHit | None:
         unknown = 3 if label.endswith("?") else 2
         if (meaning := label_meaning(label, max_unknown=unknown)) is not None:
             return LabelHit(meaning.key, (explicit["value"] or "").strip(), label, True, True)
+        return None
+    if len(line) > _MAX_LONE_LABEL_CHARS:
         return None
     words = line.split()
     # A question on a line of its own (Typeform) may be longer than a label.

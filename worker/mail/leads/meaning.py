@@ -114,6 +114,8 @@ _PART_MEANING = {part: key for key, parts in _HEADS.items() for part in parts}
 _PARTS = frozenset(_PART_MEANING) | _MODIFIERS
 _LINKS = ("", "s", "e")  # Danish compounds join with nothing, -s- or -e-
 _MAX_WORDS = 8
+_MAX_LABEL_CHARS = 120  # a label is short; longer text is never read word by word
+_MAX_WORD_CHARS = 40  # "Rengøringsadresseoplysninger" has 28
 _WORD_SPLIT = re.compile(r"[\s/&+,]+|(?<=\w)-(?=\w)")
 _POSSESSIVE = re.compile(r"['’]s\b")  # "What's your name?"
 _DECORATION = re.compile(r"[()*?:.!\"'’#\[\]]")
@@ -130,6 +132,8 @@ def label_meaning(label: str, *, max_unknown: int = 0) -> Meaning | None:
 
     Up to ``max_unknown`` words may be unknown, as long as the known ones outnumber them.
     """
+    if len(label) > _MAX_LABEL_CHARS:
+        return None
     words = [word for word in _WORD_SPLIT.split(_normalized(label)) if word]
     if not words or len(words) > _MAX_WORDS:
         return None
@@ -165,6 +169,8 @@ def _split_word(word: str) -> tuple[str, ...] | None:
     """``word`` as known parts ("kundenavn" -> ("kunde", "navn")), or None."""
     if word in _PARTS:
         return (word,)
+    if len(word) > _MAX_WORD_CHARS:
+        return None
     # Parts of a compound have three letters at least (the last may have two, "postnr"):
     # short words such as "by", "at" and "i" would split ordinary words ("tider").
     for end in range(len(word) - 2, 2, -1):

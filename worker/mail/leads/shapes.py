@@ -35,6 +35,9 @@ SIZE = re.compile(
     r"(?:m2|m²|m\^2|kvm\b|kvadratmeter|sqm\b|square\s+met)",
     re.IGNORECASE,
 )
+# A line of a lead is short; longer ones (a pasted text, hostile mail) are not searched,
+# which also keeps every search below linear in the size of the body.
+MAX_LINE_CHARS = 300
 # Lines that hold a company's details rather than a person's.
 _COMPANY_LINE = re.compile(r"\b(?:ApS|A/S|I/S|IVS|CVR|SE-nr|EAN)\b|·", re.IGNORECASE)
 
@@ -42,11 +45,12 @@ IsExcluded = Callable[[str], bool]
 
 
 def candidate_lines(lines: Sequence[str], is_end: Callable[[str], bool]) -> Iterator[str]:
-    """The lines of the lead: up to the first footer line, company lines left out."""
+    """The lines of the lead: up to the first footer line, company lines and very long
+    lines left out."""
     for line in lines:
         if line and is_end(line):
             return
-        if line and not _COMPANY_LINE.search(line):
+        if line and len(line) <= MAX_LINE_CHARS and not _COMPANY_LINE.search(line):
             yield line
 
 

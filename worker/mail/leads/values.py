@@ -11,7 +11,11 @@ import phonenumbers
 from crm_core.errors import InvalidEmailError
 from crm_core.normalize import normalize_email
 
-_EMAIL_CANDIDATE = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+\.[^\s<>()\[\]\"',;:]+")
+# Bounded like the parts of an address (64 before "@", 255 after), so that a search of
+# a long line without addresses stays linear.
+_EMAIL_CANDIDATE = re.compile(
+    r"[^\s<>()\[\]\"',;:@]{1,64}@[^\s<>()\[\]\"',;:@]{1,252}\.[^\s<>()\[\]\"',;:@.]{1,63}"
+)
 _PHONE_CHARACTERS = re.compile(r"[\d\s+\-().\/]+")
 # A number not glued to a preceding letter or "²" (so the "2" of "m2" is no number).
 # Danish style: "." groups thousands ("1.200"), "," is the decimal mark ("85,5").
