@@ -77,7 +77,7 @@ _HEADS: dict[str, frozenset[str]] = {
 # Words that qualify a label without changing what it means.
 _MODIFIERS = _words(
     """din dit dine dig jeres your you the a an of on for to til på af og and or eller er
-    is are det der den de hvad what hvor how which hvilken hvilke ønsket ønskede ønsker
+    is are det der den de hvad what hvor where how which hvilken hvilke ønsket ønskede ønsker
     ønskes preferred desired wanted full fulde fuldt antal kundens kontakt contact
     evt eventuelt optional valgfri valgfrit required påkrævet obligatorisk mange many
     much meget skal should be will gøres rengøres området område i in at ved with med om
@@ -112,6 +112,12 @@ _WHEN_WORDS = _words(
 )
 _PART_MEANING = {part: key for key, parts in _HEADS.items() for part in parts}
 _PARTS = frozenset(_PART_MEANING) | _MODIFIERS
+# The parts a compound is made of: words naming a field, and the few qualifiers that
+# Danish writes together with them ("kontakttelefon", "ønsketdato"). Short function
+# words ("er", "på", "i") are whole words only, or "tider" would read as "tid" + "er".
+_COMPOUND_PARTS = frozenset(_PART_MEANING) | _words(
+    "kontakt kundens ønsket start alternativ primær"
+)
 _LINKS = ("", "s", "e")  # Danish compounds join with nothing, -s- or -e-
 _MAX_WORDS = 8
 _MAX_LABEL_CHARS = 120  # a label is short; longer text is never read word by word
@@ -169,17 +175,24 @@ def _split_word(word: str) -> tuple[str, ...] | None:
     """``word`` as known parts ("kundenavn" -> ("kunde", "navn")), or None."""
     if word in _PARTS:
         return (word,)
+    return _split_compound(word)
+
+
+@lru_cache(maxsize=4096)
+def _split_compound(word: str) -> tuple[str, ...] | None:
+    if word in _COMPOUND_PARTS:
+        return (word,)
     if len(word) > _MAX_WORD_CHARS:
         return None
     # Parts of a compound have three letters at least (the last may have two, "postnr"):
     # short words such as "by", "at" and "i" would split ordinary words ("tider").
     for end in range(len(word) - 2, 2, -1):
         head, rest = word[:end], word[end:]
-        if head not in _PARTS:
+        if head not in _COMPOUND_PARTS:
             continue
         for link in _LINKS:
             if rest.startswith(link) and len(rest) - len(link) >= 2:
-                tail = _split_word(rest[len(link) :])
+                tail = _split_compound(rest[len(link) :])
                 if tail is not None:
                     return (head, *tail)
     return None
