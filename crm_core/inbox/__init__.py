@@ -1,37 +1,68 @@
-"""The ledger of received messages: staging, outcomes, quarantine."""
+"""The ledger of received messages: staging, outcomes, quarantine, what a mailbox holds."""
 
-from crm_core.inbox.service import (
+from crm_core.inbox.ledger import (
+    DELETED_MARKER,
+    LedgerEntry,
+    count_in_mailbox,
+    entries,
+    pending_refs,
+    set_labels,
+    skipped_for_a_label,
+    thread_outcomes,
+    thread_received_ids,
+)
+from crm_core.inbox.listing import (
     PENDING_AFTER_RETRIES,
-    LedgerRef,
-    StagedMessage,
-    claim_received_message,
-    claim_received_messages,
+    LedgerCounts,
+    count_pending_after_retries,
     get_received_message,
+    ledger_counts,
     list_received,
     outcome_counts,
     quarantined_ids,
     raw_head,
-    record_outcome,
-    record_outcomes,
-    reset_for_retry,
-    stage_messages,
     still_pending,
 )
+from crm_core.inbox.outcomes import (
+    LedgerRef,
+    claim_received_message,
+    claim_received_messages,
+    record_gave_up,
+    record_outcome,
+    record_outcomes,
+    reopen_skipped,
+    reset_for_retry,
+)
+from crm_core.inbox.staging import StagedMessage, stage_messages
 
 __all__ = [
+    "DELETED_MARKER",
     "PENDING_AFTER_RETRIES",
+    "LedgerCounts",
+    "LedgerEntry",
     "LedgerRef",
     "StagedMessage",
     "claim_received_message",
     "claim_received_messages",
+    "count_in_mailbox",
+    "count_pending_after_retries",
+    "entries",
     "get_received_message",
+    "ledger_counts",
     "list_received",
     "outcome_counts",
+    "pending_refs",
     "quarantined_ids",
     "raw_head",
+    "record_gave_up",
     "record_outcome",
     "record_outcomes",
+    "reopen_skipped",
     "reset_for_retry",
+    "set_labels",
+    "skipped_for_a_label",
     "stage_messages",
     "still_pending",
+    "thread_outcomes",
+    "thread_received_ids",
 ]

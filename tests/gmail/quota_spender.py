@@ -16,7 +16,7 @@ import time
 from worker.config import load_settings
 from worker.gmail import requests
 from worker.gmail.session import open_client
-from worker.jobs.runtime import use_settings
+from worker.runtime import use_settings
 
 
 def main(config: str, address: str, calls: int, start_at: float) -> int:

@@ -41,8 +41,8 @@ from worker.gmail.lease import Lease
 from worker.gmail.quota import bucket_for
 from worker.gmail.report import SyncReport
 from worker.gmail.service import build_gmail_service
-from worker.jobs.errors import describe_error
-from worker.jobs.runtime import Runtime
+from worker.observability.errors import describe_error
+from worker.runtime import Runtime
 
 log = logging.getLogger("worker.gmail")
 

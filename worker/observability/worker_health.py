@@ -26,7 +26,7 @@ def serve_worker_health() -> int:
     """Serve /healthz and /readyz (database and broker) until SIGTERM, within the
     ``[http]`` limits."""
     settings = load_settings()
-    from worker.jobs.runtime import use_settings
+    from worker.runtime import use_settings
 
     runtime = use_settings(settings)
     broker = dramatiq.get_broker()
