@@ -109,6 +109,19 @@ def test_nothing_is_taken_from_the_platform_footer() -> None:
     assert (found.name, found.email, found.phone, found.address) == ("Bo Berg", None, None, None)
 
 
+@pytest.mark.parametrize(
+    "line", ["Lead ID: 48211920", "Ordrenr 20231187", "Sagsnummer 22334455", "CVR 32165498"]
+)
+def test_numbers_under_labels_we_do_not_keep_are_no_phone(line: str) -> None:
+    found = lead(f"Navn: Bo Berg\n{line}\n", from_="Leadpoint <leads@leadpoint.dk>")
+    assert found is not None and found.phone is None
+
+
+def test_a_phone_anywhere_in_the_lead_is_found() -> None:
+    found = lead("Navn: Bo Berg\nRing gerne på 22 33 44 55 efter kl. 16\n")
+    assert found is not None and found.phone == "+4522334455"
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=2000))
 def test_parsers_never_raise(text: str) -> None:

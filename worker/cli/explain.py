@@ -207,7 +207,14 @@ def _as_text(
 
 
 def _as_json(where: str, parsed: ParsedMessage, body: str, result: Explanation) -> dict[str, Any]:
-    lead = result.reading.lead if result.reading else None
+    reading = result.reading
+    lead: dict[str, Any] | None = None
+    if reading is not None and reading.lead is not None:
+        lead = {
+            key: {"value": value, "origin": reading.origins.get(key)}
+            for key in LEAD_FIELDS
+            if (value := getattr(reading.lead, key)) is not None
+        }
     return {
         "message": printable(where),
         "headers": dict(_header_fields(parsed)),
@@ -222,11 +229,6 @@ def _as_json(where: str, parsed: ParsedMessage, body: str, result: Explanation) 
                 for c in result.checks
             ],
         },
-        "lead": None
-        if lead is None
-        else {
-            key: {"value": getattr(lead, key), "origin": result.reading.origins.get(key)}
-            for key in LEAD_FIELDS
-            if getattr(lead, key) is not None and result.reading is not None
-        },
+        "lead_source": result.lead_source,
+        "lead": lead,
     }

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import phonenumbers
 
+from worker.mail.leads.meaning import label_meaning
 from worker.mail.leads.values import find_emails
 
 # "8000 Aarhus C", "DK-2100 København Ø", "Kongensgade 8, 6700 Esbjerg", "i 2100 København
@@ -38,6 +39,7 @@ SIZE = re.compile(
 # A line of a lead is short; longer ones (a pasted text, hostile mail) are not searched,
 # which also keeps every search below linear in the size of the body.
 MAX_LINE_CHARS = 300
+_BEFORE_FIRST_DIGIT = re.compile(r"^[^\d]*")
 # Lines that hold a company's details rather than a person's.
 _COMPANY_LINE = re.compile(r"\b(?:ApS|A/S|I/S|IVS|CVR|SE-nr|EAN)\b|·", re.IGNORECASE)
 
@@ -50,8 +52,21 @@ def candidate_lines(lines: Sequence[str], is_end: Callable[[str], bool]) -> Iter
     for line in lines:
         if line and is_end(line):
             return
-        if line and len(line) <= MAX_LINE_CHARS and not _COMPANY_LINE.search(line):
+        if (
+            line
+            and len(line) <= MAX_LINE_CHARS
+            and not _COMPANY_LINE.search(line)
+            and not _has_ignored_label(line)
+        ):
             yield line
+
+
+def _has_ignored_label(line: str) -> bool:
+    """ "Lead ID: 48211920", "Ordrenr 20231187": a number that is no phone."""
+    match = _BEFORE_FIRST_DIGIT.match(line)
+    prefix = match.group().strip() if match else ""
+    meaning = label_meaning(prefix, max_unknown=1) if prefix else None
+    return meaning is not None and meaning.key == "ignore"
 
 
 def email_by_shape(lines: Sequence[str], excluded: IsExcluded) -> str | None:
