@@ -109,8 +109,32 @@ def test_nothing_is_taken_from_the_platform_footer() -> None:
     assert (found.name, found.email, found.phone, found.address) == ("Bo Berg", None, None, None)
 
 
+def test_labelled_details_after_the_signature_are_the_platforms() -> None:
+    body = (
+        "Navn: Bo Berg\nBesked: Hej\n\n--\nRengøring.nu ApS\nTelefon: 70 20 40 60\n"
+        "E-mail: support@rengoring.nu\nAdresse: Vesterbrogade 1, 1620 København V\n"
+    )
+    message = build_message(from_="noreply@leadmail.no", subject="Nyt lead", body=body)
+    found = PARSERS["rengoring_nu"](message, "DK")
+    assert found is not None
+    assert (found.name, found.email, found.phone, found.address) == ("Bo Berg", None, None, None)
+
+
+def test_a_notice_above_the_lead_does_not_end_it() -> None:
+    body = "Du har modtaget et nyt lead.\n\nNavn: Bo Berg\nRing på 22 33 44 55\n"
+    found = lead(body, from_="Leadpoint <leads@leadpoint.dk>")
+    assert found is not None and found.phone == "+4522334455"
+
+
 @pytest.mark.parametrize(
-    "line", ["Lead ID: 48211920", "Ordrenr 20231187", "Sagsnummer 22334455", "CVR 32165498"]
+    "line",
+    [
+        "Remote IP: 87.61.12.34",
+        "Lead ID: 48211920",
+        "Ordrenr 20231187",
+        "Sagsnummer 22334455",
+        "CVR 32165498",
+    ],
 )
 def test_numbers_under_labels_we_do_not_keep_are_no_phone(line: str) -> None:
     found = lead(f"Navn: Bo Berg\n{line}\n", from_="Leadpoint <leads@leadpoint.dk>")

@@ -34,20 +34,28 @@ import html2text
 
 from worker.mail.leads.labels import LabelTable, label_meaning
 
-# Lines that end a free-text field: signatures, rules, platform boilerplate.
-_FOOTERS: tuple[re.Pattern[str], ...] = tuple(
+# Lines that end a free-text field: sign-offs and rules, which a customer's own text may
+# hold too, and the platform's boilerplate (``_BOILERPLATE``), after which nothing is
+# the customer's: its phone, address and email there are the platform's own.
+_SIGN_OFFS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
-        r"--\s*",
         r"[-_=*\s]{3,}",  # horizontal rules: "-----", "* * *", "____"
         r"(?:med\s+)?(?:venlig(?:st)?|bedste)\s+hilsen\b.*",
         r"mvh\.?\b.*",
+    )
+)
+_BOILERPLATE: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"--\s*",  # the signature delimiter
         r"(?:denne|this)\s+(?:e-?mail|mail|besked|message|henvendelse)\b.*",
         r"(?:dette|this)\s+lead\b.*",
         r"du\s+(?:modtager|har\s+modtaget)\b.*",
         r"(?:afmeld|unsubscribe|klik\s+her|click\s+here)\b.*",
         r"(?:sendt|sent)\s+(?:fra|from|via)\b.*",
         r"(?:svar|besvar|kontakt)\s+(?:på|direkte|kunden)\b.*",
+        r"powered\s+by\b.*",
     )
 )
 
@@ -245,7 +253,13 @@ def _value_after_label(rest: str, *, label_ends_with_dot: bool) -> str | None:
 
 
 def is_footer(line: str, extra: Sequence[re.Pattern[str]]) -> bool:
-    return any(p.fullmatch(line) for p in _FOOTERS) or any(p.match(line) for p in extra)
+    """A line that ends a free-text field."""
+    return any(p.fullmatch(line) for p in _SIGN_OFFS) or is_lead_end(line, extra)
+
+
+def is_lead_end(line: str, extra: Sequence[re.Pattern[str]]) -> bool:
+    """The platform's boilerplate: the signature delimiter, notices, the source's footers."""
+    return any(p.fullmatch(line) for p in _BOILERPLATE) or any(p.match(line) for p in extra)
 
 
 def extract_fields(
@@ -279,6 +293,8 @@ def find_fields(
     found: dict[str, Found] = {}
     index = 0
     while index < len(lines):
+        if found and lines[index] and is_lead_end(lines[index], extra_footers):
+            break  # what follows is the platform's ("Telefon: 70 20 40 60" of its support)
         hit = labels.match(lines[index]) if lines[index] else None
         index += 1
         if hit is None:

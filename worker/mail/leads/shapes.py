@@ -40,6 +40,7 @@ SIZE = re.compile(
 # which also keeps every search below linear in the size of the body.
 MAX_LINE_CHARS = 300
 _BEFORE_FIRST_DIGIT = re.compile(r"^[^\d]*")
+_IP_ADDRESS = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")  # "87.61.12.34" reads as a phone
 # Lines that hold a company's details rather than a person's.
 _COMPANY_LINE = re.compile(r"\b(?:ApS|A/S|I/S|IVS|CVR|SE-nr|EAN)\b|·", re.IGNORECASE)
 
@@ -47,11 +48,13 @@ IsExcluded = Callable[[str], bool]
 
 
 def candidate_lines(lines: Sequence[str], is_end: Callable[[str], bool]) -> Iterator[str]:
-    """The lines of the lead: up to the first footer line, company lines and very long
-    lines left out."""
+    """The lines of the lead: up to the platform's boilerplate (``is_end``; a notice
+    above the lead does not count), company lines and very long lines left out."""
+    seen_content = False
     for line in lines:
-        if line and is_end(line):
+        if line and seen_content and is_end(line):
             return
+        seen_content = seen_content or bool(line)
         if (
             line
             and len(line) <= MAX_LINE_CHARS
@@ -84,6 +87,8 @@ def phone_by_shape(lines: Sequence[str], region: str) -> str | None:
         for match in phonenumbers.PhoneNumberMatcher(
             line, region, leniency=phonenumbers.Leniency.VALID
         ):
+            if _IP_ADDRESS.fullmatch(match.raw_string.strip()):
+                continue
             return str(
                 phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
             )
