@@ -151,3 +151,29 @@ def test_a_phone_anywhere_in_the_lead_is_found() -> None:
 def test_parsers_never_raise(text: str) -> None:
     for parse in PARSERS.values():
         parse(build_message(body=text, from_="X <leads@leadpoint.dk>"), "DK")
+
+
+def test_table_values_that_start_with_label_words_stay_whole() -> None:
+    """html2text joins table cells with a space: "Hvornår Uge 42", "Besked Vi skal …"."""
+    body = (
+        "Navn Sofie Lund\nTelefon 34 56 78 90\nHvornår Uge 42 – gerne før fredag\n"
+        "Besked Vi skal have gjort rent.\nAddress of the job Birkevej 23, 8330 Beder\n"
+    )
+    found = lead(body, from_="Leadpoint <leads@leadpoint.dk>")
+    assert found is not None
+    assert found.preferred_dates == "Uge 42 – gerne før fredag"
+    assert found.message == "Vi skal have gjort rent."
+    assert found.address == "Birkevej 23, 8330 Beder"
+
+
+def test_what_the_second_unseen_set_found_wrong() -> None:
+    assert postcode_town_by_shape(["Tøjhushaven 4", "8900 Randers C"]) == (
+        "Tøjhushaven 4, 8900 Randers C"
+    )
+    assert postcode_town_by_shape(["Pris på en 3-værelses i 2300 København S?"]) == (
+        "2300 København S"
+    )
+    priced = lead("E-mail: k@l.dk\nBesked: Pris på flytterengøring af 3-værelses (82 m2)?\n")
+    assert priced is not None and priced.size_m2 == 82
+    parts = lead("Name (First)\nOlivia\nName (Last)\nBaker\nEmail\nolivia@baker.uk\n")
+    assert parts is not None and parts.name == "Olivia Baker"

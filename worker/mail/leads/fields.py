@@ -145,7 +145,14 @@ class _Labels:
 
     def match(self, line: str) -> LabelHit | None:
         """The label ``line`` starts with, and the value after it, if any."""
-        hit = self._exact(line) or _by_meaning(line, spaced=self.spaced)
+        hit = self._exact(line)
+        if hit is not None and (not hit.explicit or hit.key == "name"):
+            # A table label may be the start of a longer one: "Address of the job"
+            # (spaced, a longer address label), "Name (Last)" (a part of the name).
+            longer = _by_meaning(line, spaced=self.spaced)
+            if longer is not None and _refines(longer, hit):
+                hit = longer
+        hit = hit or _by_meaning(line, spaced=self.spaced)
         if hit is not None and hit.value:
             # A table row whose value holds labels of its own ("Navn | Fornavn: Poul").
             inner = _by_meaning(hit.value, spaced=False)
@@ -159,10 +166,11 @@ class _Labels:
                 continue
             rest = line[len(variant) :]
             value = _value_after_label(rest, label_ends_with_dot=variant[-1] == ".")
-            if value is None and self.spaced and rest[:1] == " " and rest.strip():
+            spaced = value is None and self.spaced and rest[:1] == " " and bool(rest.strip())
+            if spaced:
                 value = rest.strip()
             if value is not None:
-                return LabelHit(key, value, line[: len(variant)], False, True)
+                return LabelHit(key, value, line[: len(variant)], False, not spaced)
         return None
 
 
@@ -218,6 +226,16 @@ def _by_meaning(line: str, *, spaced: bool) -> LabelHit | None:
             if (meaning := label_meaning(label)) is not None:
                 return LabelHit(meaning.key, " ".join(words[count:]), label, True, False)
     return None
+
+
+def _refines(longer: LabelHit, hit: LabelHit) -> bool:
+    """Whether ``longer`` is the same label written out further. Without a colon the
+    words added must be lower-case: in "Hvornår Uge 42" or "Besked Vi skal …" they are
+    the value's."""
+    same = longer.key == hit.key or longer.key in ("first_name", "last_name")
+    added = longer.label[len(hit.label) :]
+    lower = hit.explicit or added == added.lower()
+    return same and len(longer.label) > len(hit.label) and lower
 
 
 def _uses_spaced_labels(lines: Sequence[str], table: LabelTable) -> bool:

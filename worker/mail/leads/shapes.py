@@ -28,8 +28,9 @@ _STREET = (
 )
 POSTCODE_TOWN = re.compile(
     rf"(?:(?P<street>{_STREET}),\s*|^|,\s*|\b(?:i|in)\s+)(?:DK-?)?(?P<code>[1-9]\d{{3}})\s+"
-    rf"(?P<town>{_TOWN})\s*(?:$|[,;.]|\s(?:og|and)\s)"
+    rf"(?P<town>{_TOWN})\s*(?:$|[,;.?!)]|\s(?:og|and)\s)"
 )
+_STREET_LINE = re.compile(rf"{_STREET}\s*,?")
 # "120 m2", "120m²", "120 kvm", "ca. 85 kvadratmeter", "1.200 m2".
 SIZE = re.compile(
     r"(?<![\w.,])(?P<number>\d{1,3}(?:\.\d{3})+|\d{1,5})(?:,\d+)?\s?"
@@ -65,10 +66,14 @@ def candidate_lines(lines: Sequence[str], is_end: Callable[[str], bool]) -> Iter
 
 
 def _has_ignored_label(line: str) -> bool:
-    """ "Lead ID: 48211920", "Ordrenr 20231187": a number that is no phone."""
+    """ "Lead ID: 48211920", "Ordrenr 20231187": a number that is no phone. Only a short
+    label counts: "Besked: Pris på 3 timer" is a message that mentions a price."""
     match = _BEFORE_FIRST_DIGIT.match(line)
     prefix = match.group().strip() if match else ""
-    meaning = label_meaning(prefix, max_unknown=1) if prefix else None
+    label = prefix[:-1] if prefix.endswith(":") else prefix
+    if not label or len(label.split()) > (4 if prefix.endswith(":") else 2):
+        return False
+    meaning = label_meaning(label, max_unknown=1)
     return meaning is not None and meaning.key == "ignore"
 
 
@@ -98,10 +103,15 @@ def phone_by_shape(lines: Sequence[str], region: str) -> str | None:
 def postcode_town_by_shape(lines: Sequence[str], *, with_street: bool = True) -> str | None:
     """The first "NNNN Town" in ``lines``, as written ("8000 Aarhus C"), with the street
     before it ("Kongensgade 8, 6700 Esbjerg") unless ``with_street`` is false."""
+    previous = ""
     for line in lines:
         if (match := POSTCODE_TOWN.search(line)) is not None:
             town = f"{match['code']} {match['town']}"
-            return f"{match['street']}, {town}" if with_street and match["street"] else town
+            street = match["street"]
+            if street is None and match.start() == 0 and _STREET_LINE.fullmatch(previous):
+                street = previous.rstrip(" ,")  # "Tøjhushaven 4" on the line above
+            return f"{street}, {town}" if with_street and street else town
+        previous = line
     return None
 
 
