@@ -97,3 +97,16 @@ def test_wrong_use_is_one_line(bare_cli: Cli, tmp_path: Path) -> None:
     assert "give a message file or --gmail-id ID" in bare_cli.fails("explain")
     assert "cannot read" in bare_cli.fails("explain", str(tmp_path / "missing.eml"))
     assert "unknown parser" in bare_cli.fails("explain", str(KUNDENAVN), "--parser", "x")
+
+
+def test_a_message_from_a_takeout_export_is_judged_with_its_labels(
+    tmp_path: Path, bare_cli: Cli
+) -> None:
+    path = tmp_path / "spam.eml"
+    path.write_bytes(
+        b"X-Gmail-Labels: Spam,Opened\r\nFrom: a@b.dk\r\nTo: info@rendetalje.dk\r\n"
+        b"Subject: Tilbud\r\n\r\nHej\r\n"
+    )
+    out = bare_cli("explain", str(path))
+    assert "Result:  skip, reason label:spam" in out
+    assert "1. Gmail labels     FIRED       label SPAM (labels: SPAM)" in out

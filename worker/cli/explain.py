@@ -21,6 +21,7 @@ import typer
 from crm_core.inbox import find_received_by_gmail_id, received_raw
 from worker.cli.context import CliError, session_for, settings_of
 from worker.cli.output import JsonFlag, block, emit, heading, print_json, rule
+from worker.importers.takeout import labels_from_takeout, takeout_headers
 from worker.mail.explain import Explanation, explain
 from worker.mail.leads import PARSERS
 from worker.mail.message import LeadData, ParsedMessage, Unparseable
@@ -90,10 +91,10 @@ def _read_file(path: Path) -> tuple[bytes, list[str], str]:
         raw = path.read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
-    # A message from a Takeout export carries its labels in a header.
-    head = email.message_from_bytes(raw.split(b"\n\n", 1)[0], policy=compat32)
-    labels = [label.strip() for label in str(head.get("X-Gmail-Labels", "")).split(",")]
-    return raw, [label for label in labels if label], str(path)
+    # A message saved from a Takeout export carries its labels in a header, read as
+    # `crm import mbox` reads them.
+    _, labels = takeout_headers(raw)
+    return raw, labels_from_takeout(labels), str(path)
 
 
 def _read_ledger(
