@@ -97,6 +97,9 @@ def test_wrong_use_is_one_line(bare_cli: Cli, tmp_path: Path) -> None:
     assert "give a message file or --gmail-id ID" in bare_cli.fails("explain")
     assert "cannot read" in bare_cli.fails("explain", str(tmp_path / "missing.eml"))
     assert "unknown parser" in bare_cli.fails("explain", str(KUNDENAVN), "--parser", "x")
+    # No database yet: it is not created just to say so.
+    assert "no database at crm.db" in bare_cli.fails("explain", "--gmail-id", "18f0a1")
+    assert not (tmp_path / "crm.db").exists()
 
 
 def test_a_message_from_a_takeout_export_is_judged_with_its_labels(

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.engine import make_url
 
+from crm_core.db import is_sqlite
 from crm_core.inbox import find_received_by_gmail_id, received_raw
 from worker.cli.context import CliError, session_for, settings_of
 from worker.cli.output import JsonFlag, block, emit, heading, print_json, rule
@@ -100,6 +102,11 @@ def _read_file(path: Path) -> tuple[bytes, list[str], str]:
 def _read_ledger(
     ctx: typer.Context, gmail_id: str, mailbox: str | None
 ) -> tuple[bytes, list[str], str]:
+    database = settings_of(ctx).database
+    path = make_url(database.url).database if is_sqlite(database.url) else None
+    if path and path != ":memory:" and not Path(path).exists():
+        # Opening it would create it; explaining writes nothing.
+        raise CliError(f"no database at {path}: nothing is staged yet (see `crm sync`)")
     with session_for(ctx) as session:
         rows = find_received_by_gmail_id(session, gmail_id, mailbox)
         if not rows:
