@@ -22,13 +22,12 @@ from sqlalchemy.engine import make_url
 from crm_core.db import is_sqlite
 from crm_core.inbox import find_received_by_gmail_id, received_raw
 from worker.cli.context import CliError, session_for, settings_of
-from worker.cli.output import JsonFlag, block, emit, heading, print_json, rule
+from worker.cli.output import JsonFlag, block, emit, heading, print_json, printable, rule
 from worker.importers.takeout import labels_from_takeout, takeout_headers
 from worker.mail.explain import Explanation, explain
 from worker.mail.leads import PARSERS
 from worker.mail.message import LeadData, ParsedMessage, Unparseable
 from worker.mail.parse import parse_message
-from worker.mail.printable import printable
 
 _SHOWN_HEADERS = ("list-unsubscribe", "list-id", "precedence", "auto-submitted", "x-gmail-labels")
 LEAD_FIELDS = [f.name for f in fields(LeadData) if f.name != "source"]
