@@ -26,7 +26,7 @@ from worker.cli.output import JsonFlag, block, emit, heading, print_json, printa
 from worker.importers.takeout import labels_from_takeout, takeout_headers
 from worker.mail.explain import Explanation, explain
 from worker.mail.leads import PARSERS
-from worker.mail.message import LeadData, ParsedMessage, Unparseable
+from worker.mail.message import Kind, LeadData, ParsedMessage, Unparseable
 from worker.mail.parse import parse_message
 
 _SHOWN_HEADERS = ("list-unsubscribe", "list-id", "precedence", "auto-submitted", "x-gmail-labels")
@@ -165,7 +165,7 @@ def _verdict_text(result: Explanation) -> str:
         text += f", customer {verdict.customer}"
     if verdict.skip_reason:
         text += f", reason {verdict.skip_reason}"
-    if verdict.lead is not None and verdict.kind.value != "skip":
+    if verdict.lead is not None and verdict.kind is not Kind.SKIP:
         text += f", a lead from {verdict.lead.source}"
     if verdict.skip_reason and verdict.skip_reason.startswith("lead:unlinked:"):
         text += " (kept as a lead without a customer: no address of the customer found)"
