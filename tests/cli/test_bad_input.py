@@ -253,3 +253,21 @@ def test_config_check_masks_every_password(
     monkeypatch.setenv("CRM_BROKER_URL", "redis://127.0.0.1:1/0?password=redis-secret-3")
     result = invoke(cli, "config", "check", "--json")
     assert "redis-secret-3" not in result.output and "password=***" in result.stdout
+
+
+def test_a_broker_failing_mid_command_is_one_line() -> None:
+    """What a command prints when Redis goes away after the start-up check passed."""
+    import redis
+
+    from worker.cli.context import describe_error
+
+    lost = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Refused.")
+    assert describe_error(lost) == (
+        "the broker failed: Error 111 connecting to 127.0.0.1:6379. Refused.; "
+        "is Redis running and broker.url right?"
+    )
+    refused = redis.exceptions.AuthenticationError("invalid username-password pair")
+    assert describe_error(refused) == (
+        "the broker failed: invalid username-password pair (check the password in "
+        "broker.url); is Redis running and broker.url right?"
+    )
