@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import base64
 import mailbox
+import os
+import subprocess
+import sys
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
+from crm_core import services
 from crm_core.models import Conversation, Customer
 from tests.cli.conftest import Cli
 from tests.cli.refusals import TERMINAL_CONTROLS, invoke
@@ -109,3 +114,32 @@ def test_the_check_itself_sees_controls(control: str) -> None:
     from worker.cli.output import printable
 
     assert control not in printable(f"a{control}b")
+
+
+def test_on_a_real_terminal_only_our_own_styles_are_sent(sqlite_database: Database) -> None:
+    """`crm customer list` in a terminal (a pty): Rich styles the table, the name from
+    mail brings no sequence of its own."""
+    with sqlite_database.sessions() as session:
+        services.find_or_create_customer(session, "evil@example.net", EVIL_NAME)
+        session.commit()
+    controller, terminal = os.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "worker.cli.main", "customer", "list"],
+        env={**env, **sqlite_database.env(), "TERM": "xterm-256color", "COLUMNS": "120"},
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    output = b""
+    with suppress(OSError):  # EIO once the process has closed the terminal
+        while chunk := os.read(controller, 65536):
+            output += chunk
+    os.close(controller)
+    assert process.wait(60) == 0
+    text = output.decode("utf-8")
+    assert "Evil Red Evil" in text
+    assert "\x1b[1m" in text  # the heading is bold: this really was a terminal
+    for sequence in ("\x1b]", "\x07", "\x1b[31m", "\x1b[0m Evil", "\u202e"):
+        assert sequence not in text
