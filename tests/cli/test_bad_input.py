@@ -210,6 +210,10 @@ BAD_CONFIG_FILES = [
     ("[database\nurl = 1\n", "crm.toml"),
     ('[datbase]\nurl = "sqlite:///x.db"\n', "datbase: unknown key"),
     ("[limits]\nmax_parts = -1\n", "limits.max_parts"),
+    ("[gmail]\npoll_interval_seconds = inf\n", "gmail.poll_interval_seconds"),
+    ("[gmail]\nquota_units_per_second = nan\n", "gmail.quota_units_per_second"),
+    ("[worker]\nmax_backoff_ms = 99999999999999999999\n", "worker.max_backoff_ms"),
+    ("[worker]\nprocesses = 100000\n", "worker.processes"),
     ('[logging]\nlevel = "LOUD"\n', "logging.level"),
 ]
 
