@@ -30,6 +30,7 @@ from crm_core.messages import (
     get_email_message_by_gmail_id,
 )
 from crm_core.quotes import accept_quote, create_quote, reject_quote, send_quote
+from crm_core.search import search_customers, search_messages
 from crm_core.stats import recompute_all_stats, update_customer_stats
 
 __all__ = [
@@ -58,6 +59,8 @@ __all__ = [
     "recompute_all_stats",
     "reject_quote",
     "response_ratios",
+    "search_customers",
+    "search_messages",
     "send_quote",
     "set_lead_status",
     "top_customers_by_revenue",

@@ -173,6 +173,10 @@ class WorkerSettings(Section):
     max_retries: int = Field(default=8, ge=0, le=1000)
     min_backoff_ms: int = Field(default=500, gt=0, le=DAY_MS)
     max_backoff_ms: int = Field(default=60_000, gt=0, le=DAY_MS)
+    # When `crm worker` starts, send again the jobs of every message still pending: a
+    # worker killed mid-job (or a Redis that lost its queue) leaves them so, and the
+    # broker gives unacknowledged jobs back only minutes later. Idempotent.
+    resume_on_start: bool = True
 
 
 class MailboxConfig(Section):
@@ -239,6 +243,22 @@ class PushSettings(Section):
     shared_token: SecretStr | None = None
 
 
+class HttpSettings(Section):
+    """Limits of the HTTP servers: `crm watch`'s push port and `crm worker`'s health port.
+
+    A client gets ``request_timeout_seconds`` for its whole request, headers and body
+    together (a slow client is answered 408 and cut off, however steadily it dribbles);
+    past ``max_connections`` open connections a new one is answered 503 and closed.
+    """
+
+    request_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    max_connections: int = Field(default=500, gt=0, le=100_000)
+    # Push bodies over this are answered 413 (a Pub/Sub envelope is a few hundred bytes).
+    max_body_bytes: int = Field(default=64 * 1024, gt=0, le=16 * 1024 * 1024)
+    # On SIGTERM, requests in progress get this long to finish before they are cut off.
+    shutdown_timeout_seconds: float = Field(default=5, ge=0, le=300)
+
+
 class LoggingSettings(Section):
     # "auto": JSON lines when stderr is not a terminal (services), text otherwise.
     format: Literal["auto", "json", "text"] = "auto"
@@ -271,6 +291,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     gmail: GmailSettings = Field(default_factory=GmailSettings)
     push: PushSettings = Field(default_factory=PushSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     mailboxes: list[MailboxConfig] = Field(default_factory=list)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

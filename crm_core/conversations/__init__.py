@@ -5,6 +5,7 @@ from crm_core.conversations.service import (
     get_conversation,
     get_conversation_by_gmail_thread_id,
     get_customer_conversations,
+    thread_of_references,
     touch_conversation,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "get_conversation",
     "get_conversation_by_gmail_thread_id",
     "get_customer_conversations",
+    "thread_of_references",
     "touch_conversation",
 ]

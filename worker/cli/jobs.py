@@ -6,8 +6,8 @@ import typer
 
 from worker.cli.context import CliError, broker_problem, prepare_embedded_database, settings_of
 from worker.jobs.broker import install_broker
-from worker.jobs.runtime import Runtime, use_settings
 from worker.observability.logs import redact
+from worker.runtime import Runtime, use_settings
 
 _installed: dict[int, Runtime] = {}
 

@@ -44,6 +44,7 @@ COMMANDS: dict[str, Lazy] = {
     "replay-thread": Lazy("worker.cli.gmail", "replay_thread"),
     "audit": Lazy("worker.cli.gmail", "audit"),
     "customer": Lazy("worker.cli.customers", "app", "Create, find, update and inspect customers."),
+    "search": Lazy("worker.cli.search", "search"),
     "lead": Lazy("worker.cli.sales", "lead_app", "Leads: requests for work."),
     "quote": Lazy("worker.cli.sales", "quote_app", "Quotes: draft, send, accept or reject."),
     "booking": Lazy("worker.cli.sales", "booking_app", "Bookings: scheduled jobs."),
@@ -51,10 +52,9 @@ COMMANDS: dict[str, Lazy] = {
     "db": Lazy("worker.cli.db", "app", "Database migrations (Alembic)."),
     "import": Lazy("worker.cli.imports", "app", "Import mail exports (Google Takeout mbox)."),
     "quarantine": Lazy("worker.cli.quarantine", "app", "Messages that could not be processed."),
-    "ingest": Lazy(
-        "worker.cli.ingest", "app", "Ingestion housekeeping: resume pending messages."
-    ),
+    "ingest": Lazy("worker.cli.ingest", "app", "Ingestion housekeeping: resume pending messages."),
     "status": Lazy("worker.cli.status", "status"),
+    "explain": Lazy("worker.cli.explain", "explain_command"),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),
 }
