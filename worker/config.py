@@ -252,6 +252,8 @@ class HttpSettings(Section):
     """
 
     request_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # Each connection is a file descriptor: stay well under the process's limit (systemd
+    # gives services 1,024 unless LimitNOFILE says otherwise).
     max_connections: int = Field(default=500, gt=0, le=100_000)
     # Push bodies over this are answered 413 (a Pub/Sub envelope is a few hundred bytes).
     max_body_bytes: int = Field(default=64 * 1024, gt=0, le=16 * 1024 * 1024)
