@@ -1,8 +1,15 @@
 from crm_core.leads.service import (
     create_lead,
+    customer_leads_page,
     get_lead,
     get_lead_by_idempotency_key,
     set_lead_status,
 )
 
-__all__ = ["create_lead", "get_lead", "get_lead_by_idempotency_key", "set_lead_status"]
+__all__ = [
+    "create_lead",
+    "customer_leads_page",
+    "get_lead",
+    "get_lead_by_idempotency_key",
+    "set_lead_status",
+]
