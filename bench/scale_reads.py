@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session
 
 from bench import dataset
 from crm_core import services
+from crm_core.analytics import ai_emails_page, response_ratio_page, top_customers_page
 from crm_core.bookings.service import get_booking
+from crm_core.conversations import customer_conversation_page
+from crm_core.leads import customer_leads_page
 from crm_core.leads.service import get_lead
 from crm_core.quotes.service import get_quote
 
@@ -29,33 +32,49 @@ def _with_conversation(rng: Random, n: int) -> int:
     return (rng.randrange(n) * 7) % n
 
 
+def _customer_get(session: Session, rng: Random, n: int) -> object:
+    """What ``crm customer get`` reads: the customer, its newest leads and conversations."""
+    customer = services.get_customer_by_email(
+        session, dataset.customer_email(_with_conversation(rng, n))
+    )
+    assert customer is not None
+    return (
+        customer_leads_page(session, customer.id),
+        customer_conversation_page(session, customer.id),
+    )
+
+
+def _second_page(session: Session, rng: Random, n: int) -> object:
+    first = services.customer_page(session, status="active", limit=50)
+    return services.customer_page(session, status="active", limit=50, after=first.next_after)
+
+
 API_READS: dict[str, Read] = {
-    "customer list (active, 50)": lambda s, r, n: services.query_customers(
-        s, status="active", limit=50
+    "customer list (active, 50)": lambda s, r, n: services.customer_page(s, status="active"),
+    "customer list (inactive, 50)": lambda s, r, n: services.customer_page(s, status="inactive"),
+    "customer list (tag vip, 50)": lambda s, r, n: services.customer_page(
+        s, status="active", tags=["vip"]
     ),
-    "customer list (inactive, 50)": lambda s, r, n: services.query_customers(
-        s, status="inactive", limit=50
+    "customer list (any of vip/erhverv, 50)": lambda s, r, n: services.customer_page(
+        s, status="active", tags=["vip", "erhverv"], match="any"
     ),
-    "customer list (tag vip, 50)": lambda s, r, n: services.query_customers(
-        s, status="active", tags=["vip"], limit=50
-    ),
-    "customer list (any of vip/erhverv, 50)": lambda s, r, n: services.query_customers(
-        s, status="active", tags=["vip", "erhverv"], match="any", limit=50
-    ),
+    "customer list (all statuses, 50)": lambda s, r, n: services.customer_page(s),
+    "customer list (pages 1 and 2)": _second_page,
     "customer by email": lambda s, r, n: services.get_customer_by_email(
         s, dataset.customer_email(_customer(r, n)).upper()
     ),
     "customer by id": lambda s, r, n: services.get_customer_by_id(
         s, dataset.customer_id(_customer(r, n))
     ),
-    "customer with leads and conversations": lambda s, r, n: services.get_customer_by_id(
-        s, dataset.customer_id(_with_conversation(r, n)), include_relations=True
-    ),
+    "customer get (customer, leads, conversations)": _customer_get,
     "conversations of a customer": lambda s, r, n: services.get_customer_conversations(
         s, dataset.customer_id(_with_conversation(r, n))
     ),
     "conversation by thread id": lambda s, r, n: services.get_conversation_by_gmail_thread_id(
         s, dataset.thread_id(r.randrange(n)), dataset.MAILBOX
+    ),
+    "conversation by thread id (any mailbox)": lambda s, r, n: (
+        services.get_conversation_by_gmail_thread_id(s, dataset.thread_id(r.randrange(n)))
     ),
     "messages of a conversation": lambda s, r, n: services.get_conversation_messages(
         s, dataset.conversation_id(r.randrange(n))
@@ -64,14 +83,17 @@ API_READS: dict[str, Read] = {
         s, dataset.message_gmail_id(r.randrange(2 * n)), dataset.MAILBOX
     ),
     "lead by id": lambda s, r, n: get_lead(s, dataset.row_id("l", r.randrange(n * 3 // 10))),
+    "leads of a customer": lambda s, r, n: customer_leads_page(
+        s, dataset.customer_id((r.randrange(n * 3 // 10) * 3) % n)
+    ),
     "quote by id": lambda s, r, n: get_quote(s, dataset.row_id("q", r.randrange(n * 15 // 100))),
     "booking by id": lambda s, r, n: get_booking(s, dataset.row_id("b", r.randrange(n * 8 // 100))),
-    "report top customers (10)": lambda s, r, n: services.top_customers_by_revenue(s),
-    "report response ratios (default)": lambda s, r, n: services.response_ratios(s),
-    "report response ratios (one customer)": lambda s, r, n: services.response_ratios(
+    "report top customers (10)": lambda s, r, n: top_customers_page(s),
+    "report response ratios (default)": lambda s, r, n: response_ratio_page(s),
+    "report response ratios (one customer)": lambda s, r, n: response_ratio_page(
         s, customer_id=dataset.customer_id(_with_conversation(r, n))
     ),
-    "report AI emails by model": lambda s, r, n: services.ai_emails_by_model(s),
+    "report AI emails by model": lambda s, r, n: ai_emails_page(s),
 }
 
 

@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, literal_column, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from crm_core.errors import ValidationError
@@ -68,16 +68,24 @@ class Page(Generic[T]):
 
 
 def count_rows(session: Session, statement: AnySelect, cap: int = COUNT_CAP) -> Total:
-    """The number of rows ``statement`` selects: exact up to ``cap``, estimated above."""
-    statement = statement.order_by(None).limit(None).offset(None)
-    bounded = select(func.count()).select_from(statement.limit(cap + 1).subquery())
+    """The number of rows ``statement`` selects: exact up to ``cap``, estimated above.
+
+    Give the statement with the list's order: the index that serves the list then
+    serves the count too.
+    """
+    statement = statement.limit(None).offset(None)
+    # The first cap + 1 rows in the list's own order, which its index serves, without
+    # columns, so that an index-only scan can count them.
+    rows = statement.with_only_columns(literal_column("1"), maintain_column_froms=True)
+    bounded = select(func.count()).select_from(rows.limit(cap + 1).subquery())
     counted = int(session.execute(bounded).scalar_one())
     if counted <= cap:
         return Total(counted)
     if session.get_bind().dialect.name != "postgresql":
-        everything = select(func.count()).select_from(statement.subquery())
+        everything = select(func.count()).select_from(rows.order_by(None).subquery())
         return Total(int(session.execute(everything).scalar_one()))
-    return Total(max(_round(_planner_rows(session, statement)), cap + 1), exact=False)
+    estimate = _planner_rows(session, statement.order_by(None))
+    return Total(max(_round(estimate), cap + 1), exact=False)
 
 
 def _planner_rows(session: Session, statement: AnySelect) -> int:
@@ -112,8 +120,8 @@ def paginate(
     ``keys`` order the rows, all descending, and must end in a unique column. ``limit``
     None returns every row (for ``--all``).
     """
-    total = count_rows(session, statement, count_cap)
     ordered = statement.order_by(*(key.desc() for key in keys))
+    total = count_rows(session, ordered, count_cap)
     if after is not None:
         ordered = ordered.where(tuple_(*keys) < tuple_(*decode_cursor(after, len(keys))))
     if limit is not None:
