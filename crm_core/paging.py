@@ -76,7 +76,7 @@ def count_rows(session: Session, statement: AnySelect, cap: int = COUNT_CAP) -> 
     statement = statement.limit(None).offset(None)
     # The first cap + 1 rows in the list's own order, which its index serves, without
     # columns, so that an index-only scan can count them.
-    rows = statement.with_only_columns(literal_column("1"), maintain_column_froms=True)
+    rows: AnySelect = statement.with_only_columns(literal_column("1"), maintain_column_froms=True)
     bounded = select(func.count()).select_from(rows.limit(cap + 1).subquery())
     counted = int(session.execute(bounded).scalar_one())
     if counted <= cap:
