@@ -4,6 +4,10 @@ A command does its work in ``with session_for(ctx) as session:``; the block is o
 transaction, committed when it ends and rolled back on any error. Services never
 commit. Expected failures (bad input, a missing customer, a database that is not
 there or not migrated) become one red line on stderr and exit code 1.
+
+Importing this module costs next to nothing: ``crm --help`` needs it, and SQLAlchemy,
+pydantic and the configuration are imported by the first command that reads the
+settings or opens a session (see bench/cli_startup.py).
 """
 
 from __future__ import annotations
@@ -13,20 +17,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
-from crm_core.db import is_sqlite, transaction
 from crm_core.errors import CrmError
-from worker.cli.output import print_error
-from worker.config import ConfigError, DatabaseSettings, Settings, load_settings
-from worker.database import engine_for, sessions_for
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm import Session
+
+    from worker.config import DatabaseSettings, Settings
 
 NOT_INITIALISED = "database not initialised: run `crm db upgrade`"
 OUT_OF_DATE = "database schema is out of date: run `crm db upgrade`"
@@ -47,6 +49,8 @@ class CliState:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from worker.config import load_settings
+
             self._settings = load_settings(self.config_path)
         return self._settings
 
@@ -72,6 +76,12 @@ def prepare_embedded_database(database: DatabaseSettings) -> None:
     """First use of the embedded default: a SQLite database without any table is
     migrated to the newest revision. PostgreSQL is never migrated implicitly, and a
     SQLite database that has tables is left alone (``crm db upgrade`` moves it on)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from crm_core.db import is_sqlite
+    from worker.database import engine_for
+
     if not is_sqlite(database.url):
         return
     path = make_url(database.url).database
@@ -90,6 +100,9 @@ def prepare_embedded_database(database: DatabaseSettings) -> None:
 @contextmanager
 def session_for(ctx: typer.Context) -> Iterator[Session]:
     """One transaction on the configured database."""
+    from crm_core.db import transaction
+    from worker.database import sessions_for
+
     database = settings_of(ctx).database
     prepare_embedded_database(database)
     with transaction(sessions_for(database)) as session:
@@ -111,6 +124,11 @@ def _missing_table_message(database: DatabaseSettings | None) -> str:
     """Not initialised, or migrated by an older version (it has an alembic_version)."""
     if database is None:
         return NOT_INITIALISED
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import DBAPIError
+
+    from worker.database import engine_for
+
     try:
         with engine_for(database).connect() as connection:
             migrated = inspect(connection).has_table("alembic_version")
@@ -127,14 +145,26 @@ def _is_alembic_error(exc: BaseException) -> bool:
     return isinstance(exc, CommandError)
 
 
+def _is_config_error(exc: BaseException) -> bool:
+    if "worker.config" not in sys.modules:
+        return False  # the settings were never read by this command
+    from worker.config import ConfigError
+
+    return isinstance(exc, ConfigError)
+
+
 def describe_error(exc: BaseException, database: DatabaseSettings | None = None) -> str | None:
     """The one-line message for an expected failure, or None for a bug.
 
     ``database``, when known, tells a database that was never migrated from one
     that an older version migrated.
     """
-    if isinstance(exc, CrmError | ConfigError | CliError) or _is_alembic_error(exc):
+    if isinstance(exc, CrmError | CliError) or _is_alembic_error(exc) or _is_config_error(exc):
         return str(exc)
+    if "sqlalchemy" not in sys.modules:
+        return None  # no database was used, so no database error
+    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
     if not isinstance(exc, DBAPIError):
         return None
     detail = _first_line(exc)
@@ -162,5 +192,7 @@ class CrmGroup(TyperGroup):
             message = describe_error(exc, database)
             if message is None:
                 raise
+            from worker.cli.output import print_error
+
             print_error(message)
             raise typer.Exit(1) from None
