@@ -121,17 +121,19 @@ def paginate(
     None returns every row (for ``--all``).
     """
     ordered = statement.order_by(*(key.desc() for key in keys))
-    total = count_rows(session, ordered, count_cap)
+    page = ordered
     if after is not None:
-        ordered = ordered.where(tuple_(*keys) < tuple_(*decode_cursor(after, len(keys))))
+        page = page.where(tuple_(*keys) < tuple_(*decode_cursor(after, len(keys))))
     if limit is not None:
-        ordered = ordered.limit(limit + 1)
-    items = list(session.execute(ordered).scalars())
+        page = page.limit(limit + 1)
+    items = list(session.execute(page).scalars())
     following = None
     if limit is not None and len(items) > limit:
         items = items[:limit]
         following = encode_cursor([getattr(items[-1], key.key) for key in keys])
-    return Page(items, total, following)
+    if after is None and following is None:
+        return Page(items, Total(len(items)))  # the first page holds them all
+    return Page(items, count_rows(session, ordered, count_cap), following)
 
 
 def first_page(
@@ -144,12 +146,14 @@ def first_page(
     """The first ``limit`` rows of an ordered statement (every row when None), with the
     total: for reports, which are read from the top and lifted with ``--all``. A
     statement of one entity gives entities, any other gives rows."""
-    total = count_rows(session, statement, count_cap)
     result = session.execute(statement if limit is None else statement.limit(limit))
     entity = len(statement.column_descriptions) == 1 and isinstance(
         statement.column_descriptions[0]["expr"], type
     )
-    return Page(list(result.scalars()) if entity else list(result), total)
+    items = list(result.scalars()) if entity else list(result)
+    if limit is None or len(items) < limit:
+        return Page(items, Total(len(items)))  # the page holds them all: nothing to count
+    return Page(items, count_rows(session, statement, count_cap))
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
