@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from bench import dataset
 from bench.common import PG_URL, append_result, drop_schema, fresh_schema, machine, today
@@ -149,17 +150,29 @@ def measure_stats(engine: Engine, n: int, label: str) -> None:
     for case in ("stale figures", "figures already right"):
         started = time.perf_counter()
         with transaction(sessions) as session:
+            backend = _backend_cpu(session)
             updated = recompute_all_stats(session)
+            cpu = _backend_cpu(session) - backend
         seconds = time.perf_counter() - started
         row = [today(), machine(), engine.dialect.name, f"{n:,}", label, case, f"{updated:,}",
-               f"{seconds:.2f}"]  # fmt: skip
+               f"{seconds:.2f}", f"{cpu:.2f}", f"{os.getloadavg()[0]:.1f}"]  # fmt: skip
         print(" | ".join(row[4:]), flush=True)
         append_result(
-            "Scale: stats recomputation (bench/scale.py)",
-            ["date", "machine", "database", "customers", "code", "case", "rows updated",
-             "seconds"],
+            "Scale: stats recomputation, wall and database CPU (bench/scale.py)",
+            ["date", "machine", "database", "customers", "code", "case", "customers",
+             "wall s", "database CPU s", "load average"],
             row,
         )  # fmt: skip
+
+
+def _backend_cpu(session: Session) -> float:
+    """CPU seconds the PostgreSQL backend of this session has used (it runs on this
+    machine): unlike the wall time, it hardly moves with the load of other work."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0.0
+    pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
