@@ -67,11 +67,18 @@ class Page(Generic[T]):
         return self.next_after is None and self.total.exact and self.total.count == len(self)
 
 
-def count_rows(session: Session, statement: AnySelect, cap: int = COUNT_CAP) -> Total:
+def count_rows(
+    session: Session,
+    statement: AnySelect,
+    cap: int = COUNT_CAP,
+    *,
+    estimate: AnySelect | None = None,
+) -> Total:
     """The number of rows ``statement`` selects: exact up to ``cap``, estimated above.
 
     Give the statement with the list's order: the index that serves the list then
-    serves the count too.
+    serves the count too. ``estimate``, when given, is a simpler statement selecting
+    about as many rows, for conditions the planner estimates badly (e.g. EXISTS).
     """
     statement = statement.limit(None).offset(None)
     # The first cap + 1 rows in the list's own order, which its index serves, without
@@ -84,8 +91,10 @@ def count_rows(session: Session, statement: AnySelect, cap: int = COUNT_CAP) -> 
     if session.get_bind().dialect.name != "postgresql":
         everything = select(func.count()).select_from(rows.order_by(None).subquery())
         return Total(int(session.execute(everything).scalar_one()))
-    estimate = _planner_rows(session, statement.order_by(None))
-    return Total(max(_round(estimate), cap + 1), exact=False)
+    rows_estimated = _planner_rows(
+        session, (statement if estimate is None else estimate).order_by(None)
+    )
+    return Total(max(_round(rows_estimated), cap + 1), exact=False)
 
 
 def _planner_rows(session: Session, statement: AnySelect) -> int:
@@ -142,6 +151,7 @@ def first_page(
     *,
     limit: int | None = DEFAULT_LIMIT,
     count_cap: int = COUNT_CAP,
+    estimate: AnySelect | None = None,
 ) -> Page[Any]:
     """The first ``limit`` rows of an ordered statement (every row when None), with the
     total: for reports, which are read from the top and lifted with ``--all``. A
@@ -153,7 +163,7 @@ def first_page(
     items = list(result.scalars()) if entity else list(result)
     if limit is None or len(items) < limit:
         return Page(items, Total(len(items)))  # the page holds them all: nothing to count
-    return Page(items, count_rows(session, statement, count_cap))
+    return Page(items, count_rows(session, statement, count_cap, estimate=estimate))
 
 
 def encode_cursor(values: Sequence[Any]) -> str:

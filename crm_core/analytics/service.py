@@ -98,9 +98,13 @@ def response_ratio_page(
         .where(exists().where(EmailMessage.conversation_id == Conversation.id))
         .order_by(Conversation.last_contact_at.desc(), Conversation.id.desc())
     )
+    # Every conversation with a last contact has messages: the planner's estimate of
+    # the EXISTS was 400,000 of 1,000,000.
+    estimate = select(Conversation.id).where(Conversation.last_contact_at.is_not(None))
     if customer_id is not None:
         statement = statement.where(Conversation.customer_id == customer_id)
-    page = first_page(session, statement, limit=limit)
+        estimate = estimate.where(Conversation.customer_id == customer_id)
+    page = first_page(session, statement, limit=limit, estimate=estimate)
     return Page([ConversationRatio(*row) for row in page.items], page.total)
 
 
