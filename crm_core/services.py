@@ -15,6 +15,7 @@ from crm_core.conversations import (
 )
 from crm_core.customers import (
     create_customer,
+    customer_page,
     delete_customer,
     find_or_create_customer,
     get_customer_by_email,
@@ -45,6 +46,7 @@ __all__ = [
     "create_email_message",
     "create_lead",
     "create_quote",
+    "customer_page",
     "delete_customer",
     "find_or_create_conversation",
     "find_or_create_customer",

@@ -1,6 +1,7 @@
 from crm_core.conversations.service import (
     close_conversation,
     create_conversation,
+    customer_conversation_page,
     find_or_create_conversation,
     get_conversation,
     get_conversation_by_gmail_thread_id,
@@ -12,6 +13,7 @@ from crm_core.conversations.service import (
 __all__ = [
     "close_conversation",
     "create_conversation",
+    "customer_conversation_page",
     "find_or_create_conversation",
     "get_conversation",
     "get_conversation_by_gmail_thread_id",

@@ -1,6 +1,7 @@
 from crm_core.leads.service import (
     create_lead,
     customer_leads,
+    customer_leads_page,
     get_lead,
     get_lead_by_idempotency_key,
     linked_leads,
@@ -11,6 +12,7 @@ from crm_core.leads.service import (
 __all__ = [
     "create_lead",
     "customer_leads",
+    "customer_leads_page",
     "get_lead",
     "get_lead_by_idempotency_key",
     "linked_leads",
