@@ -73,7 +73,7 @@ COMMANDS: dict[str, Lazy] = {
     "search": Lazy(
         "worker.cli.search",
         "search",
-        "Search customers from any fragment and the text of every message, best first.",
+        "Search customers (name, email, phone, company, address; small typos forgiven)",
     ),
     "lead": Lazy("worker.cli.sales", "lead_app", "Leads: requests for work."),
     "quote": Lazy("worker.cli.sales", "quote_app", "Quotes: draft, send, accept or reject."),
@@ -91,7 +91,7 @@ COMMANDS: dict[str, Lazy] = {
     "explain": Lazy(
         "worker.cli.explain",
         "explain_command",
-        "Why a message is (or would be) filed as it is: parse, rules, lead fields.",
+        "Why a message is (or would be) filed as it is: parse, rules, lead fields. Writes nothing.",
     ),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),
