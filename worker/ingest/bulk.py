@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 
 from crm_core.conversations.bulk import ThreadSeed, find_or_create_conversations
 from crm_core.customers.bulk import find_or_create_customers
+from crm_core.customers.mail_policy import mail_refusals
 from crm_core.identity import advance_last_contacts
 from crm_core.ids import new_id
 from crm_core.inbox import record_outcomes
 from crm_core.leads.bulk import create_linked_leads
+from crm_core.messages.effects import FiledMessage, messages_filed
 from crm_core.models import Conversation, Customer, EmailMessage, ReceivedMessage
 from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_email
@@ -91,6 +93,16 @@ def ingest_many(
         else:
             one_by_one.append((row, triaged))
     record_outcomes(session, ended)
+    # Mail of blocked customers: file_message records it as skipped.
+    refused = mail_refusals(
+        session, [p.verdict.customer.email for p in plain if p.verdict.customer]
+    )
+    one_by_one += [
+        (p.row, Triaged(p.parsed, p.verdict))
+        for p in plain
+        if p.verdict.customer and p.verdict.customer.email in refused
+    ]
+    plain = [p for p in plain if not (p.verdict.customer and p.verdict.customer.email in refused)]
     if plain:
         known = _already_in_database(session, plain)
         one_by_one += [
@@ -165,6 +177,7 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
                 "idempotency_key": lead_key(p.row),
                 "customer_id": customer_of(p).id,
                 "email_thread_id": p.row.gmail_thread_id,
+                "created_at": p.sent_at,  # the lead's date is the email's
             }
             for p in plain
             if p.verdict.lead is not None
@@ -196,6 +209,13 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
         conflict=["mailbox", "gmail_message_id"],
     )
     _move_last_contact(session, plain, conversations, customer_of)
+    messages_filed(
+        session,
+        [
+            FiledMessage(m["conversation_id"], direction_of(p.verdict))
+            for p, m in zip(plain, messages, strict=True)
+        ],
+    )
     apply_waiting_bounces(
         session,
         mailbox,
