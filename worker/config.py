@@ -157,6 +157,31 @@ class PushSettings(Section):
     shared_token: SecretStr | None = None
 
 
+class DisplaySettings(Section):
+    """How the command line shows amounts and times (worker/cli/display.py)."""
+
+    locale: str = "da_DK"  # 3.450,50 kr; en_GB gives 3,450.50 kr
+    time_zone: str = "Europe/Copenhagen"
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        from worker.cli.display import valid_locale
+
+        if not valid_locale(value):
+            raise ValueError(f"unknown locale {value!r}; e.g. da_DK, en_GB, de_DE")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from worker.cli.display import zone
+
+        if zone(value) is None:
+            raise ValueError(f"unknown time zone {value!r}; e.g. Europe/Copenhagen")
+        return value
+
+
 class LoggingSettings(Section):
     # "auto": JSON lines when stderr is not a terminal (services), text otherwise.
     format: Literal["auto", "json", "text"] = "auto"
@@ -191,6 +216,7 @@ class Settings(BaseSettings):
     push: PushSettings = Field(default_factory=PushSettings)
     mailboxes: list[MailboxConfig] = Field(default_factory=list)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    display: DisplaySettings = Field(default_factory=DisplaySettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     def ingest_rules(self) -> IngestRules:

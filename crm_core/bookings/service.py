@@ -52,7 +52,7 @@ def create_booking(
         if booked is not None and not allow_second:
             raise ConflictError(
                 f"quote {quote_id} is booked already (booking {booked}); "
-                "cancel that booking or ask for a second one"
+                "cancel that booking, or book a second one on purpose (--allow-second)"
             )
         if lead_id is not None and quote.lead_id is not None and lead_id != quote.lead_id:
             raise ValidationError(

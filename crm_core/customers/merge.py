@@ -128,7 +128,10 @@ def _absorb(keep: Customer, duplicate: Customer) -> None:
 
 
 def _record(duplicate: Customer, result: MergeResult) -> str:
-    moved = ", ".join(f"{count} {name}" for name, count in result.moved.items())
+    moved = ", ".join(
+        f"{count} {name if count != 1 else name.removesuffix('s')}"
+        for name, count in result.moved.items()
+    )
     address = f" <{duplicate.email}>" if duplicate.email else ""
     return (
         f"Merged {duplicate.name}{address} ({duplicate.id}) into this customer: moved {moved}."

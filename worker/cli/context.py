@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 
 from crm_core.db import is_sqlite, transaction
 from crm_core.errors import CrmError
+from worker.cli import display
 from worker.cli.output import print_error
 from worker.config import ConfigError, DatabaseSettings, Settings, load_settings
 from worker.database import engine_for, sessions_for
@@ -48,6 +49,7 @@ class CliState:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config_path)
+            display.configure(self._settings.display.locale, self._settings.display.time_zone)
         return self._settings
 
     @property

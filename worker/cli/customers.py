@@ -14,6 +14,7 @@ from crm_core.customers import CustomerChanges, get_customer
 from crm_core.errors import NotFoundError, ValidationError
 from crm_core.models import Conversation, Customer, EmailMessage, Lead
 from worker.cli.context import session_for
+from worker.cli.notes import note_lines, notes_json
 from worker.cli.output import (
     JsonFlag,
     Line,
@@ -233,12 +234,17 @@ def get(
         )
         conversations = services.get_customer_conversations(session, customer.id)
         counts = message_counts(session, conversations)
+        aliases = services.aliases_of(session, customer.id)
+        notes = services.list_notes(session, "customer", customer.id)
+        note_total = services.count_notes(session, "customer", customer.id)
         if as_json:
             print_json(
                 {
                     **customer_json(customer),
+                    "aliases": aliases,
                     "leads": [model_dict(lead) for lead in leads],
                     "conversations": [conversation_json(c, counts) for c in conversations],
+                    **notes_json(notes, note_total),
                 }
             )
             return
@@ -246,6 +252,7 @@ def get(
             ("ID", customer.id),
             ("Name", customer.name),
             ("Email", text_or_empty(customer.email)),
+            *([("Aliases", ", ".join(aliases))] if aliases else []),
             ("Phone", text_or_empty(customer.phone)),
             ("Company", text_or_empty(customer.company_name)),
             ("Address", text_or_empty(customer.address)),
@@ -258,6 +265,7 @@ def get(
         lines: list[Line] = [
             *block(f"Customer: {customer.name}", details),
             *field_lines(stats_fields(customer)),
+            *note_lines(notes, note_total),
             "",
             heading(f"Leads ({len(leads)})"),
             *(lead_table(leads) if leads else ["No leads."]),

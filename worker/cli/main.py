@@ -43,17 +43,23 @@ COMMANDS: dict[str, Lazy] = {
     "sync": Lazy("worker.cli.gmail", "sync"),
     "replay-thread": Lazy("worker.cli.gmail", "replay_thread"),
     "audit": Lazy("worker.cli.gmail", "audit"),
-    "customer": Lazy("worker.cli.customers", "app", "Create, find, update and inspect customers."),
-    "lead": Lazy("worker.cli.sales", "lead_app", "Leads: requests for work."),
-    "quote": Lazy("worker.cli.sales", "quote_app", "Quotes: draft, send, accept or reject."),
-    "booking": Lazy("worker.cli.sales", "booking_app", "Bookings: scheduled jobs."),
+    # merge.py adds merge and duplicates to customers.py's group; leads.py and
+    # bookings.py add list, show and the rest to the groups of sales.py.
+    "customer": Lazy(
+        "worker.cli.merge", "app", "Create, find, update, merge and inspect customers."
+    ),
+    "conversation": Lazy(
+        "worker.cli.conversations", "app", "Conversations: read, close, reopen, archive."
+    ),
+    "lead": Lazy("worker.cli.leads", "app", "Leads: requests for work."),
+    "quote": Lazy("worker.cli.bookings", "quote_app", "Quotes: draft, send, accept or reject."),
+    "booking": Lazy("worker.cli.bookings", "booking_app", "Bookings: scheduled jobs."),
+    "note": Lazy("worker.cli.notes", "app", "Dated notes on customers, leads and conversations."),
     "report": Lazy("worker.cli.reports", "app", "Analytics: revenue, response ratios, AI mail."),
     "db": Lazy("worker.cli.db", "app", "Database migrations (Alembic)."),
     "import": Lazy("worker.cli.imports", "app", "Import mail exports (Google Takeout mbox)."),
     "quarantine": Lazy("worker.cli.quarantine", "app", "Messages that could not be processed."),
-    "ingest": Lazy(
-        "worker.cli.ingest", "app", "Ingestion housekeeping: resume pending messages."
-    ),
+    "ingest": Lazy("worker.cli.ingest", "app", "Ingestion housekeeping: resume pending messages."),
     "status": Lazy("worker.cli.status", "status"),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),
