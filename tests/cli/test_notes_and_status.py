@@ -15,7 +15,7 @@ def test_notes_are_dated_appended_and_shown(cli: Cli) -> None:
     anna = cli.json("customer", "get", "anna.jensen84@gmail.com")["id"]
     out = cli("note", "add", "customer", anna, "Nøglen ligger hos naboen")
     assert out.startswith(f"✅ Note added to customer {anna} (")
-    cli("note", "add", "customer", anna, "Betalt med MobilePay")
+    cli("note", "add", "customer", "Anna.Jensen84@gmail.com", "Betalt med MobilePay")
     shown = cli("customer", "get", anna).splitlines()
     start = shown.index("Notes (2)")
     assert shown[start + 1].endswith("  Betalt med MobilePay")  # newest first

@@ -257,6 +257,7 @@ def get(
             ("Company", text_or_empty(customer.company_name)),
             ("Address", text_or_empty(customer.address)),
             ("Status", text_or_empty(customer.status)),
+            *([("Merged into", customer.merged_into_id)] if customer.merged_into_id else []),
             ("Tags", text_or_empty(customer.tags)),
             ("Notes", text_or_empty(customer.notes)),
             ("Created", format_datetime(customer.created_at)),

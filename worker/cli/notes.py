@@ -24,7 +24,9 @@ from worker.cli.output import (
 app = typer.Typer(no_args_is_help=True)
 
 Subject = Annotated[str, typer.Argument(help="customer, lead or conversation.")]
-SubjectId = Annotated[str, typer.Argument(help="Its ID.", show_default=False)]
+SubjectId = Annotated[
+    str, typer.Argument(help="Its ID (a customer's email works too).", show_default=False)
+]
 
 
 def note_lines(notes: Sequence[Note], total: int) -> list[Line]:
@@ -54,14 +56,19 @@ def add(
     as_json: JsonFlag = False,
 ) -> None:
     """Add a dated note to a customer, lead or conversation. Notes are never changed."""
+    from worker.cli.customers import find_customer  # customers.py shows notes: no cycle
+
+    kind = subject.strip().lower()
     with session_for(ctx) as session:
-        note = services.add_note(session, subject.strip().lower(), subject_id, text)
+        if kind == "customer":
+            subject_id = find_customer(session, subject_id).id
+        note = services.add_note(session, kind, subject_id, text)
         data = model_dict(note)
         when = format_datetime(note.created_at)
     if as_json:
         print_json(data)
     else:
-        emit(success(f"Note added to {subject.strip().lower()} {subject_id} ({when})."))
+        emit(success(f"Note added to {kind} {subject_id} ({when})."))
 
 
 @app.command("list")
