@@ -166,9 +166,10 @@ class DisplaySettings(Section):
     @field_validator("locale")
     @classmethod
     def _known_locale(cls, value: str) -> str:
-        from worker.cli.display import valid_locale
+        from worker.cli.display import DEFAULT_LOCALE, valid_locale
 
-        if not valid_locale(value):
+        # Babel is loaded only to check another locale: most commands print no money.
+        if value != DEFAULT_LOCALE and not valid_locale(value):
             raise ValueError(f"unknown locale {value!r}; e.g. da_DK, en_GB, de_DE")
         return value
 

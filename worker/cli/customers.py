@@ -286,7 +286,12 @@ def update(
     phone: Annotated[str | None, typer.Option(help="New phone; '' removes it.")] = None,
     address: Annotated[str | None, typer.Option(help="New address; '' removes it.")] = None,
     company: Annotated[str | None, typer.Option(help="New company; '' removes it.")] = None,
-    notes: Annotated[str | None, typer.Option(help="New notes; '' removes them.")] = None,
+    notes: Annotated[
+        str | None,
+        typer.Option(
+            help="Replace the free-text notes ('' removes them); `crm note add` keeps dated notes."
+        ),
+    ] = None,
     status: Annotated[str | None, typer.Option(help="active, inactive or blocked.")] = None,
     tag: Annotated[
         list[str] | None,
