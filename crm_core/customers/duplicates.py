@@ -45,39 +45,46 @@ def _text_key(text: str | None) -> str | None:
 def find_duplicates(
     session: Session, *, limit: int = DEFAULT_LIMIT
 ) -> tuple[list[DuplicatePair], int]:
-    """The ``limit`` likeliest pairs, and how many pairs there are in all."""
-    customers = {
-        c.id: c
-        for c in session.execute(
-            select(Customer).where(Customer.merged_into_id.is_(None)).order_by(Customer.id)
-        ).scalars()
-    }
+    """The ``limit`` likeliest pairs, and how many pairs there are in all.
+
+    Reads five columns of every customer (loading every customer as an object cost
+    most of the time) and the phones and addresses of their leads; whole rows are
+    loaded for the pairs returned only.
+    """
+    names: dict[str, str] = {}
+    emails: dict[str, str] = {}
     phones: dict[str, set[str]] = defaultdict(set)
     addresses: dict[str, set[str]] = defaultdict(set)
-    for customer in customers.values():
-        _add(phones, _phone_key(customer.phone), customer.id)
-        _add(addresses, _name_and_address(customer.name, customer.address), customer.id)
-    for customer_id, phone, address in session.execute(
+    for customer_id, name, email, phone, address in session.execute(
+        select(
+            Customer.id, Customer.name, Customer.email_normalized, Customer.phone, Customer.address
+        ).where(Customer.merged_into_id.is_(None))
+    ):
+        names[customer_id] = name
+        if email:
+            emails[customer_id] = email
+        _add(phones, _phone_key(phone), customer_id)
+        _add(addresses, _name_and_address(name, address), customer_id)
+    for owner, lead_phone, lead_address in session.execute(
         select(Lead.customer_id, Lead.phone, Lead.address).where(Lead.customer_id.is_not(None))
     ):
-        if customer_id in customers:
-            _add(phones, _phone_key(phone), customer_id)
-            name = customers[customer_id].name
-            _add(addresses, _name_and_address(name, address), customer_id)
+        if owner is not None and owner in names:
+            _add(phones, _phone_key(lead_phone), owner)
+            _add(addresses, _name_and_address(names[owner], lead_address), owner)
 
     reasons: dict[tuple[str, str], list[str]] = defaultdict(list)
     _pairs(reasons, phones.values(), "same phone")
     _pairs(reasons, addresses.values(), "same name and address")
-    for pair in _close_addresses(customers.values()):
+    for pair in _close_addresses(emails):
         reasons[pair].append("addresses one typo apart")
 
-    ranked = sorted(
-        reasons.items(),
-        key=lambda item: (-len(item[1]), customers[item[0][0]].name, item[0]),
-    )
-    pairs = [
-        DuplicatePair(customers[a], customers[b], tuple(why)) for (a, b), why in ranked[:limit]
-    ]
+    ranked = sorted(reasons.items(), key=lambda item: (-len(item[1]), names[item[0][0]], item[0]))
+    shown = ranked[:limit]
+    wanted = sorted({customer_id for pair, _ in shown for customer_id in pair})
+    rows = {
+        c.id: c for c in session.execute(select(Customer).where(Customer.id.in_(wanted))).scalars()
+    }
+    pairs = [DuplicatePair(rows[a], rows[b], tuple(why)) for (a, b), why in shown]
     return pairs, len(ranked)
 
 
@@ -98,14 +105,14 @@ def _pairs(reasons: dict[tuple[str, str], list[str]], groups: Iterable[set[str]]
                 reasons[(a, b)].append(why)
 
 
-def _close_addresses(customers: Iterable[Customer]) -> set[tuple[str, str]]:
+def _close_addresses(emails: dict[str, str]) -> set[tuple[str, str]]:
     """Pairs with the same local part and domains a typo apart (compared within each
     local part only, so the work grows with the customers, not their square)."""
     by_local: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for customer in customers:
-        if customer.email_normalized and "@" in customer.email_normalized:
-            local, domain = customer.email_normalized.rsplit("@", 1)
-            by_local[local].append((domain, customer.id))
+    for customer_id, email in emails.items():
+        if "@" in email:
+            local, domain = email.rsplit("@", 1)
+            by_local[local].append((domain, customer_id))
     found: set[tuple[str, str]] = set()
     for entries in by_local.values():
         for (domain_a, id_a), (domain_b, id_b) in combinations(entries, 2):

@@ -90,3 +90,17 @@ def test_merge_moves_quotes_and_bookings_and_sums_the_figures(cli: Cli) -> None:
         "2050.25",
     )
     assert cli.json("customer", "get", "mads@nielsen-byg.dk")["id"] == private
+
+
+def test_duplicates_by_name_and_address_are_bounded(cli: Cli) -> None:
+    for number, address in enumerate(
+        ["Vestergade 1, 8000 Aarhus C", "vestergade 1  8000 aarhus c"]
+    ):
+        cli.create("Mette Holm", f"mette{number}@example.dk", "--address", address)
+    cli.create("Mette Holm", "mette.work@example.com", "--address", "Vestergade 1, 8000 Aarhus C")
+    cli.create("Mette Holm", "mette.other@example.com", "--address", "Søndergade 2")
+    found = cli.json("customer", "duplicates")
+    assert found["total"] == 3
+    assert {tuple(pair["reasons"]) for pair in found["pairs"]} == {("same name and address",)}
+    out = cli("customer", "duplicates", "--limit", "2")
+    assert out.splitlines()[-1] == "Showing 2 of 3 pairs (--limit to see more)"
