@@ -59,7 +59,9 @@ COMMANDS: dict[str, Lazy] = {
     "db": Lazy("worker.cli.db", "app", "Database migrations (Alembic)."),
     "import": Lazy("worker.cli.imports", "app", "Import mail exports (Google Takeout mbox)."),
     "quarantine": Lazy("worker.cli.quarantine", "app", "Messages that could not be processed."),
-    "ingest": Lazy("worker.cli.ingest", "app", "Ingestion housekeeping: resume pending messages."),
+    "ingest": Lazy(
+        "worker.cli.ingest", "app", "Ingestion housekeeping: resume pending messages."
+    ),
     "status": Lazy("worker.cli.status", "status"),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),

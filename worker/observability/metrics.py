@@ -81,7 +81,9 @@ def _message_metrics(session: Session) -> Iterator[Metric]:
         "crm_messages_quarantined", "Messages in quarantine.", value=by_outcome["quarantined"]
     )
     after_retries = session.execute(
-        select(func.count()).select_from(ReceivedMessage).where(PENDING_AFTER_RETRIES)
+        select(func.count())
+        .select_from(ReceivedMessage)
+        .where(PENDING_AFTER_RETRIES)
     ).scalar_one()
     yield GaugeMetricFamily(
         "crm_messages_pending_after_retries",
