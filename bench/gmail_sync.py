@@ -37,7 +37,7 @@ from worker.gmail.report import SyncReport
 from worker.gmail.sync import sync_mailbox
 from worker.importers.takeout import read_takeout
 from worker.jobs.broker import install_broker
-from worker.jobs.runtime import use_settings
+from worker.runtime import use_settings
 
 MAILBOX = "info@rendetalje.dk"
 

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+from sqlalchemy.schema import CreateSchema
 
 
 def is_sqlite(url: str) -> bool:
@@ -20,7 +21,8 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> E
     """Create an engine with the settings each database needs for safe concurrent use.
 
     ``schema`` (PostgreSQL only) puts every table in that schema through the search
-    path; the tests use it to give each test process its own copy of the database.
+    path (with ``public`` behind it for extensions); the tests use it to give each test
+    process its own copy of the database.
     """
     if is_sqlite(url):
         engine = create_engine(
@@ -34,7 +36,9 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> E
         return engine
     connect_args: dict[str, Any] = {}
     if schema:
-        connect_args["options"] = f"-csearch_path={schema}"
+        # public after the schema: extensions the search uses (pg_trgm) live there,
+        # shared by every schema of the database; tables are created in the first.
+        connect_args["options"] = f"-csearch_path={schema},public"
     return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args, future=True)
 
 
@@ -66,3 +70,13 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def ping(connectable: Session | Connection) -> None:
+    """A round trip to the database; raises when it cannot be reached."""
+    connectable.execute(text("SELECT 1"))
+
+
+def create_schema(connection: Connection, schema: str) -> None:
+    """Create a PostgreSQL schema unless it exists (for ``database.pg_schema``)."""
+    connection.execute(CreateSchema(schema, if_not_exists=True))

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
-from crm_core.errors import InvalidEmailError
+from crm_core.errors import InvalidEmailError, ValidationError
 
 
 def mailbox_key(mailbox: str | None) -> str:
@@ -41,3 +41,36 @@ def normalize_tags(tags: Iterable[str] | None) -> list[str]:
         if cleaned:
             seen.setdefault(cleaned, None)
     return list(seen)
+
+
+def checked_phone(phone: str | None, region: str = "DK") -> str | None:
+    """The phone number as written (whitespace folded), or None when empty.
+
+    Raises ValidationError unless it is a possible number: ``+45 12 34 56 78``,
+    ``12345678`` (Danish by default) and ``+46 8 123 456 78`` pass, ``abc`` does not.
+    The text is kept as the user wrote it; lead emails store E.164 themselves.
+    """
+    import phonenumbers  # imported on use: its metadata is large and most commands skip it
+
+    text = " ".join((phone or "").split())
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise ValidationError(f"invalid phone number {phone!r}: use e.g. +45 12 34 56 78")
+    return text
+
+
+def normalize_domain(domain: str) -> str:
+    """The lower-case form of a mail domain (``@Rendetalje.DK`` → ``rendetalje.dk``),
+    or ValidationError when no address could be at it."""
+    candidate = domain.strip().removeprefix("@")
+    try:
+        result = validate_email(f"postmaster@{candidate}", check_deliverability=False)
+    except EmailNotValidError:
+        # The library's reason speaks of "the part after the @-sign": not helpful here.
+        raise ValidationError(f"invalid mail domain {domain!r}: expected e.g. example.dk") from None
+    return result.domain.lower()

@@ -63,6 +63,7 @@ from crm_core.quotes import (
     reject_quote,
     send_quote,
 )
+from crm_core.search import search_customers, search_messages
 from crm_core.stats import recompute_all_stats, update_customer_stats
 
 __all__ = [
@@ -113,6 +114,8 @@ __all__ = [
     "reject_quote",
     "reopen_conversation",
     "response_ratios",
+    "search_customers",
+    "search_messages",
     "send_quote",
     "set_lead_status",
     "top_customers_by_revenue",

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 
 import crm_core.models  # noqa: F401  (registers every table)
 from crm_core.db import is_sqlite, make_engine
 from crm_core.models import Base
+from crm_core.search.schema import is_search_object
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave the search index objects (migration 0006) out of the comparison: the models
+    do not describe them."""
+    parent = parent_names.get("table_name") if type_ == "column" else None
+    return not is_search_object(name, type_, parent)
 
 
 def run_migrations_offline() -> None:
@@ -31,6 +41,7 @@ def run_migrations_online() -> None:
             # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
             render_as_batch=is_sqlite(url),
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -19,9 +21,11 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from crm_core.errors import ValidationError as DomainValidationError
+from crm_core.normalize import normalize_domain, normalize_email
 from worker.mail.message import ParseLimits
 from worker.mail.rules import IngestRules
 
@@ -44,14 +48,31 @@ class DatabaseSettings(Section):
     @classmethod
     def _known_database(cls, value: str) -> str:
         try:
-            backend = make_url(value).get_backend_name()
+            url = make_url(value)
         except ArgumentError:
             raise ValueError(f"not a database URL: {value!r}") from None
+        backend = url.get_backend_name()
         if backend not in {"sqlite", "postgresql"}:
             raise ValueError(
                 f"unsupported database {backend!r}; use sqlite:/// or postgresql+psycopg://"
             )
+        _check_driver(url)
+        if backend == "postgresql" and not url.database:
+            # libpq would fall back to a database named after the OS user: never guess.
+            raise ValueError("name the database: postgresql+psycopg://user@host:5432/DATABASE")
         return value
+
+
+def _check_driver(url: URL) -> None:
+    """Accept only a driver this installation has (plain ``postgresql://`` means
+    psycopg2, which it does not)."""
+    try:
+        url.get_dialect().import_dbapi()
+    except (ImportError, ArgumentError):
+        raise ValueError(
+            f"database driver {url.drivername!r} is not installed; "
+            "use sqlite:///FILE or postgresql+psycopg://user@host:5432/DATABASE"
+        ) from None
 
 
 class BrokerSettings(Section):
@@ -68,7 +89,37 @@ class BrokerSettings(Section):
     def _known_broker(cls, value: str) -> str:
         if value != "inline" and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected 'inline' or a redis:// URL")
+        if value.startswith(("redis://", "rediss://")):
+            _check_redis_url(value)
         return value
+
+
+def _check_redis_url(value: str) -> None:
+    """What redis-py would only find out when it first connects."""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - the property raises on a port out of range
+    except ValueError:
+        raise ValueError("the port must be a number from 1 to 65535") from None
+    database = parts.path.strip("/")
+    if database and not database.isdigit():
+        raise ValueError(f"the database after the port must be a number, got {database!r}")
+
+
+def _valid_address(value: str) -> str:
+    try:
+        normalize_email(value)
+    except DomainValidationError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def _valid_domain(value: str) -> str:
+    try:
+        normalize_domain(value)
+    except DomainValidationError as exc:
+        raise ValueError(str(exc)) from None
+    return value
 
 
 class CompanySettings(Section):
@@ -76,6 +127,21 @@ class CompanySettings(Section):
     mailbox: str = "info@rendetalje.dk"
     aliases: list[str] = Field(default_factory=list)
     own_domains: list[str] = Field(default_factory=lambda: ["rendetalje.dk"])
+
+    @field_validator("mailbox")
+    @classmethod
+    def _mailbox_is_an_address(cls, value: str) -> str:
+        return _valid_address(value)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases_are_addresses(cls, values: list[str]) -> list[str]:
+        return [_valid_address(value) for value in values]
+
+    @field_validator("own_domains")
+    @classmethod
+    def _domains_are_domains(cls, values: list[str]) -> list[str]:
+        return [_valid_domain(value) for value in values]
 
 
 class LimitsSettings(Section):
@@ -102,6 +168,10 @@ class WorkerSettings(Section):
     max_retries: int = Field(default=8, ge=0)
     min_backoff_ms: int = Field(default=500, gt=0)
     max_backoff_ms: int = Field(default=60_000, gt=0)
+    # When `crm worker` starts, send again the jobs of every message still pending: a
+    # worker killed mid-job (or a Redis that lost its queue) leaves them so, and the
+    # broker gives unacknowledged jobs back only minutes later. Idempotent.
+    resume_on_start: bool = True
 
 
 class MailboxConfig(Section):
@@ -114,6 +184,16 @@ class MailboxConfig(Section):
     # Default: <gmail.token_dir>/<address>.json
     credentials_file: Path | None = None
     mode: Literal["poll", "push"] = "poll"
+
+    @field_validator("address")
+    @classmethod
+    def _address_is_an_address(cls, value: str) -> str:
+        return _valid_address(value)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases_are_addresses(cls, values: list[str]) -> list[str]:
+        return [_valid_address(value) for value in values]
 
 
 class GmailSettings(Section):
@@ -157,6 +237,22 @@ class PushSettings(Section):
     shared_token: SecretStr | None = None
 
 
+class HttpSettings(Section):
+    """Limits of the HTTP servers: `crm watch`'s push port and `crm worker`'s health port.
+
+    A client gets ``request_timeout_seconds`` for its whole request, headers and body
+    together (a slow client is answered 408 and cut off, however steadily it dribbles);
+    past ``max_connections`` open connections a new one is answered 503 and closed.
+    """
+
+    request_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    max_connections: int = Field(default=500, gt=0, le=100_000)
+    # Push bodies over this are answered 413 (a Pub/Sub envelope is a few hundred bytes).
+    max_body_bytes: int = Field(default=64 * 1024, gt=0, le=16 * 1024 * 1024)
+    # On SIGTERM, requests in progress get this long to finish before they are cut off.
+    shutdown_timeout_seconds: float = Field(default=5, ge=0, le=300)
+
+
 class DisplaySettings(Section):
     """How the command line shows amounts and times (worker/cli/display.py)."""
 
@@ -166,20 +262,23 @@ class DisplaySettings(Section):
     @field_validator("locale")
     @classmethod
     def _known_locale(cls, value: str) -> str:
-        from worker.cli.display import DEFAULT_LOCALE, valid_locale
+        if value == "da_DK":
+            return value  # Babel is loaded only to check another locale
+        from babel import Locale, UnknownLocaleError
 
-        # Babel is loaded only to check another locale: most commands print no money.
-        if value != DEFAULT_LOCALE and not valid_locale(value):
-            raise ValueError(f"unknown locale {value!r}; e.g. da_DK, en_GB, de_DE")
+        try:
+            Locale.parse(value)
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(f"unknown locale {value!r}; e.g. da_DK, en_GB, de_DE") from None
         return value
 
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from worker.cli.display import zone
-
-        if zone(value) is None:
-            raise ValueError(f"unknown time zone {value!r}; e.g. Europe/Copenhagen")
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, OSError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; e.g. Europe/Copenhagen") from None
         return value
 
 
@@ -215,6 +314,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     gmail: GmailSettings = Field(default_factory=GmailSettings)
     push: PushSettings = Field(default_factory=PushSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     mailboxes: list[MailboxConfig] = Field(default_factory=list)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     display: DisplaySettings = Field(default_factory=DisplaySettings)
@@ -267,6 +367,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     toml_file = config_path(path)
     if toml_file is not None and not toml_file.is_file():
         raise ConfigError(f"config file not found: {toml_file}")
+    _refuse_undecodable_environment()
     Settings._toml_file = toml_file
     try:
         return Settings(**overrides)
@@ -274,8 +375,26 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         raise ConfigError(_describe(exc, toml_file)) from None
     except ValueError as exc:  # TOML syntax errors surface as ValueError subclasses
         raise ConfigError(f"{toml_file}: {exc}") from None
+    except OSError as exc:  # the file is there but cannot be read (permissions, I/O)
+        raise ConfigError(f"cannot read config file {toml_file}: {exc.strerror}") from None
     finally:
         Settings._toml_file = None
+
+
+def _refuse_undecodable_environment() -> None:
+    """A CRM_* variable with bytes that are not UTF-8 (Python keeps them as lone
+    surrogates) would fail deep inside a driver; name it instead."""
+    for key, value in os.environ.items():
+        if key.startswith("CRM_") and _has_surrogates(value):
+            raise ConfigError(f"environment variable {key} is not valid UTF-8 text")
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _describe(exc: ValidationError, toml_file: Path | None) -> str:
@@ -284,5 +403,6 @@ def _describe(exc: ValidationError, toml_file: Path | None) -> str:
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"])
         message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+        message = message.removeprefix("Value error, ")  # our validators say it all
         problems.append(f"{key}: {message}")
     return f"invalid configuration{where}: " + "; ".join(problems)

@@ -1,3 +1,10 @@
+from crm_core.analytics.counts import (
+    RecordCounts,
+    activity_by_customer,
+    message_counts,
+    messages_by_direction,
+    record_counts,
+)
 from crm_core.analytics.service import (
     AiModelCount,
     ConversationRatio,
@@ -9,7 +16,12 @@ from crm_core.analytics.service import (
 __all__ = [
     "AiModelCount",
     "ConversationRatio",
+    "RecordCounts",
+    "activity_by_customer",
     "ai_emails_by_model",
+    "message_counts",
+    "messages_by_direction",
+    "record_counts",
     "response_ratios",
     "top_customers_by_revenue",
 ]

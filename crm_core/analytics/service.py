@@ -8,6 +8,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import Conversation, Customer, EmailMessage
+from crm_core.paging import checked_limit
 from crm_core.statuses import CustomerStatus, Direction, parse_status
 
 
@@ -39,7 +40,9 @@ def top_customers_by_revenue(
     statement = select(Customer)
     if status is not None:
         statement = statement.where(Customer.status == parse_status(CustomerStatus, status))
-    statement = statement.order_by(Customer.total_revenue.desc(), Customer.name).limit(limit)
+    statement = statement.order_by(Customer.total_revenue.desc(), Customer.name).limit(
+        checked_limit(limit)
+    )
     return list(session.execute(statement).scalars())
 
 
@@ -65,7 +68,7 @@ def response_ratios(
     )
     if customer_id is not None:
         statement = statement.where(Conversation.customer_id == customer_id)
-    if limit is not None:
+    if checked_limit(limit) is not None:
         statement = statement.limit(limit)
     return [ConversationRatio(*row) for row in session.execute(statement)]
 

@@ -11,7 +11,7 @@ rejected quote none. Booking a lead, or a quote of a lead, wins the lead.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +24,26 @@ from crm_core.models.types import utcnow
 from crm_core.quotes.service import get_quote
 from crm_core.stats import refresh_owner_of
 from crm_core.statuses import BookingStatus, QuoteStatus
+
+# A job is booked for a real day: years far outside this are typing errors, and
+# the first and last days of the calendar cannot even be shown in local time.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def _checked_time(scheduled_at: datetime) -> datetime:
+    if scheduled_at.tzinfo is None:
+        raise ValidationError("scheduled_at must carry a time zone")
+    try:
+        moment = scheduled_at.astimezone(UTC)
+    except OverflowError:
+        moment = None
+    if moment is None or not EARLIEST <= moment <= LATEST:
+        raise ValidationError(
+            f"a booking must be between {EARLIEST.year} and {LATEST.year}, "
+            f"got {scheduled_at.isoformat()}"
+        )
+    return scheduled_at
 
 
 def create_booking(
@@ -41,8 +61,7 @@ def create_booking(
     A quote that has a booking (not cancelled) already is refused unless
     ``allow_second``; the quote row is locked, so two at once cannot both pass.
     """
-    if scheduled_at.tzinfo is None:
-        raise ValidationError("scheduled_at must carry a time zone")
+    scheduled_at = _checked_time(scheduled_at)
     if quote_id is not None:
         quote = get_quote(session, quote_id)
         if quote.status == QuoteStatus.REJECTED:

@@ -12,6 +12,7 @@ from crm_core.conversations.service import (
     get_conversation_by_gmail_thread_id,
     get_customer_conversations,
     reopen_conversation,
+    thread_of_references,
     touch_conversation,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "list_conversations",
     "message_counts",
     "reopen_conversation",
+    "thread_of_references",
     "touch_conversation",
 ]

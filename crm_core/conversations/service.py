@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from crm_core.conversations.bulk import ThreadSeed, find_or_create_conversations
 from crm_core.errors import ConflictError, NotFoundError
 from crm_core.identity import advance_last_contact
 from crm_core.ids import new_id
-from crm_core.models import Conversation, Customer, Lead
+from crm_core.models import Conversation, Customer, EmailMessage, Lead
 from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
 from crm_core.statuses import Channel, ConversationStatus, parse_status
@@ -135,3 +136,24 @@ def _set_status(session: Session, conversation_id: str, status: ConversationStat
 def touch_conversation(session: Session, conversation_id: str, at: datetime) -> None:
     """Move the conversation's last contact time forward to ``at`` (never backwards)."""
     advance_last_contact(session, Conversation, conversation_id, at)
+
+
+def thread_of_references(
+    session: Session, mailbox: str, rfc822_message_ids: Sequence[str]
+) -> str | None:
+    """The Gmail thread id of a conversation holding one of these Message-IDs (the
+    first ones given win), for mail that arrives without a thread id."""
+    if not rfc822_message_ids:
+        return None
+    wanted = list(rfc822_message_ids)
+    rows = session.execute(
+        select(EmailMessage.rfc822_message_id, Conversation.gmail_thread_id)
+        .join(EmailMessage, EmailMessage.conversation_id == Conversation.id)
+        .where(
+            EmailMessage.mailbox == mailbox_key(mailbox),
+            EmailMessage.rfc822_message_id.in_(wanted),
+            Conversation.gmail_thread_id.is_not(None),
+        )
+    ).all()
+    threads = {message_id: thread for message_id, thread in rows}
+    return next((threads[m] for m in wanted if m in threads), None)

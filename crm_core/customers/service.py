@@ -15,7 +15,8 @@ from crm_core.errors import ConflictError, NotFoundError, ValidationError
 from crm_core.identity import advance_last_contact, expire_if_loaded
 from crm_core.ids import new_id
 from crm_core.models import Conversation, Customer, Lead
-from crm_core.normalize import normalize_email, normalize_tags
+from crm_core.normalize import checked_phone, normalize_email, normalize_tags
+from crm_core.paging import checked_limit, checked_offset
 from crm_core.stats import update_customer_stats
 from crm_core.statuses import CustomerStatus, parse_status
 
@@ -65,7 +66,7 @@ def create_customer(
         name=_clean_name(name),
         email=email.strip() if email else None,
         email_normalized=normalized,
-        phone=phone,
+        phone=checked_phone(phone),
         address=address,
         company_name=company_name,
         notes=notes,
@@ -141,7 +142,9 @@ def _apply_changes(customer: Customer, changes: CustomerChanges) -> None:
             customer.status = parse_status(CustomerStatus, str(value))
         elif key == "tags":
             customer.tags = normalize_tags(value)  # type: ignore[arg-type]
-        elif key in {"phone", "address", "company_name", "notes"}:
+        elif key == "phone":
+            customer.phone = checked_phone(str(value) if value else None)
+        elif key in {"address", "company_name", "notes"}:
             setattr(customer, key, value)
         else:
             raise ValidationError(f"unknown customer field {key!r}")
@@ -171,8 +174,9 @@ def query_customers(
     wanted = normalize_tags(tags)
     if wanted:
         statement = statement.where(_tag_filter(session, wanted, match))
-    statement = statement.order_by(Customer.created_at.desc(), Customer.id).offset(offset)
-    if limit is not None:
+    statement = statement.order_by(Customer.created_at.desc(), Customer.id)
+    statement = statement.offset(checked_offset(offset))
+    if checked_limit(limit) is not None:
         statement = statement.limit(limit)
     return list(session.execute(statement).scalars())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFoundError
@@ -87,3 +87,33 @@ def set_lead_status(session: Session, lead_id: str, status: str | LeadStatus) ->
     lead.status = parse_status(LeadStatus, status)
     session.flush()
     return lead
+
+
+def customer_leads(session: Session, customer_id: str) -> list[Lead]:
+    """The customer's leads, newest first."""
+    return list(
+        session.execute(
+            select(Lead)
+            .where(Lead.customer_id == customer_id)
+            .order_by(Lead.created_at.desc(), Lead.id)
+        ).scalars()
+    )
+
+
+def linked_leads(session: Session, limit: int | None = None) -> list[Lead]:
+    """Leads linked to a customer, oldest first."""
+    statement = select(Lead).where(Lead.customer_id.is_not(None)).order_by(Lead.created_at)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.execute(statement).scalars())
+
+
+def list_unlinked_leads(session: Session, limit: int | None = 50) -> tuple[int, list[Lead]]:
+    """Leads without a customer, newest first: how many there are in all, and up to
+    ``limit`` of them."""
+    unlinked = Lead.customer_id.is_(None)
+    total = session.execute(select(func.count()).select_from(Lead).where(unlinked)).scalar_one()
+    query = select(Lead).where(unlinked).order_by(Lead.created_at.desc(), Lead.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return int(total), list(session.execute(query).scalars())

@@ -197,3 +197,8 @@ def record_sync(session: Session, address: str, *, full: bool, now: datetime | N
     if full:
         values["last_full_sync_at"] = now
     _set(session, address, **values)
+
+
+def record_watch(session: Session, address: str, expires_at: datetime) -> None:
+    """Gmail publishes the mailbox's changes until ``expires_at`` (users.watch)."""
+    _set(session, address, watch_expires_at=expires_at)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm_core.conversations.service import get_conversation, touch_conversation
 from crm_core.customers.service import touch_last_contact
 from crm_core.ids import new_id
+from crm_core.messages.bounces import apply_waiting_bounces
 from crm_core.messages.effects import FiledMessage, messages_filed
 from crm_core.models import EmailMessage
 from crm_core.models.types import utcnow
@@ -106,6 +107,9 @@ def create_email_message(
         if conversation.customer_id is not None:
             touch_last_contact(session, conversation.customer_id, when)
         messages_filed(session, [FiledMessage(conversation.id, direction_value, status_value)])
+        if message.direction == Direction.OUTBOUND and rfc822_message_id:
+            # A bounce of this message may have been filed before it.
+            apply_waiting_bounces(session, key, {rfc822_message_id: message.id})
     return message
 
 

@@ -42,7 +42,8 @@ class EmailMessage(Timestamps, Base):
     )
     is_ai_generated: Mapped[bool] = mapped_column(Boolean, default=False)
     ai_model: Mapped[str | None] = mapped_column(String(100))
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed for the search, which ranks the newest matches of a common word.
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     conversation: Mapped[Conversation] = relationship(
         back_populates="messages", lazy="raise_on_sql"

@@ -26,15 +26,23 @@ from crm_core.statuses import QuoteStatus
 
 _OPEN = (QuoteStatus.DRAFT, QuoteStatus.SENT)
 
+# The column is Numeric(12, 2): ten digits of kroner. PostgreSQL refuses more, SQLite
+# would store a float that no longer equals the amount, so both are refused here.
+MAX_TOTAL = Decimal("9999999999.99")
+
 
 def _amount(total: Decimal | int | float | str) -> Decimal:
     try:
-        amount = Decimal(str(total)).quantize(Decimal("0.01"))
+        amount = Decimal(str(total).strip())
     except InvalidOperation:
         raise ValidationError(f"quote total is not a number: {total!r}") from None
-    if amount < 0 or not amount.is_finite():
+    if not amount.is_finite():  # NaN and Infinity cannot be compared or stored
+        raise ValidationError(f"quote total is not a number: {total!r}")
+    if amount < 0:
         raise ValidationError(f"quote total must be zero or more kr, got {total!r}")
-    return amount
+    if amount > MAX_TOTAL:
+        raise ValidationError(f"quote total must be at most {MAX_TOTAL} kr, got {total!r}")
+    return amount.quantize(Decimal("0.01"))
 
 
 def create_quote(
@@ -46,6 +54,7 @@ def create_quote(
     description: str | None = None,
 ) -> Quote:
     """Create a draft quote (total in kr) for a lead, a customer, or both."""
+    amount = _amount(total)
     if lead_id is None and customer_id is None:
         raise ValidationError("a quote needs a lead or a customer")
     if lead_id is not None and session.get(Lead, lead_id) is None:
@@ -56,7 +65,7 @@ def create_quote(
         id=new_id(),
         lead_id=lead_id,
         customer_id=customer_id,
-        total=_amount(total),
+        total=amount,
         description=description,
         status=QuoteStatus.DRAFT,
     )

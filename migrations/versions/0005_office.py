@@ -1,7 +1,7 @@
 """notes on customers, leads and conversations; customers merged into another
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-30 11:26:29.517724
 
 """
@@ -15,7 +15,7 @@ import crm_core.models.types
 
 # revision identifiers, used by Alembic.
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -70,7 +70,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Downgrade schema."""
     op.drop_index(op.f("ix_customers_merged_into_id"), table_name="customers")
-    with op.batch_alter_table("customers") as batch_op:
-        batch_op.drop_column("merged_at")
-        batch_op.drop_column("merged_into_id")
+    # Plain DROP COLUMN (SQLite 3.35+): a batch rebuild would lose the search triggers
+    # that 0006 put on customers.
+    op.drop_column("customers", "merged_at")
+    op.drop_column("customers", "merged_into_id")
     op.drop_table("notes")

@@ -25,7 +25,7 @@ from worker.gmail.report import SyncReport
 from worker.gmail.session import SyncOptions
 from worker.gmail.sync import sync_mailbox
 from worker.jobs.broker import install_broker
-from worker.jobs.runtime import Runtime, use_settings
+from worker.runtime import Runtime, use_settings
 
 gmail_server = gmail_fixtures.gmail_server  # the shared fixture
 

@@ -10,7 +10,7 @@ from tests.gmail_fake import FakeGmailServer
 from worker.gmail import session as gmail_session
 from worker.gmail.errors import GmailUnavailableError
 from worker.jobs import sync_actors
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 
 @pytest.fixture(autouse=True)

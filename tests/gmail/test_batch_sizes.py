@@ -25,7 +25,7 @@ from tests.gmail_fake import FakeGmailServer
 from worker.gmail.batch_sizer import BatchSizer
 from worker.gmail.sync import sync_mailbox
 from worker.jobs.broker import install_broker
-from worker.jobs.runtime import Runtime, use_settings
+from worker.runtime import Runtime, use_settings
 
 KB = 1024
 BUDGET = 1024 * KB

@@ -22,7 +22,7 @@ from worker.gmail.audit import audit_mailbox
 from worker.gmail.history import HistoryPage
 from worker.gmail.session import SyncContext
 from worker.jobs.broker import install_broker
-from worker.jobs.runtime import Runtime, use_settings
+from worker.runtime import Runtime, use_settings
 
 TOTAL = 2000
 FIRST = 1200

@@ -17,7 +17,7 @@ from worker.gmail.fetch import fetch_raw
 from worker.gmail.history import HistoryPage
 from worker.gmail.quota import TokenBucket, cost_of
 from worker.gmail.service import build_gmail_service, discovery_document
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 QUICK = RetryPolicy(attempts=5, initial=0.01, maximum=0.05, jitter=0.01)
 
@@ -180,3 +180,23 @@ def test_quota_units_per_message(runtime: Runtime, gmail_server: FakeGmailServer
         assert partial.units_by_method == {"history.list": 2, "messages.get": 500}
         assert partial.units / 100 == pytest.approx(5.02)
     assert len(ledger(runtime)) == 1100
+
+
+def test_parts_that_arrived_are_kept_when_the_batch_fails_afterwards(
+    gmail_server: FakeGmailServer,
+) -> None:
+    """A part answered 401 makes the client library refresh the credentials and send it
+    again inside the batch; when the refresh fails, the parts that had arrived are kept
+    and only the others are fetched again."""
+    client = client_for(gmail_server)
+    ids = deliver_customers(gmail_server, range(6))
+    client.call("getProfile", lambda api: api.users.getProfile(userId="me"))  # token fetched
+    gmail_server.queue_fault("messages.get", 401, reason="authError")  # the first part
+    gmail_server.queue_fault("token", 500, count=20)  # every refresh fails, retries too
+
+    batches = list(fetch_raw(client, ids, wide()))
+
+    assert sorted(m.id for b in batches for m in b.messages) == sorted(ids)
+    # Each message downloaded once: the five that arrived were not asked for again.
+    assert gmail_server.served_messages() == {gmail_id: 1 for gmail_id in ids}
+    assert [len(b.messages) for b in batches] == [5, 1]

@@ -16,7 +16,7 @@ from tests.conftest import Database
 from tests.gmail.conftest import MAILBOX, Account, customer_mail, deliver_customers, ledger
 from tests.gmail_fake import FakeGmailServer
 from worker.cli.main import app
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 
 class Crm:

@@ -30,7 +30,7 @@ from tests.gmail.conftest import (
 from tests.gmail_fake import FakeGmailServer
 from tests.processes import stop, wait_for
 from worker.gmail import intake
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 # A sync's batches start at one message and double while the mail is small.
 FIRST_FIVE_BATCHES = 1 + 2 + 4 + 8 + 16

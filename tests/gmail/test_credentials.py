@@ -29,7 +29,7 @@ from worker.cli.main import app
 from worker.gmail import auth_flow
 from worker.gmail.credentials import load_credentials
 from worker.gmail.errors import CredentialsUnavailableError, WrongAccountError
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 
 def mode_of(path: Path) -> int:

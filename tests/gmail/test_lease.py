@@ -15,7 +15,7 @@ from worker.gmail import lease as lease_module
 from worker.gmail.errors import LeaseLostError
 from worker.gmail.lease import Lease, is_dead_local_owner, new_owner
 from worker.gmail.session import SyncOptions
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 EVERY_CALL = timedelta(0)
 

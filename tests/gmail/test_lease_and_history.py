@@ -13,19 +13,22 @@ from crm_core.mailboxes import (
     release_lease,
 )
 from crm_core.models.types import utcnow
+from crm_core.statuses import IngestOutcome
 from tests.gmail.conftest import (
     FAST,
     MAILBOX,
+    customer_mail,
     deliver_customers,
     ledger,
     mailbox_row,
+    outcomes,
     stored_count,
     sync,
 )
 from tests.gmail_fake import FakeGmailServer
 from tests.processes import wait_for
 from worker.gmail.report import SyncReport
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 
 def lease_owner(runtime: Runtime) -> str | None:
@@ -104,3 +107,36 @@ def test_expired_history_id_runs_exactly_one_full_sync(
     gmail_server.reset_stats()
     assert sync(runtime).kind == "partial"  # the cursor is usable again
     assert gmail_server.stats().calls(MAILBOX, "getProfile") == 0
+
+
+def test_a_message_rescued_from_spam_while_history_was_expired_is_filed(
+    runtime: Runtime, gmail_server: FakeGmailServer
+) -> None:
+    kept = deliver_customers(gmail_server, range(5))
+    rescued = gmail_server.deliver(MAILBOX, customer_mail(800), labels=["SPAM"])
+    binned = gmail_server.deliver(MAILBOX, customer_mail(801), labels=["TRASH"])
+    spam = gmail_server.deliver(MAILBOX, customer_mail(802), labels=["SPAM"])
+    sync(runtime)
+    assert {outcomes(runtime)[i] for i in (rescued, binned, spam)} == {IngestOutcome.SKIPPED}
+
+    # While the history was expired: one message out of spam, one from trash to spam.
+    gmail_server.modify_labels(MAILBOX, rescued, add=["INBOX"], remove=["SPAM"])
+    gmail_server.modify_labels(MAILBOX, binned, add=["SPAM"], remove=["TRASH"])
+    gmail_server.expire_history_before(MAILBOX, gmail_server.history_id(MAILBOX))
+    gmail_server.reset_stats()
+
+    report = sync(runtime, options=FAST)
+
+    assert report.history_expired and report.kind == "full"
+    assert outcomes(runtime)[rescued] is IngestOutcome.STORED
+    assert outcomes(runtime)[binned] is IngestOutcome.SKIPPED
+    assert outcomes(runtime)[spam] is IngestOutcome.SKIPPED
+    rows = ledger(runtime)
+    assert "SPAM" not in rows[rescued].label_ids
+    assert "SPAM" in rows[binned].label_ids and "TRASH" not in rows[binned].label_ids
+    assert stored_count(runtime) == len(kept) + 1
+    assert (report.reopened, report.labels_updated) == (1, 2)
+    stats = gmail_server.stats()
+    assert stats.calls(MAILBOX, "messages.get") == 0  # nothing fetched again
+    # The full listing plus one page per skip label (SPAM, TRASH, DRAFT, CHAT).
+    assert stats.calls(MAILBOX, "messages.list") == 1 + 4

@@ -17,7 +17,7 @@ from tests.gmail.conftest import (
 )
 from tests.gmail.workers import workers_down
 from tests.gmail_fake import FakeGmailServer
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 
 def test_full_then_partial_fetches_each_message_once(

@@ -17,9 +17,10 @@ import dramatiq
 from tests.processes import REDIS_URL, clear_namespace, new_namespace
 from worker.config import BrokerSettings
 from worker.jobs.broker import install_broker
-from worker.jobs.runtime import Runtime, use_settings
+from worker.runtime import QUEUES as ALL_QUEUES
+from worker.runtime import Runtime, use_settings
 
-QUEUES = ("ingest", "stats")
+QUEUES = tuple(q for q in ALL_QUEUES if q != "sync")  # syncs run in the test itself
 
 
 class IngestWorkers:

@@ -6,7 +6,7 @@ from tests.cli import conftest as cli_fixtures
 from tests.conftest import Database
 from worker.config import Settings, load_settings
 from worker.jobs.broker import install_broker
-from worker.jobs.runtime import Runtime, use_settings
+from worker.runtime import Runtime, use_settings
 
 cli = cli_fixtures.cli  # `crm` in-process against the test database
 

@@ -33,8 +33,8 @@ from worker.importers.takeout import gmail_id_from_decimal, read_takeout
 from worker.jobs import actors
 from worker.jobs.broker import install_broker
 from worker.jobs.resume import resend_pending
-from worker.jobs.runtime import Runtime, use_settings
 from worker.observability.metrics import render
+from worker.runtime import Runtime, use_settings
 
 MAILBOX = "info@rendetalje.dk"
 MAX_RETRIES = 1  # two attempts per job

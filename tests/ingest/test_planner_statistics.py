@@ -14,7 +14,7 @@ from tests.conftest import Database
 from tests.ingest.conftest import settings_for
 from worker.importers.run import import_messages
 from worker.jobs.broker import install_broker
-from worker.jobs.runtime import use_settings
+from worker.runtime import use_settings
 
 MAILBOX = "info@rendetalje.dk"
 

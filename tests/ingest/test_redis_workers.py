@@ -30,7 +30,7 @@ from tests.processes import (
 from worker.config import load_settings
 from worker.importers.run import import_takeout
 from worker.jobs.broker import install_broker
-from worker.jobs.runtime import use_settings
+from worker.runtime import use_settings
 
 pytestmark = pytest.mark.slow
 SAMPLE = SAMPLES / "rendetalje.mbox"

@@ -14,7 +14,7 @@ from tests.ingest.test_sample_mailbox import SAMPLES
 from worker.importers.takeout import read_takeout
 from worker.jobs.actors import ingest_batch
 from worker.jobs.resume import resend_pending
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 
 def pending(runtime: Runtime) -> int:

@@ -15,7 +15,7 @@ from crm_core.models import Conversation, Customer, EmailMessage, Lead, Received
 from crm_core.statuses import Direction, IngestOutcome, MessageStatus
 from worker.importers.run import import_takeout
 from worker.importers.takeout import gmail_id_from_decimal
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 SAMPLES = Path(__file__).resolve().parents[2] / "worker" / "samples"
 EXPECTED = json.loads((SAMPLES / "expected.json").read_text())

@@ -14,7 +14,6 @@ from crm_core.models import ReceivedMessage
 from crm_core.statuses import IngestOutcome
 from tests.conftest import Database
 from worker.importers.takeout import NotAnMboxError, read_takeout, takeout_headers
-from worker.jobs.packing import thread_jobs
 
 MAILBOX = "info@rendetalje.dk"
 
@@ -106,47 +105,6 @@ def test_staging_keeps_every_field_and_each_message_once(database: Database) -> 
         assert row.received_at == message.received_at
         assert (row.outcome, row.attempts, row.source) == (IngestOutcome.PENDING, 0, "mbox")
         assert session.execute(select(func.count()).select_from(ReceivedMessage)).scalar() == 2
-
-
-def _staged(gmail_id: str, thread: str | None, size: int = 1) -> StagedMessage:
-    return StagedMessage(MAILBOX, gmail_id, b"x" * size, "mbox", gmail_thread_id=thread)
-
-
-def test_import_jobs_keep_each_thread_together_in_export_order() -> None:
-    messages = [
-        _staged("a1", "A"),
-        _staged("b1", "B"),
-        _staged("a2", "A"),
-        _staged("n1", None),
-        _staged("c1", "C"),
-        _staged("b2", "B"),
-        _staged("a3", "A"),
-    ]
-    assert thread_jobs(messages, 4) == [["a1", "a2", "a3"], ["b1", "b2", "n1", "c1"]]
-    # A thread longer than a job is split, in order; no job is ever over the size.
-    long = [_staged(f"t{n}", "T") for n in range(7)]
-    assert thread_jobs(long, 3) == [["t0", "t1", "t2"], ["t3", "t4", "t5"], ["t6"]]
-    # A message the export holds twice goes into one job once.
-    assert thread_jobs([*messages[:2], messages[0]], 4) == [["a1", "b1"]]
-    jobs = thread_jobs(messages + long, 3)
-    assert all(len(job) <= 3 for job in jobs)
-    assert sorted(i for job in jobs for i in job) == sorted(
-        m.gmail_message_id for m in messages + long
-    )
-
-
-def test_import_jobs_stay_within_their_bytes_and_a_big_message_goes_alone() -> None:
-    photos = [
-        _staged("a1", "A", 300),
-        _staged("a2", "A", 900),  # larger than a job may carry: alone
-        _staged("a3", "A", 300),
-        _staged("b1", "B", 200),
-        _staged("c1", "C", 600),
-    ]
-    jobs = thread_jobs(photos, 50, max_bytes=800)
-    assert jobs == [["a1"], ["a2"], ["a3", "b1"], ["c1"]]
-    sizes = {m.gmail_message_id: len(m.raw) for m in photos}
-    assert all(sum(sizes[i] for i in job) <= 800 for job in jobs if len(job) > 1)
 
 
 def test_reading_a_file_that_is_not_an_mbox_raises(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 
 import typer
 from pydantic import SecretStr
-from sqlalchemy import text
 
+from crm_core.db import ping
 from worker.cli.context import CliError, settings_of
 from worker.cli.output import JsonFlag, emit, heading, print_json
 from worker.config import Settings
@@ -59,7 +59,7 @@ def checks(settings: Settings, *, with_mailboxes: bool = True) -> list[Check]:
 
     def database() -> str:
         with engine_for(settings.database).connect() as connection:
-            connection.execute(text("SELECT 1"))
+            ping(connection)
         current, heads = (
             current_revisions(settings.database),
             head_revisions(

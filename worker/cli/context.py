@@ -8,6 +8,7 @@ there or not migrated) become one red line on stderr and exit code 1.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from typer._click.exceptions import UsageError  # Typer ships its own copy of Click
 from typer.core import TyperGroup
 
 from crm_core.db import is_sqlite, transaction
@@ -28,6 +30,7 @@ from worker.cli import display
 from worker.cli.output import print_error
 from worker.config import ConfigError, DatabaseSettings, Settings, load_settings
 from worker.database import engine_for, sessions_for
+from worker.observability.logs import redact
 
 NOT_INITIALISED = "database not initialised: run `crm db upgrade`"
 OUT_OF_DATE = "database schema is out of date: run `crm db upgrade`"
@@ -129,6 +132,37 @@ def _is_alembic_error(exc: BaseException) -> bool:
     return isinstance(exc, CommandError)
 
 
+def broker_problem(exc: BaseException) -> str:
+    """What went wrong talking to Redis, in one line and with any password masked."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if "AUTH" in text or "WRONGPASS" in text or "NOAUTH" in text:
+        text += " (check the password in broker.url)"
+    return redact(text)
+
+
+def _is_broker_error(exc: BaseException) -> bool:
+    """A Redis or Dramatiq connection failure (only if this command loaded either)."""
+    if "redis" in sys.modules:
+        import redis
+
+        if isinstance(exc, redis.RedisError):
+            return True
+    if "dramatiq" in sys.modules:
+        import dramatiq.errors
+
+        if isinstance(exc, dramatiq.errors.BrokerConnectionError):
+            return True
+    return False
+
+
+def _text_problem(exc: UnicodeError) -> str | None:
+    """Bytes that are not UTF-8 (in an argument, a file name or a variable) reach Python
+    as lone surrogates, which cannot be encoded again for the database."""
+    if isinstance(exc, UnicodeEncodeError) and "surrogates not allowed" in str(exc):
+        return "text that is not valid UTF-8 was given; use UTF-8 (check the terminal's locale)"
+    return None
+
+
 def describe_error(exc: BaseException, database: DatabaseSettings | None = None) -> str | None:
     """The one-line message for an expected failure, or None for a bug.
 
@@ -137,6 +171,10 @@ def describe_error(exc: BaseException, database: DatabaseSettings | None = None)
     """
     if isinstance(exc, CrmError | ConfigError | CliError) or _is_alembic_error(exc):
         return str(exc)
+    if _is_broker_error(exc):
+        return f"the broker failed: {broker_problem(exc)}; is Redis running and broker.url right?"
+    if isinstance(exc, UnicodeError):
+        return _text_problem(exc)
     if not isinstance(exc, DBAPIError):
         return None
     detail = _first_line(exc)
@@ -152,13 +190,59 @@ def describe_error(exc: BaseException, database: DatabaseSettings | None = None)
     return f"database error: {detail}"
 
 
+def _undecodable_argument(args: list[str]) -> str | None:
+    """The first argument whose bytes are not UTF-8 (Python holds them as surrogates)."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return repr(os.fsencode(arg))[1:]  # the bytes, shown as b'\xff…' without the b
+    return None
+
+
+def usage_message(exc: UsageError) -> str:
+    """Click's message and where to read more, on one line (instead of its boxed panel)."""
+    hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+    return f"{exc.format_message()}{hint}"
+
+
+def _is_help_request(exc: UsageError) -> bool:
+    # A group called without a sub-command shows its help: not an error to rewrite.
+    return type(exc).__name__ == "NoArgsIsHelpError"
+
+
 class CrmGroup(TyperGroup):
     """The root command group: turns expected failures of any sub-command into one
-    red line and exit code 1 (also under typer.testing.CliRunner)."""
+    red line and exit code 1, and mistakes in the command line (unknown option, bad
+    value, missing argument, bytes that are not UTF-8) into one line and exit code 2
+    (also under typer.testing.CliRunner)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Any = None,
+        **extra: Any,
+    ) -> Any:
+        if (bad := _undecodable_argument(args)) is not None:
+            print_error(f"argument {bad} is not valid UTF-8 text; use UTF-8 (check the locale)")
+            raise typer.Exit(2)
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except UsageError as exc:
+            if _is_help_request(exc):
+                raise
+            print_error(usage_message(exc))
+            raise typer.Exit(exc.exit_code) from None
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            if _is_help_request(exc):
+                raise
+            print_error(usage_message(exc))
+            raise typer.Exit(exc.exit_code) from None
         except Exception as exc:
             database = ctx.obj.loaded_database if isinstance(ctx.obj, CliState) else None
             message = describe_error(exc, database)

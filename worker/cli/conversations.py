@@ -17,7 +17,7 @@ from crm_core.statuses import MessageStatus
 from worker.cli.context import session_for
 from worker.cli.customers import find_customer
 from worker.cli.display import printable, size
-from worker.cli.notes import note_lines, notes_json
+from worker.cli.note_views import note_lines, notes_json
 from worker.cli.output import (
     JsonFlag,
     Line,

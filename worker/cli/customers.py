@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm_core import services
+from crm_core import analytics, services
 from crm_core.customers import CustomerChanges, get_customer
-from crm_core.errors import NotFoundError, ValidationError
-from crm_core.models import Conversation, Customer, EmailMessage, Lead
-from worker.cli.context import session_for
-from worker.cli.notes import note_lines, notes_json
+from crm_core.errors import ValidationError
+from crm_core.leads import customer_leads
+from crm_core.models import Conversation, Customer, Lead
+from worker.cli.context import CliError, session_for
+from worker.cli.note_views import note_lines, notes_json
 from worker.cli.output import (
     JsonFlag,
     Line,
@@ -96,15 +96,7 @@ def stats_json(customer: Customer) -> dict[str, Any]:
 
 
 def message_counts(session: Session, conversations: Sequence[Conversation]) -> dict[str, int]:
-    ids = [conversation.id for conversation in conversations]
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(EmailMessage.conversation_id, func.count())
-        .where(EmailMessage.conversation_id.in_(ids))
-        .group_by(EmailMessage.conversation_id)
-    )
-    return {conversation_id: int(count) for conversation_id, count in rows}
+    return analytics.message_counts(session, [conversation.id for conversation in conversations])
 
 
 def conversation_json(conversation: Conversation, counts: dict[str, int]) -> dict[str, Any]:
@@ -142,7 +134,8 @@ def lead_table(leads: Sequence[Lead]) -> list[Line]:
 
 
 def find_customer(session: Session, key: str) -> Customer:
-    """By email (any letter case) when the key has an @, else by ID."""
+    """By email (any letter case) when the key has an @, else by ID; when neither
+    finds one, the error names the closest customers by search (a name, say)."""
     key = key.strip()
     customer = (
         services.get_customer_by_email(session, key)
@@ -150,7 +143,9 @@ def find_customer(session: Session, key: str) -> Customer:
         else services.get_customer_by_id(session, key)
     )
     if customer is None:
-        raise NotFoundError("customer", key)
+        from worker.cli.search import not_found_with_suggestions
+
+        raise CliError(not_found_with_suggestions(session, "customer", key))
     return customer
 
 
@@ -225,13 +220,7 @@ def get(
     """Show a customer: details, stats, last contact, tags, leads and conversations."""
     with session_for(ctx) as session:
         customer = find_customer(session, email_or_id)
-        leads = list(
-            session.execute(
-                select(Lead)
-                .where(Lead.customer_id == customer.id)
-                .order_by(Lead.created_at.desc(), Lead.id)
-            ).scalars()
-        )
+        leads = customer_leads(session, customer.id)
         conversations = services.get_customer_conversations(session, customer.id)
         counts = message_counts(session, conversations)
         aliases = services.aliases_of(session, customer.id)

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from sqlalchemy import func, select
 
 from crm_core import services
-from crm_core.models import Conversation, EmailMessage, Lead
+from crm_core.analytics import activity_by_customer
+from crm_core.leads import linked_leads
 from worker.cli.context import CliState, settings_of
 from worker.cli.customers import LIST_WIDTHS
 from worker.cli.imports import summary_lines
@@ -45,34 +45,21 @@ def demo(ctx: typer.Context) -> None:
             key=lambda c: c.last_contact_at or NEVER,
             reverse=True,
         )
-        conversation_counts = dict(
-            session.execute(
-                select(Conversation.customer_id, func.count()).group_by(Conversation.customer_id)
-            ).all()
-        )
-        message_counts = dict(
-            session.execute(
-                select(Conversation.customer_id, func.count(EmailMessage.id))
-                .join(EmailMessage, EmailMessage.conversation_id == Conversation.id)
-                .group_by(Conversation.customer_id)
-            ).all()
-        )
+        activity = activity_by_customer(session)
         rows = [
             [
                 c.name,
                 c.email or "",
                 str(c.total_leads),
-                str(conversation_counts.get(c.id, 0)),
-                str(message_counts.get(c.id, 0)),
+                str(activity.get(c.id, (0, 0))[0]),
+                str(activity.get(c.id, (0, 0))[1]),
                 str(c.total_bookings),
                 format_kr(c.total_revenue),
                 format_datetime(c.last_contact_at),
             ]
             for c in customers
         ]
-        leads = session.execute(
-            select(Lead).where(Lead.customer_id.is_not(None)).order_by(Lead.created_at)
-        ).scalars()
+        leads = linked_leads(session)
         by_id = {c.id: c for c in customers}
         lead_rows = [
             [

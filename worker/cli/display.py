@@ -62,15 +62,6 @@ def money(amount: Decimal | int | float | None, locale: str | None = None) -> st
     return f"{text} kr"
 
 
-def valid_locale(name: str) -> bool:
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        Locale.parse(name)
-    except (UnknownLocaleError, ValueError):
-        return False
-    return True
-
 
 _CONTROL = {code: None for code in [*range(0, 9), *range(11, 32), *range(127, 160)]}
 

@@ -14,11 +14,10 @@ from typing import Annotated
 
 import typer
 from googleapiclient.errors import HttpError
-from sqlalchemy import select
 
 from crm_core.db import transaction
+from crm_core.inbox import thread_outcomes
 from crm_core.mailboxes import list_mailboxes, mark_active
-from crm_core.models import ReceivedMessage
 from worker.cli.context import CliError, prepare_embedded_database, session_for, settings_of
 from worker.cli.jobs import is_inline, runtime_for
 from worker.cli.output import (
@@ -43,8 +42,7 @@ from worker.gmail.errors import GmailError
 from worker.gmail.report import SyncReport
 from worker.gmail.sync import sync_mailbox
 from worker.gmail.threads import stage_thread
-from worker.jobs.actors import replay_thread as replay_thread_job
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime, enqueue, sending
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -199,14 +197,8 @@ def _sync_lines(report: SyncReport) -> list[Line]:
 
 def _thread_rows(runtime: Runtime, mailbox: str, thread_id: str) -> dict[str, tuple[str, str]]:
     with transaction(runtime.sessions) as session:
-        rows = session.execute(
-            select(
-                ReceivedMessage.gmail_message_id, ReceivedMessage.outcome, ReceivedMessage.reason
-            ).where(
-                ReceivedMessage.mailbox == mailbox, ReceivedMessage.gmail_thread_id == thread_id
-            )
-        ).all()
-    return {gmail_id: (outcome.value, reason or "") for gmail_id, outcome, reason in rows}
+        rows = thread_outcomes(session, mailbox, thread_id)
+    return {gmail_id: (outcome.value, reason or "") for gmail_id, (outcome, reason) in rows.items()}
 
 
 def replay_thread(
@@ -228,7 +220,8 @@ def replay_thread(
         staging = stage_thread(runtime, address, thread_id)
     except (GmailError, HttpError) as exc:
         raise _gmail_failure(exc) from None
-    replay_thread_job.send(address, thread_id)
+    with sending():
+        enqueue("replay_thread", address, thread_id)
     deadline = time.monotonic() + (0 if is_inline(ctx) else wait)
     after = _thread_rows(runtime, address, thread_id)
     while any(o == "pending" for o, _ in after.values()) and time.monotonic() < deadline:

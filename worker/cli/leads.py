@@ -13,7 +13,7 @@ from crm_core.models import Lead
 from worker.cli.context import session_for
 from worker.cli.conversations import parse_since, showing
 from worker.cli.display import printable
-from worker.cli.notes import note_lines, notes_json
+from worker.cli.note_views import note_lines, notes_json
 from worker.cli.output import (
     JsonFlag,
     Line,

@@ -48,6 +48,7 @@ COMMANDS: dict[str, Lazy] = {
     "customer": Lazy(
         "worker.cli.merge", "app", "Create, find, update, merge and inspect customers."
     ),
+    "search": Lazy("worker.cli.search", "search"),
     "conversation": Lazy(
         "worker.cli.conversations", "app", "Conversations: read, close, reopen, archive."
     ),
@@ -59,10 +60,9 @@ COMMANDS: dict[str, Lazy] = {
     "db": Lazy("worker.cli.db", "app", "Database migrations (Alembic)."),
     "import": Lazy("worker.cli.imports", "app", "Import mail exports (Google Takeout mbox)."),
     "quarantine": Lazy("worker.cli.quarantine", "app", "Messages that could not be processed."),
-    "ingest": Lazy(
-        "worker.cli.ingest", "app", "Ingestion housekeeping: resume pending messages."
-    ),
+    "ingest": Lazy("worker.cli.ingest", "app", "Ingestion housekeeping: resume pending messages."),
     "status": Lazy("worker.cli.status", "status"),
+    "explain": Lazy("worker.cli.explain", "explain_command"),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),
 }

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from crm_core import services
-from crm_core.models import Note
 from worker.cli.context import session_for
+from worker.cli.customers import find_customer
+from worker.cli.note_views import note_lines, notes_json
 from worker.cli.output import (
     JsonFlag,
-    Line,
     emit,
     format_datetime,
-    heading,
     model_dict,
     print_json,
     success,
@@ -29,24 +27,6 @@ SubjectId = Annotated[
 ]
 
 
-def note_lines(notes: Sequence[Note], total: int) -> list[Line]:
-    """``Notes (3)`` and one dated line (or paragraph) per note, newest first."""
-    if not notes:
-        return []
-    lines: list[Line] = ["", heading(f"Notes ({total})")]
-    for note in notes:
-        first, *rest = note.body.splitlines() or [""]
-        lines.append(f"{format_datetime(note.created_at)}  {first}")
-        lines += [f"{'':21}{line}" for line in rest]
-    if total > len(notes):
-        lines.append(f"… and {total - len(notes)} older (crm note list).")
-    return lines
-
-
-def notes_json(notes: Sequence[Note], total: int) -> dict[str, Any]:
-    return {"notes": [model_dict(note) for note in notes], "note_count": total}
-
-
 @app.command("add")
 def add(
     ctx: typer.Context,
@@ -56,8 +36,6 @@ def add(
     as_json: JsonFlag = False,
 ) -> None:
     """Add a dated note to a customer, lead or conversation. Notes are never changed."""
-    from worker.cli.customers import find_customer  # customers.py shows notes: no cycle
-
     kind = subject.strip().lower()
     with session_for(ctx) as session:
         if kind == "customer":

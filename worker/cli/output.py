@@ -12,11 +12,19 @@ JSON output (``--json``) is stable for scripts:
 - money (Decimal) is a **string** with two decimals, e.g. ``"5000.00"``, so no
   amount is ever rounded by a float parser;
 - statuses are their lower-case values (``"active"``), tags a list of strings.
+
+Terminal safety: names and subjects come from mail, and a sender can put escape
+sequences in them that rewrite the operator's terminal (titles, hyperlinks, colours,
+cursor moves). The database keeps them faithfully; everything printed passes through
+``printable`` here, once, in the helpers every command prints with (``emit``,
+``table``, ``field_lines``, ``heading``, ``success``, ``print_error``), and JSON
+escapes every control character as ``\\uXXXX``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -119,7 +127,10 @@ def parse_local_datetime(value: str) -> datetime:
             raise ValueError(
                 f"not a date and time: {value!r}; use 2025-10-01T09:00 or 01.10.2025 09:00"
             ) from None
-    return parsed if parsed.tzinfo is not None else from_local(parsed)
+    try:
+        return parsed if parsed.tzinfo is not None else from_local(parsed)
+    except OverflowError:  # the first or last day of the calendar, without a zone database
+        raise ValueError(f"date and time out of range: {value!r}") from None
 
 
 # --- values -----------------------------------------------------------------------
@@ -142,6 +153,53 @@ def text_or_empty(value: object) -> str:
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
+# --- terminal safety ----------------------------------------------------------
+
+# Whole escape sequences go, payload included: CSI (ESC [ … final byte); OSC, DCS,
+# SOS, PM and APC strings up to BEL or the string terminator; other ESC sequences;
+# and their 8-bit C1 forms.
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"
+    r"|\x1b[\]PX^_].*?(?:\x07|\x1b\\|\x9c|$)"
+    r"|\x1b[ -/]*[0-~]?"
+    r"|\x9b[0-?]*[ -/]*[@-~]?"
+    r"|[\x90\x98\x9d\x9e\x9f].*?(?:\x07|\x1b\\|\x9c|$)",
+    re.DOTALL,
+)
+# Line breaks and tabs would break a table row: they become a space.
+_LAYOUT = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]+")
+# What is left of C0, DEL and C1, and the bidirectional overrides that make text
+# display in another order than it reads.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: escape sequences removed whole, line
+    breaks and tabs made spaces, any other control character dropped."""
+    if text.isprintable():
+        return text
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    text = _LAYOUT.sub(" ", text)
+    return _CONTROL.sub("", text)
+
+
+def _printable_line(line: Line) -> Line:
+    if isinstance(line, str):
+        return printable(line)
+    if line.plain.isprintable():
+        return line
+    # Only our own one-style Text lines reach here; rebuilt, they keep that style.
+    return Text(printable(line.plain), style=line.style, end=line.end)
+
+
+# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal still obeys.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def _escape_json_unsafe(text: str) -> str:
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 # --- JSON -------------------------------------------------------------------------
@@ -181,7 +239,8 @@ def model_dict(obj: object, exclude: Iterable[str] = ()) -> dict[str, Any]:
 
 
 def json_text(data: Any) -> str:
-    return json.dumps(jsonable(data), ensure_ascii=False, indent=2)
+    """JSON with every control character escaped (json.dumps leaves C1 and bidi raw)."""
+    return _escape_json_unsafe(json.dumps(jsonable(data), ensure_ascii=False, indent=2))
 
 
 def print_json(data: Any) -> None:
@@ -199,7 +258,7 @@ def _console(stderr: bool = False) -> Console:
 
 def emit(lines: Iterable[Line]) -> None:
     console = _console()
-    for line in lines:
+    for line in map(_printable_line, lines):
         if console.is_terminal and isinstance(line, Text) and _is_rule(line):
             line = rule(min(len(line.plain), console.width))  # a rule never wraps on screen
         console.print(line)
@@ -211,7 +270,7 @@ def _is_rule(line: Text) -> bool:
 
 def print_error(message: str) -> None:
     """One red line on stderr."""
-    one_line = " ".join(message.split())
+    one_line = " ".join(printable(message).split())
     _console(stderr=True).print(Text(f"Error: {one_line}", style="bold red"))
 
 
@@ -220,7 +279,7 @@ def rule(width: int = len(RULE)) -> Text:
 
 
 def heading(title: str) -> Text:
-    return Text(title, style="bold")
+    return Text(printable(title), style="bold")
 
 
 def field_lines(fields: Sequence[tuple[str, str]]) -> list[Line]:
@@ -228,7 +287,7 @@ def field_lines(fields: Sequence[tuple[str, str]]) -> list[Line]:
     if not fields:
         return []
     width = max(len(label) for label, _ in fields) + 2
-    return [f"{label + ':':<{width}}{value}" for label, value in fields]
+    return [f"{label + ':':<{width}}{printable(value)}" for label, value in fields]
 
 
 def block(title: str, fields: Sequence[tuple[str, str]]) -> list[Line]:
@@ -238,7 +297,7 @@ def block(title: str, fields: Sequence[tuple[str, str]]) -> list[Line]:
 
 def success(title: str, fields: Sequence[tuple[str, str]] = ()) -> list[Line]:
     """``✅ title`` and, when there are fields, the ruled block under it."""
-    head = Text(f"✅ {title}", style="bold green")
+    head = Text(f"✅ {printable(title)}", style="bold green")
     if not fields:
         return [head]
     return [head, rule(), *field_lines(fields), rule()]
@@ -254,6 +313,7 @@ def table(
     Columns are at least ``min_widths`` wide and always wide enough for their longest
     value plus two spaces, so nothing is cut off.
     """
+    rows = [[printable(cell) for cell in row] for row in rows]  # measured as printed
     widths = []
     for index, header in enumerate(headers):
         longest = max([len(header), *(len(row[index]) for row in rows)])

@@ -28,11 +28,10 @@ from worker.cli.output import (
     success,
     table,
 )
-from worker.jobs.actors import ingest_batch
-from worker.jobs.outbox import unit_of_work
-from worker.jobs.packing import jobs_by_mailbox
+from worker.intake import send_staged
 from worker.mail.message import Unparseable
 from worker.mail.parse import parse_message
+from worker.runtime import unit_of_work
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -119,10 +118,9 @@ def retry(
     if bool(received_ids) == every:
         raise CliError("name the messages to retry by ID, or give --all")
     runtime = runtime_for(ctx)
-    with unit_of_work(runtime.sessions) as (session, outbox):
+    with unit_of_work(runtime.sessions) as session:
         ids = quarantined_ids(session) if every else list(dict.fromkeys(received_ids or []))
-        for mailbox, job in jobs_by_mailbox(reset_for_retry(session, ids)):
-            outbox.send(ingest_batch, mailbox, job)
+        send_staged(reset_for_retry(session, ids))
     with session_for(ctx) as session:
         found = {row.id: row for row in list_received(session, ids=ids, limit=None)}
         retried = [found[received_id].summary() for received_id in ids]

@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm_core.inbox import PENDING_AFTER_RETRIES
-from crm_core.models import Customer, EmailMessage, Lead, Mailbox, ReceivedMessage
+from crm_core.analytics import record_counts
+from crm_core.inbox import ledger_counts
+from crm_core.mailboxes import list_mailboxes
 from crm_core.models.types import utcnow
-from crm_core.statuses import IngestOutcome, MailboxStatus
+from crm_core.statuses import MailboxStatus
 from worker.cli.context import session_for, settings_of
 from worker.cli.output import JsonFlag, emit, format_datetime, heading, print_json, table
 
@@ -33,28 +33,18 @@ def _start_of_today() -> datetime:
 
 
 def _counts(session: Session, mailbox: str | None, since: datetime) -> dict[str, int]:
-    def count(*where: Any) -> int:
-        statement = select(func.count()).select_from(ReceivedMessage).where(*where)
-        if mailbox is not None:
-            statement = statement.where(ReceivedMessage.mailbox == mailbox)
-        return int(session.execute(statement).scalar_one())
-
+    counts = ledger_counts(session, since, mailbox)
     return {
-        "stored_today": count(
-            ReceivedMessage.outcome == IngestOutcome.STORED, ReceivedMessage.processed_at >= since
-        ),
-        "skipped_today": count(
-            ReceivedMessage.outcome == IngestOutcome.SKIPPED,
-            ReceivedMessage.processed_at >= since,
-        ),
-        "pending": count(ReceivedMessage.outcome == IngestOutcome.PENDING),
-        "pending_after_retries": count(PENDING_AFTER_RETRIES),
-        "quarantined": count(ReceivedMessage.outcome == IngestOutcome.QUARANTINED),
+        "stored_today": counts.stored_since,
+        "skipped_today": counts.skipped_since,
+        "pending": counts.pending,
+        "pending_after_retries": counts.pending_after_retries,
+        "quarantined": counts.quarantined,
     }
 
 
 def mailbox_report(session: Session, configured: list[str]) -> list[dict[str, Any]]:
-    rows = {m.address: m for m in session.execute(select(Mailbox)).scalars()}
+    rows = {m.address: m for m in list_mailboxes(session)}
     now, today = utcnow(), _start_of_today()
     report = []
     for address in sorted(set(configured) | set(rows)):
@@ -95,12 +85,11 @@ def status(
     configured = [m.address.strip().lower() for m in settings.mailboxes]
     with session_for(ctx) as session:
         mailboxes = mailbox_report(session, configured)
+        records = record_counts(session)
         overall = {
-            "customers": session.execute(select(func.count()).select_from(Customer)).scalar_one(),
-            "leads": session.execute(select(func.count()).select_from(Lead)).scalar_one(),
-            "messages": session.execute(
-                select(func.count()).select_from(EmailMessage)
-            ).scalar_one(),
+            "customers": records.customers,
+            "leads": records.leads,
+            "messages": records.messages,
             **_counts(session, None, _start_of_today()),
         }
     attention = [m["mailbox"] for m in mailboxes if m["needs_reauth"] or m["last_error"]] + (

@@ -14,10 +14,11 @@ from worker.cli.config_check import preflight
 from worker.cli.context import settings_of
 from worker.cli.jobs import is_inline, runtime_for
 from worker.jobs.resume import resend_pending
-from worker.jobs.sync_actors import sync_mailbox
 from worker.observability.logs import configure_logging
 from worker.observability.metrics import render
 from worker.observability.readiness import readiness_checks
+from worker.runtime import enqueue, sending
+from worker.runtime.outbox import current_broker
 from worker.watch.daemon import Watcher
 from worker.watch.gmail_watch import renew_watch
 
@@ -45,7 +46,8 @@ class InlineSyncs:
         with self._lock:
             self._waiting.discard(address)
         try:
-            sync_mailbox.fn(address)
+            with sending():  # the inline broker runs the job here, in this thread
+                enqueue("sync_mailbox", address)
         except Exception:
             log.exception("sync failed", extra={"mailbox": address})
 
@@ -65,7 +67,8 @@ def watch(ctx: typer.Context) -> None:
         if inline is not None:
             inline.enqueue(address)
         else:
-            sync_mailbox.send(address)
+            with sending():
+                enqueue("sync_mailbox", address)
 
     def renew(address: str) -> None:
         expires = renew_watch(runtime, address)
@@ -75,8 +78,8 @@ def watch(ctx: typer.Context) -> None:
         settings,
         enqueue_sync=enqueue_sync,
         renew_watch=renew,
-        resume_pending=lambda: resend_pending(runtime, older_than_seconds=300),
-        readiness=lambda: readiness_checks(runtime.sessions, sync_mailbox.broker),
+        resume_pending=lambda older_than: resend_pending(runtime, older_than_seconds=older_than),
+        readiness=lambda: readiness_checks(runtime.sessions, current_broker()),
         metrics=lambda: render(runtime.sessions),
     )
 

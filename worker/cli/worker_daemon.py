@@ -11,8 +11,7 @@ import typer
 
 from worker.cli.config_check import preflight
 from worker.cli.context import CliError, state
-
-QUEUES = ("ingest", "stats", "sync")
+from worker.runtime.registry import QUEUES
 
 
 def worker(

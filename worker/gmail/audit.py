@@ -12,16 +12,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-
 from crm_core.db import transaction
-from crm_core.models import ReceivedMessage
+from crm_core.inbox import count_in_mailbox, entries
 from crm_core.normalize import mailbox_key
 from crm_core.statuses import IngestOutcome
-from worker.gmail.ledger import entries
 from worker.gmail.listing import message_id_pages
 from worker.gmail.session import SyncOptions, ensure_active, open_client
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 
 @dataclass
@@ -66,12 +63,8 @@ def audit_mailbox(
     result.listed = len(ids)
     with transaction(runtime.sessions) as session:
         found = entries(session, mailbox, ids)
-        in_ledger = session.execute(
-            select(func.count())
-            .select_from(ReceivedMessage)
-            .where(ReceivedMessage.mailbox == mailbox)
-        ).scalar_one()
-    result.ledger_only = int(in_ledger) - len(found)
+        in_ledger = count_in_mailbox(session, mailbox)
+    result.ledger_only = in_ledger - len(found)
     for gmail_id in ids:
         entry = found.get(gmail_id)
         if entry is None:

@@ -30,7 +30,7 @@ from worker.gmail.errors import (
     reason_of,
     status_of,
 )
-from worker.gmail.quota import TokenBucket, cost_of
+from worker.gmail.quota import QuotaBucket, cost_of
 from worker.gmail.service import GmailApi
 from worker.observability.metrics import GMAIL_CALLS, GMAIL_QUOTA_UNITS, GMAIL_RATE_LIMITED
 
@@ -79,7 +79,7 @@ class GmailClient:
     def __init__(
         self,
         service: Any,
-        bucket: TokenBucket,
+        bucket: QuotaBucket,
         *,
         policy: RetryPolicy | None = None,
         heartbeat: Callable[[], None] = lambda: None,
@@ -181,7 +181,15 @@ class GmailClient:
             batch.execute()
         except Exception as exc:
             self.note_error(exc)
-            raise
+            arrived = _arrived(batch, keys)
+            if not arrived:
+                raise
+            # The rest have no answer: the caller asks for them again.
+            log.info(
+                "batch failed after some parts arrived",
+                extra={"method": method, "kept": len(arrived), "error": describe(exc)},
+            )
+            return arrived
         return results
 
     def _alone(self, key: str, make: RequestFactory) -> dict[str, Any | HttpError]:
@@ -196,6 +204,27 @@ class GmailClient:
         except Exception as exc:
             self.note_error(exc)
             raise
+
+
+def _arrived(batch: Any, keys: list[str]) -> dict[str, Any]:
+    """The parts of a failed batch that had been answered with success.
+
+    The library answers 401 parts by refreshing the credentials and sending those parts
+    again, inside ``execute()``; when that fails it raises without calling back for any
+    part, although the others had arrived. Their answers are still held by the batch
+    (``_responses``, by request id): keeping them saves fetching (and paying for) them
+    again.
+    """
+    arrived: dict[str, Any] = {}
+    responses = getattr(batch, "_responses", None) or {}
+    for request_id, (resp, content) in responses.items():
+        try:
+            if int(resp.status) >= 300:
+                continue
+            arrived[keys[int(request_id)]] = batch._requests[request_id].postproc(resp, content)
+        except Exception:  # noqa: S112 - a part that cannot be read is asked for again
+            continue
+    return arrived
 
 
 def translate(exc: BaseException, method: str) -> BaseException:

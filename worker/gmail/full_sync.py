@@ -21,12 +21,12 @@ import logging
 from crm_core.normalize import mailbox_key
 from worker.gmail import requests
 from worker.gmail.errors import WrongAccountError
-from worker.gmail.intake import advance_cursor, fetch_and_stage, ledger_entries
+from worker.gmail.intake import advance_cursor, fetch_and_stage, ledger_entries, resend_pending
+from worker.gmail.label_reconcile import reconcile_skipped_labels
 from worker.gmail.listing import message_id_pages
 from worker.gmail.report import SyncReport
 from worker.gmail.session import SyncContext, SyncOptions, run_guarded
-from worker.gmail.staging import send_ingest
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 log = logging.getLogger("worker.gmail")
 
@@ -45,14 +45,16 @@ def run_full(ctx: SyncContext) -> None:
     if owner != ctx.mailbox:
         raise WrongAccountError(f"the credentials for {ctx.mailbox} are those of {owner}")
     start_history_id = int(profile["historyId"])
+    listed: set[str] = set()
     for ids in message_id_pages(ctx.client, ctx.page_size):
         report.listed += len(ids)
+        listed.update(ids)
         known = ledger_entries(ctx, ids)
         report.known += len(known)
-        report.resent += send_ingest(
-            ctx.mailbox, {i: e.size for i, e in known.items() if e.pending}
-        )
+        report.resent += resend_pending(ctx, known)
         fetch_and_stage(ctx, [i for i in ids if i not in known])
+    if report.known:
+        reconcile_skipped_labels(ctx, listed)
     advance_cursor(ctx, start_history_id)
     log.info(
         "full sync done",

@@ -8,11 +8,14 @@ from worker.gmail import requests
 from worker.gmail.calls import GmailClient
 
 
-def message_id_pages(client: GmailClient, page_size: int) -> Iterator[list[str]]:
-    """The ids of each page in turn, newest first, until the last page."""
+def message_id_pages(
+    client: GmailClient, page_size: int, label_id: str | None = None
+) -> Iterator[list[str]]:
+    """The ids of each page in turn (of every message, or of those with ``label_id``),
+    newest first, until the last page."""
     token: str | None = None
     while True:
-        page = client.call("messages.list", requests.list_messages(page_size, token))
+        page = client.call("messages.list", requests.list_messages(page_size, token, label_id))
         yield [str(message["id"]) for message in page.get("messages") or ()]
         token = page.get("nextPageToken")
         if not token:

@@ -28,20 +28,19 @@ import logging
 
 from googleapiclient.errors import HttpError
 
+from crm_core.inbox import DELETED_MARKER, LedgerEntry, LedgerRef, reopen_skipped, set_labels
 from crm_core.statuses import IngestOutcome
 from worker.gmail import requests
 from worker.gmail.errors import HistoryExpiredError, status_of
 from worker.gmail.full_sync import run_full
 from worker.gmail.history import HistoryPage, MessageChange
 from worker.gmail.intake import advance_cursor, fetch_and_stage, ledger_entries
-from worker.gmail.ledger import DELETED_MARKER, LedgerEntry, reopen_skipped, set_labels
 from worker.gmail.report import SyncReport
 from worker.gmail.session import SyncContext, SyncOptions, run_guarded
-from worker.jobs.actors import ingest_message
-from worker.jobs.outbox import unit_of_work
-from worker.jobs.runtime import Runtime
+from worker.intake import send_staged
 from worker.mail.classify import skip_label
 from worker.mail.rules import IngestRules
+from worker.runtime import Runtime, unit_of_work
 
 log = logging.getLogger("worker.gmail")
 
@@ -95,8 +94,9 @@ def apply_page(ctx: SyncContext, page: HistoryPage) -> None:
     known = ledger_entries(ctx, list(page.changes))
     report.known += sum(1 for i, c in page.changes.items() if c.added and i in known)
     fetch_and_stage(ctx, [i for i, c in page.changes.items() if i not in known and not c.deleted])
-    with unit_of_work(ctx.runtime.sessions) as (session, outbox):
+    with unit_of_work(ctx.runtime.sessions) as session:
         relabelled: dict[str, list[str]] = {}
+        again: list[LedgerRef] = []
         for gmail_id, change in page.changes.items():
             entry = known.get(gmail_id)
             if entry is None:
@@ -110,14 +110,15 @@ def apply_page(ctx: SyncContext, page: HistoryPage) -> None:
             if changed:
                 relabelled[gmail_id] = labels
             if entry.pending:  # its job may have been lost; ingesting twice is harmless
-                outbox.send(ingest_message, ctx.mailbox, gmail_id)
+                again.append(entry.ref(ctx.mailbox))
                 report.resent += 1
             elif _rescued(entry, change, labels, ctx.runtime.rules) and reopen_skipped(
                 session, ctx.mailbox, gmail_id
             ):
-                outbox.send(ingest_message, ctx.mailbox, gmail_id)
+                again.append(entry.ref(ctx.mailbox))
                 report.reopened += 1
         set_labels(session, ctx.mailbox, relabelled)
+        send_staged(again)
 
 
 def _rescued(

@@ -16,12 +16,20 @@ def get_profile() -> RequestFactory:
     return lambda api: api.users.getProfile(userId="me")
 
 
-def list_messages(page_size: int, page_token: str | None) -> RequestFactory:
-    """One page of every message id, spam and trash included."""
+def list_messages(
+    page_size: int, page_token: str | None, label_id: str | None = None
+) -> RequestFactory:
+    """One page of every message id (or of those carrying ``label_id``), spam and trash
+    included."""
 
     def make(api: GmailApi) -> Any:
+        extra = {"labelIds": [label_id]} if label_id else {}
         return api.messages.list(
-            userId="me", includeSpamTrash=True, maxResults=page_size, pageToken=page_token
+            userId="me",
+            includeSpamTrash=True,
+            maxResults=page_size,
+            pageToken=page_token,
+            **extra,
         )
 
     return make

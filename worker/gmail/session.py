@@ -41,8 +41,8 @@ from worker.gmail.lease import Lease
 from worker.gmail.quota import bucket_for
 from worker.gmail.report import SyncReport
 from worker.gmail.service import build_gmail_service
-from worker.jobs.errors import describe_error
-from worker.jobs.runtime import Runtime
+from worker.observability.errors import describe_error
+from worker.runtime import Runtime
 
 log = logging.getLogger("worker.gmail")
 
@@ -165,7 +165,7 @@ def open_client(
     gmail = runtime.settings.gmail
     client = GmailClient(
         build_gmail_service(gmail.api_endpoint, credentials.credentials),
-        bucket_for(mailbox, gmail.quota_units_per_second),
+        bucket_for(mailbox, runtime.settings),
         policy=(options or DEFAULT_OPTIONS).retry,
         heartbeat=heartbeat,
     )

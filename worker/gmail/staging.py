@@ -1,22 +1,14 @@
-"""Handing fetched messages to ingestion: stage them, then send their jobs after commit.
-
-Staging is idempotent on (mailbox, Gmail id), and jobs go out only after the
-transaction that staged their rows has committed (worker.jobs.outbox), so a crash
-anywhere leaves either nothing or staged rows that the next sync finds pending and
-sends again.
-"""
+"""Handing fetched Gmail messages to the one way into ingestion (worker.intake)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from crm_core.inbox import StagedMessage, stage_messages
+from crm_core.inbox import StagedMessage
 from worker.gmail.fetch import RawMessage
-from worker.jobs.actors import ingest_batch
-from worker.jobs.outbox import unit_of_work
-from worker.jobs.packing import job_chunks
-from worker.jobs.runtime import Runtime
+from worker.intake import stage_and_send
+from worker.runtime import Runtime, unit_of_work
 
 SOURCE = "gmail"
 
@@ -36,27 +28,15 @@ def to_staged(mailbox: str, message: RawMessage) -> StagedMessage:
     )
 
 
-def stage_fetched(runtime: Runtime, mailbox: str, messages: Sequence[RawMessage]) -> list[str]:
-    """Stage one batch in one transaction; one ``ingest_batch`` job for the new ones.
-
-    Oldest first within the job, so that a reply is filed after what it answers.
-    """
+def stage_fetched(
+    runtime: Runtime, mailbox: str, messages: Sequence[RawMessage], *, send: bool = True
+) -> list[str]:
+    """Stage one fetched batch in one transaction, oldest first (so that a reply is
+    filed after what it answers), and send its ingest jobs after the commit. Returns
+    the Gmail ids staged for the first time."""
     if not messages:
         return []
-    with unit_of_work(runtime.sessions) as (session, outbox):
-        new = set(stage_messages(session, [to_staged(mailbox, m) for m in messages]))
-        ordered = [
-            m.id for m in sorted(messages, key=lambda m: m.internal_date_ms or 0) if m.id in new
-        ]
-        for job in job_chunks(ordered, {m.id: len(m.raw) for m in messages}):
-            outbox.send(ingest_batch, mailbox, job)
-    return ordered
-
-
-def send_ingest(mailbox: str, sizes: Mapping[str, int]) -> int:
-    """Send ingest jobs for staged messages, ``{gmail id: raw size}`` (ingestion is
-    idempotent: doubles are harmless)."""
-    ids = list(sizes)
-    for job in job_chunks(ids, sizes):
-        ingest_batch.send(mailbox, job)
-    return len(ids)
+    ordered = sorted(messages, key=lambda m: m.internal_date_ms or 0)
+    with unit_of_work(runtime.sessions) as session:
+        handoff = stage_and_send(session, [to_staged(mailbox, m) for m in ordered], send=send)
+    return handoff.new

@@ -7,7 +7,7 @@ from worker.gmail.full_sync import full_sync
 from worker.gmail.partial_sync import partial_sync
 from worker.gmail.report import SyncReport
 from worker.gmail.session import SyncOptions
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 
 def sync_mailbox(

@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 from googleapiclient.errors import HttpError
 
 from crm_core.db import transaction
-from crm_core.inbox import stage_messages
+from crm_core.inbox import entries, set_labels
 from crm_core.normalize import mailbox_key
 from worker.gmail import requests
 from worker.gmail.errors import GmailRefusedError, status_of
 from worker.gmail.fetch import batch_sizer, fetch_raw
-from worker.gmail.ledger import entries, set_labels
 from worker.gmail.session import SyncOptions, ensure_active, open_client
-from worker.gmail.staging import to_staged
-from worker.jobs.runtime import Runtime
+from worker.gmail.staging import stage_fetched
+from worker.runtime import Runtime
 
 
 class ThreadNotFoundError(GmailRefusedError):
@@ -71,8 +70,8 @@ def stage_thread(
         for batch in fetch_raw(client, missing, sizer):
             result.fetched += len(batch.messages)
             result.gone += len(batch.gone)
-            with transaction(runtime.sessions) as session:
-                staged = stage_messages(session, [to_staged(mailbox, m) for m in batch.messages])
+            # No jobs: the replay that follows sends the whole thread.
+            staged = stage_fetched(runtime, mailbox, batch.messages, send=False)
             result.staged += len(staged)
         result.units = client.usage.total_units
     return result

@@ -8,17 +8,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
-
-from crm_core.inbox import StagedMessage, stage_messages, still_pending
-from crm_core.inbox.service import outcome_counts
-from crm_core.models import Customer, Lead
+from crm_core.analytics import record_counts
+from crm_core.inbox import StagedMessage, outcome_counts, still_pending
 from crm_core.statuses import IngestOutcome
 from worker.importers.takeout import read_takeout
-from worker.jobs.actors import ingest_batch
-from worker.jobs.outbox import unit_of_work
-from worker.jobs.packing import bounded_chunks, thread_jobs
-from worker.jobs.runtime import Runtime
+from worker.intake import bounded_chunks, stage_and_send
+from worker.runtime import Runtime, unit_of_work
 
 BATCH = 500  # messages staged per transaction at most
 BATCH_BYTES = 32 * 1024 * 1024  # raw bytes staged per transaction at most (memory)
@@ -46,9 +41,8 @@ def _raw_size(message: StagedMessage) -> int:
 
 def _totals(runtime: Runtime) -> tuple[int, int]:
     with runtime.sessions() as session:
-        customers = session.execute(select(func.count()).select_from(Customer)).scalar_one()
-        leads = session.execute(select(func.count()).select_from(Lead)).scalar_one()
-    return customers, leads
+        counts = record_counts(session)
+    return counts.customers, counts.leads
 
 
 def import_messages(
@@ -76,19 +70,12 @@ def import_messages(
     for batch in bounded_chunks(messages, _raw_size, BATCH, BATCH_BYTES):
         mailbox = batch[0].mailbox
         batch_ids = [m.gmail_message_id for m in batch]
-        with unit_of_work(runtime.sessions) as (session, outbox):
-            staged = stage_messages(session, batch)
-            newly_staged = len(staged)
-            summary.newly_staged += newly_staged
-            unique = set(batch_ids)
-            # What was staged just now is pending; only messages seen before need asking.
-            pending = (
-                set(staged)
-                if newly_staged == len(unique)
-                else still_pending(session, mailbox, batch_ids)
-            )
-            for job in thread_jobs([m for m in batch if m.gmail_message_id in pending]):
-                outbox.send(ingest_batch, mailbox, job)
+        with unit_of_work(runtime.sessions) as session:
+            handoff = stage_and_send(session, batch)
+        newly_staged = len(handoff.new)
+        summary.newly_staged += newly_staged
+        unique = set(batch_ids)
+        pending = set(handoff.sent)
         growth.staged(newly_staged)
         ids.extend(batch_ids)
         summary.messages += len(batch)

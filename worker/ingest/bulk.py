@@ -12,33 +12,27 @@ the sample-mailbox and end-to-end tests hold them to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.conversations.bulk import ThreadSeed, find_or_create_conversations
 from crm_core.customers.bulk import find_or_create_customers
 from crm_core.customers.mail_policy import mail_refusals
-from crm_core.identity import advance_last_contacts
-from crm_core.ids import new_id
 from crm_core.inbox import record_outcomes
 from crm_core.leads.bulk import create_linked_leads
-from crm_core.messages.effects import FiledMessage, messages_filed
-from crm_core.models import Conversation, Customer, EmailMessage, ReceivedMessage
+from crm_core.messages import NewMessage, already_stored, store_new_messages
+from crm_core.models import Customer, ReceivedMessage
 from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_email
-from crm_core.statuses import IngestOutcome, MessageStatus
-from crm_core.upsert import insert_many_ignore
+from crm_core.statuses import IngestOutcome
 from worker.ingest.pipeline import (
     LEAD_DATA_FIELDS,
     Ended,
     IngestResult,
     Triaged,
-    apply_waiting_bounces,
     direction_of,
     display_name,
     file_message,
@@ -47,6 +41,7 @@ from worker.ingest.pipeline import (
     lead_key,
     message_fields,
 )
+from worker.ingest.unlinked import keep_unlinked_lead
 from worker.mail.message import Classification, Kind, ParsedMessage, ParseLimits
 from worker.mail.rules import IngestRules
 
@@ -79,8 +74,9 @@ def ingest_many(
             continue
         triaged = judge(row, rules, limits)
         if isinstance(triaged, Ended):
+            lead_id = keep_unlinked_lead(session, triaged.lead, lead_key(row), row.gmail_thread_id)
             ended.append((row, triaged.outcome, triaged.reason, None))
-            results.append(IngestResult(triaged.outcome, triaged.reason))
+            results.append(IngestResult(triaged.outcome, triaged.reason, lead_id=lead_id))
             continue
         verdict = triaged.verdict
         if (
@@ -116,39 +112,13 @@ def ingest_many(
     return results
 
 
-_messages = EmailMessage.__table__.c
-# Built once: the same query for every batch, its lists bound at execution.
-_STORED_ALREADY = select(_messages.gmail_message_id, _messages.rfc822_message_id).where(
-    _messages.mailbox.in_(bindparam("mailboxes", expanding=True)),
-    or_(
-        _messages.gmail_message_id.in_(bindparam("gmail_ids", expanding=True)),
-        _messages.gmail_message_id.is_(None)
-        & _messages.rfc822_message_id.in_(bindparam("message_ids", expanding=True)),
-    ),
-)
-
-
 def _already_in_database(session: Session, plain: list[_Plain]) -> set[str]:
     """Gmail ids whose message is stored already, by us or by the sending application."""
-    mailbox = plain[0].row.mailbox
-    gmail_ids = {p.row.gmail_message_id for p in plain}
     message_ids = {
         p.parsed.message_id: p.row.gmail_message_id for p in plain if p.parsed.message_id
     }
-    found: set[str] = set()
-    for gmail_id, rfc822_id in session.execute(
-        _STORED_ALREADY,
-        {
-            "mailboxes": [mailbox, ""],
-            "gmail_ids": list(gmail_ids),
-            "message_ids": list(message_ids),
-        },
-    ):
-        if gmail_id in gmail_ids:
-            found.add(gmail_id)
-        elif rfc822_id in message_ids:
-            found.add(message_ids[rfc822_id])
-    return found
+    gmail_ids = {p.row.gmail_message_id for p in plain}
+    return already_stored(session, plain[0].row.mailbox, gmail_ids, message_ids)
 
 
 def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
@@ -200,36 +170,28 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
             seeds[p.thread] = ThreadSeed(customer_of(p).id, lead_of(p), p.parsed.subject or None)
     conversations = find_or_create_conversations(session, mailbox, seeds)
 
-    now = utcnow()
-    messages = [_message_row(p, conversations[p.thread], mailbox, now) for p in plain]
-    insert_many_ignore(
-        session,
-        EmailMessage.__table__,  # type: ignore[arg-type]
-        messages,
-        conflict=["mailbox", "gmail_message_id"],
-    )
-    _move_last_contact(session, plain, conversations, customer_of)
-    messages_filed(
-        session,
-        [
-            FiledMessage(m["conversation_id"], direction_of(p.verdict))
-            for p, m in zip(plain, messages, strict=True)
-        ],
-    )
-    apply_waiting_bounces(
+    stored = store_new_messages(
         session,
         mailbox,
-        {
-            p.parsed.message_id: values["id"]
-            for p, values in zip(plain, messages, strict=True)
-            if p.verdict.kind is Kind.OUTBOUND and p.parsed.message_id
-        },
+        [
+            NewMessage(
+                conversation_id=conversations[p.thread].id,
+                # As in create_email_message: the conversation's customer has been in contact.
+                customer_id=conversations[p.thread].customer_id or customer_of(p).id,
+                gmail_message_id=p.row.gmail_message_id,
+                gmail_thread_id=p.row.gmail_thread_id,
+                direction=direction_of(p.verdict),
+                sent_at=p.sent_at,
+                columns=message_fields(p.parsed),
+            )
+            for p in plain
+        ],
     )
     record_outcomes(
         session,
         [
-            (p.row, IngestOutcome.STORED, None, values["id"])
-            for p, values in zip(plain, messages, strict=True)
+            (p.row, IngestOutcome.STORED, None, message_id)
+            for p, message_id in zip(plain, stored, strict=True)
         ],
     )
     return [
@@ -239,47 +201,7 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
             customer_id=customer_of(p).id,
             lead_id=lead_of(p),
             conversation_id=conversations[p.thread].id,
-            email_message_id=values["id"],
+            email_message_id=message_id,
         )
-        for p, values in zip(plain, messages, strict=True)
+        for p, message_id in zip(plain, stored, strict=True)
     ]
-
-
-def _message_row(
-    p: _Plain, conversation: Conversation, mailbox: str, now: datetime
-) -> dict[str, Any]:
-    return {
-        **message_fields(p.parsed),
-        "id": new_id(),
-        "conversation_id": conversation.id,
-        "mailbox": mailbox,
-        "gmail_message_id": p.row.gmail_message_id,
-        "gmail_thread_id": p.row.gmail_thread_id,
-        "direction": direction_of(p.verdict).value,
-        "status": MessageStatus.SENT.value,
-        "is_ai_generated": False,
-        "ai_model": None,
-        "sent_at": p.sent_at,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _move_last_contact(
-    session: Session,
-    plain: list[_Plain],
-    conversations: dict[str, Conversation],
-    customer_of: Callable[[_Plain], Customer],
-) -> None:
-    by_conversation: dict[str, datetime] = {}
-    by_customer: dict[str, datetime] = {}
-    for p in plain:
-        conversation = conversations[p.thread]
-        by_conversation[conversation.id] = max(
-            by_conversation.get(conversation.id, p.sent_at), p.sent_at
-        )
-        # As in create_email_message: the conversation's customer has been in contact.
-        owner = conversation.customer_id or customer_of(p).id
-        by_customer[owner] = max(by_customer.get(owner, p.sent_at), p.sent_at)
-    advance_last_contacts(session, Conversation, by_conversation)
-    advance_last_contacts(session, Customer, by_customer)

@@ -11,16 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from crm_core import services
 from crm_core.customers import touch_last_contact
 from crm_core.inbox import record_outcome
-from crm_core.models import Conversation, EmailMessage, Lead, ReceivedMessage
+from crm_core.messages import (
+    SeenInMailbox,
+    complete_recorded,
+    find_recorded,
+    mark_bounced,
+    waiting_bounce_reason,
+)
+from crm_core.models import Lead, ReceivedMessage
 from crm_core.models.types import utcnow
-from crm_core.statuses import Direction, IngestOutcome, MessageStatus
+from crm_core.statuses import Direction, IngestOutcome
 from worker.ingest.threading import thread_key
+from worker.ingest.unlinked import is_unlinked_lead, keep_unlinked_lead
 from worker.mail.classify import classify
 from worker.mail.message import (
     Address,
@@ -67,7 +74,9 @@ def ingest_received(
         )
     judged = judge(received, rules, limits)
     if isinstance(judged, Ended):
-        return finish(received, judged.outcome, judged.reason)
+        key = lead_key(received)
+        lead_id = keep_unlinked_lead(session, judged.lead, key, received.gmail_thread_id)
+        return finish(received, judged.outcome, judged.reason, lead_id=lead_id)
     return file_message(session, received, judged)
 
 
@@ -77,6 +86,7 @@ class Ended:
 
     outcome: IngestOutcome
     reason: str
+    lead: LeadData | None = None  # a lead to keep without a customer (worker.ingest.unlinked)
 
 
 def judge(received: ReceivedMessage, rules: IngestRules, limits: ParseLimits) -> Ended | Triaged:
@@ -89,7 +99,9 @@ def judge(received: ReceivedMessage, rules: IngestRules, limits: ParseLimits) ->
         reason = verdict.skip_reason or "skipped"
         if reason.startswith("error:"):
             return Ended(IngestOutcome.QUARANTINED, f"classification {reason}")
-        return Ended(IngestOutcome.SKIPPED, reason)
+        return Ended(
+            IngestOutcome.SKIPPED, reason, verdict.lead if is_unlinked_lead(reason) else None
+        )
     return Triaged(parsed, verdict)
 
 
@@ -113,23 +125,12 @@ def finish(
     conversation_id: str | None = None,
     email_message_id: str | None = None,
 ) -> IngestResult:
-    received.attempts += 1
-    record_outcome(received, outcome, reason, email_message_id)
+    record_outcome(received, outcome, reason, email_message_id, count_attempt=True)
     return IngestResult(outcome, reason, customer_id, lead_id, conversation_id, email_message_id)
 
 
 def _bounce(session: Session, received: ReceivedMessage, verdict: Classification) -> IngestResult:
-    originals = list(
-        session.execute(
-            select(EmailMessage).where(
-                EmailMessage.mailbox.in_([received.mailbox, ""]),
-                EmailMessage.direction == Direction.OUTBOUND,
-                EmailMessage.rfc822_message_id.in_(verdict.bounced_message_ids or ["-"]),
-            )
-        ).scalars()
-    )
-    for original in originals:
-        original.status = MessageStatus.BOUNCED
+    originals = mark_bounced(session, received.mailbox, verdict.bounced_message_ids)
     if originals:
         reason = f"bounced {len(originals)} outbound"
     else:
@@ -155,11 +156,10 @@ def _store(
         session, verdict.customer.email, display_name(verdict.customer, verdict.lead)
     )
     lead = _lead(session, received, verdict.lead, customer.id)
-    recorded = _recorded_by_app(session, received, parsed)
+    recorded = find_recorded(session, mailbox, received.gmail_message_id, parsed.message_id)
     if recorded is not None:
         merged = recorded.mailbox == "" or recorded.gmail_message_id is None
-        conversation_id = _complete(recorded, received, parsed)
-        _adopt_thread(session, conversation_id, received)
+        conversation_id = complete_recorded(session, recorded, seen_in_mailbox(received, parsed))
         touch_last_contact(session, customer.id, sent_at)
         return finish(
             received,
@@ -189,8 +189,6 @@ def _store(
         sent_at=sent_at,
         **message_fields(parsed),
     )
-    if verdict.kind is Kind.OUTBOUND and parsed.message_id:
-        apply_waiting_bounces(session, received.mailbox, {parsed.message_id: message.id})
     return finish(
         received,
         IngestOutcome.STORED,
@@ -229,33 +227,6 @@ def direction_of(verdict: Classification) -> Direction:
     return Direction.OUTBOUND if verdict.kind is Kind.OUTBOUND else Direction.INBOUND
 
 
-def waiting_bounce_reason(message_id: str) -> str:
-    return f"original not found: {message_id}"
-
-
-def apply_waiting_bounces(session: Session, mailbox: str, sent: dict[str, str]) -> None:
-    """Outbound messages just stored whose bounce was ingested before them are marked
-    bounced. ``sent`` maps their Message-IDs to the stored EmailMessage ids."""
-    if not sent:
-        return
-    by_reason = {waiting_bounce_reason(message_id): key for message_id, key in sent.items()}
-    bounces = session.execute(
-        select(ReceivedMessage)
-        .where(
-            ReceivedMessage.mailbox == mailbox,
-            ReceivedMessage.outcome == IngestOutcome.BOUNCE,
-            ReceivedMessage.reason.in_(list(by_reason)),
-        )
-        .options(defer(ReceivedMessage.raw))  # a bounce often quotes the whole original
-    ).scalars()
-    for bounce in bounces:
-        message_id = by_reason[bounce.reason or ""]
-        stored = session.get(EmailMessage, message_id)
-        if stored is not None:
-            stored.status = MessageStatus.BOUNCED
-        record_outcome(bounce, IngestOutcome.BOUNCE, "bounced 1 outbound", message_id)
-
-
 def display_name(customer: Address, lead: LeadData | None) -> str | None:
     if lead is not None and lead.name:
         return lead.name
@@ -289,55 +260,17 @@ def _lead(
     return lead
 
 
-def _recorded_by_app(
-    session: Session, received: ReceivedMessage, parsed: ParsedMessage
-) -> EmailMessage | None:
-    """A message the sending application stored before the mailbox showed it to us.
-
-    Matched by Gmail id (in this mailbox, or stored without a mailbox) or by
-    Message-ID when the application did not know the Gmail id yet.
-    """
-    same_message = EmailMessage.gmail_message_id == received.gmail_message_id
-    if parsed.message_id:
-        same_message = or_(
-            same_message,
-            (EmailMessage.rfc822_message_id == parsed.message_id)
-            & EmailMessage.gmail_message_id.is_(None),
-        )
-    return session.execute(
-        select(EmailMessage)
-        .where(EmailMessage.mailbox.in_([received.mailbox, ""]), same_message)
-        .order_by(EmailMessage.created_at)
-        .limit(1)
-    ).scalar()
-
-
-def _complete(stored: EmailMessage, received: ReceivedMessage, parsed: ParsedMessage) -> str:
-    """Fill what the stored row lacks; keep everything it has (flags, body, model)."""
-    stored.mailbox = received.mailbox
-    stored.gmail_message_id = stored.gmail_message_id or received.gmail_message_id
-    stored.gmail_thread_id = stored.gmail_thread_id or received.gmail_thread_id
-    stored.rfc822_message_id = stored.rfc822_message_id or parsed.message_id
-    stored.in_reply_to = stored.in_reply_to or parsed.in_reply_to
-    stored.cc_address = stored.cc_address or (", ".join(str(a) for a in parsed.cc) or None)
-    stored.subject = stored.subject or parsed.subject or None
-    if not stored.body:
-        stored.body = parsed.body_text
-        stored.body_preview = parsed.body_preview
-    if not stored.attachments and parsed.attachments:
-        stored.attachments = attachment_rows(parsed)
-    return stored.conversation_id
-
-
-def _adopt_thread(session: Session, conversation_id: str, received: ReceivedMessage) -> None:
-    """Give the application's conversation the Gmail thread id, so replies find it."""
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None or conversation.gmail_thread_id or not received.gmail_thread_id:
-        return
-    taken = services.get_conversation_by_gmail_thread_id(
-        session, received.gmail_thread_id, received.mailbox
+def seen_in_mailbox(received: ReceivedMessage, parsed: ParsedMessage) -> SeenInMailbox:
+    columns = message_fields(parsed)
+    return SeenInMailbox(
+        mailbox=received.mailbox,
+        gmail_message_id=received.gmail_message_id,
+        gmail_thread_id=received.gmail_thread_id,
+        rfc822_message_id=parsed.message_id,
+        in_reply_to=parsed.in_reply_to,
+        cc_address=columns["cc_address"],
+        subject=columns["subject"],
+        body=parsed.body_text,
+        body_preview=parsed.body_preview,
+        attachments=columns["attachments"],
     )
-    if taken is None:
-        conversation.mailbox = received.mailbox
-        conversation.gmail_thread_id = received.gmail_thread_id
-        session.flush()

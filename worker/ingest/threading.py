@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_core.models import Conversation, EmailMessage
+from crm_core.conversations import thread_of_references
 from worker.mail.message import ParsedMessage
 
 
@@ -19,17 +18,7 @@ def thread_key(session: Session, mailbox: str, message: ParsedMessage, fallback:
     referenced = [*reversed(message.references)]
     if message.in_reply_to:
         referenced.insert(0, message.in_reply_to)
-    if referenced:
-        found = session.execute(
-            select(Conversation.gmail_thread_id)
-            .join(EmailMessage, EmailMessage.conversation_id == Conversation.id)
-            .where(
-                EmailMessage.mailbox == mailbox,
-                EmailMessage.rfc822_message_id.in_(referenced[:50]),
-                Conversation.gmail_thread_id.is_not(None),
-            )
-            .limit(1)
-        ).scalar()
-        if found:
-            return found
+    found = thread_of_references(session, mailbox, referenced[:50])
+    if found:
+        return found
     return f"msgid:{message.message_id}" if message.message_id else f"gmail:{fallback}"

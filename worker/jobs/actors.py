@@ -21,8 +21,6 @@ import time
 from collections import Counter
 from typing import Any
 
-import dramatiq
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core import services
@@ -30,20 +28,18 @@ from crm_core.errors import NotFoundError
 from crm_core.inbox import (
     claim_received_message,
     claim_received_messages,
-    record_outcome,
+    record_gave_up,
     reset_for_retry,
+    thread_received_ids,
 )
-from crm_core.models import ReceivedMessage
-from crm_core.normalize import mailbox_key
 from crm_core.statuses import IngestOutcome
 from worker.ingest.bulk import ingest_many
 from worker.ingest.pipeline import IngestResult, finish, ingest_received
-from worker.jobs.broker import placeholder
-from worker.jobs.errors import describe_error
-from worker.jobs.outbox import unit_of_work
-from worker.jobs.packing import jobs_by_mailbox
-from worker.jobs.runtime import get_runtime
+from worker.intake import send_staged
+from worker.jobs.broker import job
 from worker.jobs.transient import is_transient, quick_retries
+from worker.observability.errors import describe_error
+from worker.runtime import enqueue, get_runtime, sending, unit_of_work
 
 log = logging.getLogger("worker.jobs")
 
@@ -53,13 +49,7 @@ def _retry_transient(retries: int, exc: BaseException) -> bool:
     return is_transient(exc) and retries < max_retries
 
 
-@dramatiq.actor(
-    actor_name="ingest_message",
-    queue_name="ingest",
-    broker=placeholder,
-    retry_when=_retry_transient,
-    on_retry_exhausted="ingest_gave_up",
-)
+@job("ingest_message", retry_when=_retry_transient, on_retry_exhausted="ingest_gave_up")
 def ingest_message(mailbox: str, gmail_message_id: str) -> None:
     started = time.perf_counter()
     result: IngestResult | None = None
@@ -85,7 +75,7 @@ def ingest_message(mailbox: str, gmail_message_id: str) -> None:
 def _ingest_once(mailbox: str, gmail_message_id: str) -> IngestResult | None:
     runtime = get_runtime()
     try:
-        with unit_of_work(runtime.sessions) as (session, _):
+        with unit_of_work(runtime.sessions) as session:
             received = claim_received_message(session, mailbox, gmail_message_id)
             if received is None:
                 return None
@@ -103,20 +93,14 @@ def _quarantine(
     sessions: sessionmaker[Session], mailbox: str, gmail_message_id: str, exc: Exception
 ) -> IngestResult | None:
     reason = f"error: {describe_error(exc)}"
-    with unit_of_work(sessions) as (session, _):
+    with unit_of_work(sessions) as session:
         received = claim_received_message(session, mailbox, gmail_message_id)
         if received is None:
             return None
         return finish(received, IngestOutcome.QUARANTINED, reason)
 
 
-@dramatiq.actor(
-    actor_name="ingest_batch",
-    queue_name="ingest",
-    broker=placeholder,
-    retry_when=_retry_transient,
-    on_retry_exhausted="ingest_gave_up",
-)
+@job("ingest_batch", retry_when=_retry_transient, on_retry_exhausted="ingest_gave_up")
 def ingest_batch(mailbox: str, gmail_message_ids: list[str]) -> None:
     """Ingest many staged messages in one transaction (the fast path for bulk mail).
 
@@ -140,8 +124,9 @@ def ingest_batch(mailbox: str, gmail_message_ids: list[str]) -> None:
                 "error": describe_error(exc),
             },
         )
-        for gmail_message_id in gmail_message_ids:
-            ingest_message.send(mailbox, gmail_message_id)
+        with sending():
+            for gmail_message_id in gmail_message_ids:
+                enqueue("ingest_message", mailbox, gmail_message_id)
         return
     log.info(
         "ingested batch",
@@ -158,7 +143,7 @@ def _ingest_batch_once(
     sessions: sessionmaker[Session], mailbox: str, gmail_message_ids: list[str]
 ) -> list[IngestResult]:
     runtime = get_runtime()
-    with unit_of_work(sessions) as (session, _):
+    with unit_of_work(sessions) as session:
         claimed = claim_received_messages(session, mailbox, gmail_message_ids)
         # An id twice in one job (an export holding a message twice) is filed once.
         rows = [claimed[gid] for gid in dict.fromkeys(gmail_message_ids) if gid in claimed]
@@ -170,7 +155,7 @@ def _ingest_batch_once(
 GIVE_UP_ROUNDS = 3
 
 
-@dramatiq.actor(actor_name="ingest_gave_up", queue_name="ingest", broker=placeholder)
+@job("ingest_gave_up")
 def ingest_gave_up(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
     """An ingest job ran out of retries on transient errors (the database or the broker
     away for minutes). Its messages stay pending, with the reason, so that the resume
@@ -184,75 +169,34 @@ def ingest_gave_up(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
     """
     mailbox, target = message["args"][:2]
     gmail_message_ids = target if isinstance(target, list) else [target]
-    quarantined = 0
-    with unit_of_work(get_runtime().sessions) as (session, _):
-        claimed = claim_received_messages(session, mailbox, gmail_message_ids)
-        stuck = [r for r in claimed.values() if r.outcome == IngestOutcome.PENDING]
-        for received in stuck:
-            received.attempts += 1
-            reason = (
-                f"gave up {received.attempts} of {GIVE_UP_ROUNDS} times: "
-                "the database or the broker kept failing"
-            )
-            if received.attempts >= GIVE_UP_ROUNDS:
-                record_outcome(received, IngestOutcome.QUARANTINED, reason)
-                quarantined += 1
-            else:
-                received.reason = reason
+    with unit_of_work(get_runtime().sessions) as session:
+        pending, quarantined = record_gave_up(session, mailbox, gmail_message_ids, GIVE_UP_ROUNDS)
     log.error(
         "ingest gave up",
         extra={
             "mailbox": mailbox,
             "size": len(gmail_message_ids),
-            "pending": len(stuck) - quarantined,
+            "pending": pending,
             "quarantined": quarantined,
             "retries": retry_info.get("retries"),
         },
     )
 
 
-@dramatiq.actor(
-    actor_name="update_customer_stats",
-    queue_name="stats",
-    broker=placeholder,
-    retry_when=_retry_transient,
-)
+@job("update_customer_stats", retry_when=_retry_transient)
 def update_customer_stats(customer_id: str) -> None:
     for attempt in quick_retries():
-        with attempt, unit_of_work(get_runtime().sessions) as (session, _):
+        with attempt, unit_of_work(get_runtime().sessions) as session:
             try:
                 services.update_customer_stats(session, customer_id)
             except NotFoundError:
                 log.warning("stats for a missing customer", extra={"customer_id": customer_id})
 
 
-@dramatiq.actor(
-    actor_name="replay_thread",
-    queue_name="ingest",
-    broker=placeholder,
-    retry_when=_retry_transient,
-)
+@job("replay_thread", retry_when=_retry_transient)
 def replay_thread(mailbox: str, gmail_thread_id: str) -> None:
     """Ingest every staged message of the thread again (idempotent: nothing doubles),
     oldest first, so that a reply is filed after what it answers."""
-    key = mailbox_key(mailbox)
-    with unit_of_work(get_runtime().sessions) as (session, outbox):
-        ids = session.execute(
-            select(ReceivedMessage.id)
-            .where(
-                ReceivedMessage.mailbox == key,
-                ReceivedMessage.gmail_thread_id == gmail_thread_id,
-            )
-            .order_by(ReceivedMessage.received_at, ReceivedMessage.staged_at)
-        ).scalars()
-        for box, job in jobs_by_mailbox(reset_for_retry(session, list(ids))):
-            outbox.send(ingest_batch, box, job)
-
-
-ALL: list[dramatiq.Actor[Any, Any]] = [
-    ingest_message,
-    ingest_batch,
-    ingest_gave_up,
-    update_customer_stats,
-    replay_thread,
-]
+    with unit_of_work(get_runtime().sessions) as session:
+        ids = thread_received_ids(session, mailbox, gmail_thread_id)
+        send_staged(reset_for_retry(session, ids))

@@ -1,13 +1,15 @@
 """The broker from configuration: Redis for production, inline for the embedded default.
 
-Actors are declared against a placeholder broker at import time and bound to the
-configured one by ``install_broker``, so importing the job modules never connects
-anywhere.
+Actors are declared against a placeholder broker at import time (``job`` below) and
+bound to the configured one by ``install_broker``, so importing the job modules never
+connects anywhere.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
@@ -15,8 +17,17 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 
 from worker.config import Settings
+from worker.runtime.outbox import bind_broker
+from worker.runtime.registry import JOBS, JobName, queue_of
 
 placeholder = StubBroker()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def job(name: JobName, **options: Any) -> Callable[[F], dramatiq.Actor[Any, Any]]:
+    """Declare the actor of the registered job ``name`` (its queue comes from the registry)."""
+    return dramatiq.actor(actor_name=name, queue_name=queue_of(name), broker=placeholder, **options)
 
 
 class InlineBroker(StubBroker):
@@ -47,13 +58,21 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
     return broker
 
 
+def registered_actors() -> list[dramatiq.Actor[Any, Any]]:
+    """The actor of every registered job (importing the modules that declare them)."""
+    for module in dict.fromkeys(spec.module for spec in JOBS.values()):
+        importlib.import_module(module)
+    missing = [name for name in JOBS if not placeholder.actors.get(name)]
+    if missing:
+        raise LookupError(f"registered jobs without an actor: {', '.join(missing)}")
+    return [placeholder.get_actor(name) for name in JOBS]
+
+
 def install_broker(settings: Settings) -> dramatiq.Broker:
     """Make the configured broker the global one and bind every actor to it."""
-    from worker.jobs import actors, sync_actors  # the actors register themselves on import
-
     broker = make_broker(settings)
     dramatiq.set_broker(broker)
-    for actor in [*actors.ALL, *sync_actors.ALL]:
+    for actor in registered_actors():
         actor.broker = broker
         broker.declare_actor(actor)
         actor.options.update(
@@ -61,4 +80,5 @@ def install_broker(settings: Settings) -> dramatiq.Broker:
             min_backoff=settings.worker.min_backoff_ms,
             max_backoff=settings.worker.max_backoff_ms,
         )
+    bind_broker(broker)
     return broker

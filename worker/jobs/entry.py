@@ -9,9 +9,10 @@ from dramatiq.middleware.prometheus import Prometheus
 
 from worker.config import load_settings
 from worker.jobs.broker import install_broker
-from worker.jobs.runtime import use_settings
+from worker.jobs.resume_on_start import ResumeOnStart
 from worker.observability.logs import configure_logging
 from worker.observability.worker_health import WorkerHealth
+from worker.runtime import use_settings
 
 settings = load_settings()
 configure_logging(settings.logging.format, settings.logging.level)
@@ -19,3 +20,4 @@ use_settings(settings)
 broker = install_broker(settings)
 broker.add_middleware(Prometheus())
 broker.add_middleware(WorkerHealth())
+broker.add_middleware(ResumeOnStart())

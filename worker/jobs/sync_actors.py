@@ -12,15 +12,12 @@ the mailbox to needs_reauth and stops its syncs until ``crm gmail auth``.
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-import dramatiq
 
 from worker.gmail.errors import GmailUnavailableError, is_retryable
 from worker.gmail.sync import sync_mailbox as run_sync
-from worker.jobs.broker import placeholder
-from worker.jobs.runtime import get_runtime
+from worker.jobs.broker import job
 from worker.jobs.transient import is_transient
+from worker.runtime import get_runtime
 
 log = logging.getLogger("worker.jobs")
 
@@ -39,13 +36,7 @@ def _retry_transient(retries: int, exc: BaseException) -> bool:
     return is_transient_sync_error(exc) and retries < get_runtime().settings.worker.max_retries
 
 
-@dramatiq.actor(
-    actor_name="sync_mailbox",
-    queue_name="sync",
-    broker=placeholder,
-    retry_when=_retry_transient,
-    time_limit=SYNC_TIME_LIMIT_MS,
-)
+@job("sync_mailbox", retry_when=_retry_transient, time_limit=SYNC_TIME_LIMIT_MS)
 def sync_mailbox(address: str, full: bool = False) -> None:
     try:
         report = run_sync(get_runtime(), address, full=full)
@@ -67,6 +58,3 @@ def sync_mailbox(address: str, full: bool = False) -> None:
             "seconds": report.seconds,
         },
     )
-
-
-ALL: list[dramatiq.Actor[Any, Any]] = [sync_mailbox]

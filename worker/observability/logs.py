@@ -28,7 +28,10 @@ _SECRETS: list[tuple[re.Pattern[str], str]] = [
         r"\1***",
     ),
     (re.compile(r"(?i)(client_secret[\"']?\s*[=:]\s*[\"']?)[^\s&\"',}]+"), r"\1***"),
-    (re.compile(r"(://[^:/@\s]+:)[^@\s]+(@)"), r"\1***\2"),  # passwords in URLs
+    # Passwords in URLs, with or without a user name (redis://:PW@host).
+    (re.compile(r"(://[^:/@\s]*:)[^@\s]+(@)"), r"\1***\2"),
+    # ... and as a query parameter (postgresql://host/db?password=PW, redis://…?password=).
+    (re.compile(r"(?i)([?&](?:password|passwd|pwd)=)[^&#\s\"']+"), r"\1***"),
 ]
 
 

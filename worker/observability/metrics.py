@@ -18,11 +18,11 @@ from collections.abc import Iterator
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_core.inbox import PENDING_AFTER_RETRIES
-from crm_core.models import Customer, EmailMessage, Lead, Mailbox, ReceivedMessage
+from crm_core.analytics import messages_by_direction, record_counts
+from crm_core.inbox import count_pending_after_retries, outcome_counts
+from crm_core.mailboxes import list_mailboxes
 from crm_core.models.types import utcnow
 from crm_core.statuses import IngestOutcome, MailboxStatus
 
@@ -53,9 +53,7 @@ def _message_metrics(session: Session) -> Iterator[Metric]:
     stored = CounterMetricFamily(
         "crm_messages_ingested", "Messages stored, by direction.", labels=["direction"]
     )
-    for direction, count in session.execute(
-        select(EmailMessage.direction, func.count()).group_by(EmailMessage.direction)
-    ):
+    for direction, count in messages_by_direction(session).items():
         stored.add_metric([direction.value], count)
     yield stored
     skipped = CounterMetricFamily(
@@ -65,11 +63,7 @@ def _message_metrics(session: Session) -> Iterator[Metric]:
         "crm_messages_by_outcome", "Received messages by outcome.", labels=["outcome"]
     )
     by_outcome: dict[str, int] = {o.value: 0 for o in IngestOutcome}
-    for outcome, reason, count in session.execute(
-        select(ReceivedMessage.outcome, ReceivedMessage.reason, func.count()).group_by(
-            ReceivedMessage.outcome, ReceivedMessage.reason
-        )
-    ):
+    for (outcome, reason), count in outcome_counts(session).items():
         by_outcome[outcome.value] += count
         if outcome is IngestOutcome.SKIPPED:
             skipped.add_metric([reason or ""], count)
@@ -80,11 +74,7 @@ def _message_metrics(session: Session) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "crm_messages_quarantined", "Messages in quarantine.", value=by_outcome["quarantined"]
     )
-    after_retries = session.execute(
-        select(func.count())
-        .select_from(ReceivedMessage)
-        .where(PENDING_AFTER_RETRIES)
-    ).scalar_one()
+    after_retries = count_pending_after_retries(session)
     yield GaugeMetricFamily(
         "crm_messages_pending_after_retries",
         "Messages pending again after their ingest jobs ran out of retries.",
@@ -93,10 +83,11 @@ def _message_metrics(session: Session) -> Iterator[Metric]:
 
 
 def _totals(session: Session) -> Iterator[Metric]:
-    customers = session.execute(select(func.count()).select_from(Customer)).scalar_one()
-    leads = session.execute(select(func.count()).select_from(Lead)).scalar_one()
-    yield CounterMetricFamily("crm_customers_created", "Customers in the CRM.", value=customers)
-    yield CounterMetricFamily("crm_leads_created", "Leads in the CRM.", value=leads)
+    counts = record_counts(session)
+    yield CounterMetricFamily(
+        "crm_customers_created", "Customers in the CRM.", value=counts.customers
+    )
+    yield CounterMetricFamily("crm_leads_created", "Leads in the CRM.", value=counts.leads)
 
 
 def _mailbox_metrics(session: Session) -> Iterator[Metric]:
@@ -116,7 +107,7 @@ def _mailbox_metrics(session: Session) -> Iterator[Metric]:
         labels=["mailbox"],
     )
     now = utcnow()
-    for mailbox in session.execute(select(Mailbox)).scalars():
+    for mailbox in list_mailboxes(session):
         if mailbox.history_applied_at is not None:
             lag.add_metric([mailbox.address], (now - mailbox.history_applied_at).total_seconds())
         if mailbox.last_sync_at is not None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.db import ping
 
 
 def readiness_checks(sessions: sessionmaker[Session], broker: Any) -> dict[str, str | bool]:
     checks: dict[str, str | bool] = {}
     try:
         with sessions() as session:
-            session.execute(text("SELECT 1"))
+            ping(session)
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"

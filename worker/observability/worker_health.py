@@ -9,10 +9,11 @@ from collections.abc import Callable
 
 import dramatiq
 from dramatiq.middleware import Middleware
+from starlette.applications import Starlette
 
-from worker.config import PushSettings, load_settings
+from worker.config import load_settings
+from worker.http import HttpServer, health_routes
 from worker.observability.readiness import readiness_checks
-from worker.watch.push_server import PushServer
 
 
 class WorkerHealth(Middleware):
@@ -22,17 +23,20 @@ class WorkerHealth(Middleware):
 
 
 def serve_worker_health() -> int:
-    """Serve /healthz and /readyz (database and broker) until SIGTERM."""
+    """Serve /healthz and /readyz (database and broker) until SIGTERM, within the
+    ``[http]`` limits."""
     settings = load_settings()
-    from worker.jobs.runtime import use_settings
+    from worker.runtime import use_settings
 
     runtime = use_settings(settings)
     broker = dramatiq.get_broker()
-    server = PushServer(
-        PushSettings(host=settings.metrics.host, port=settings.metrics.worker_health_port),
-        enqueue_sync=lambda address: None,
-        readiness=lambda: readiness_checks(runtime.sessions, broker),
-        accept_push=False,
+    app = Starlette(routes=health_routes(lambda: readiness_checks(runtime.sessions, broker)))
+    server = HttpServer(
+        app,
+        settings.metrics.host,
+        settings.metrics.worker_health_port,
+        settings.http,
+        name="worker-health",
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

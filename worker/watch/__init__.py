@@ -5,7 +5,7 @@ checks them with ``PushAuthenticator`` and hands each mailbox address to a callb
 enqueues its sync.
 """
 
-from worker.watch.health import Readiness, check_readiness
+from worker.http import Readiness, check_readiness
 from worker.watch.push_auth import (
     CertificateCache,
     CertificatesUnavailableError,

@@ -6,7 +6,9 @@
   renewed on start and every ``gmail.watch_renew_hours`` (a watch lapses after 7 days);
 - every mailbox gets a sync at start, which catches up on whatever arrived while the
   watcher was down (the sync starts from the stored history id);
-- pending messages whose jobs were lost are re-sent every few minutes;
+- pending messages whose jobs were lost are re-sent every few minutes, and at once when
+  the broker answers again after it could not be reached (jobs sent meanwhile were
+  lost: the staging committed, the sending failed);
 - /healthz and /readyz are served on the push port even without push mailboxes.
 
 The syncs themselves are Dramatiq jobs (``sync_mailbox``): with a Redis broker the
@@ -22,7 +24,7 @@ from collections.abc import Callable
 
 from crm_core.normalize import mailbox_key
 from worker.config import ConfigError, Settings
-from worker.watch.health import Readiness
+from worker.http import Readiness
 from worker.watch.push_server import PushServer
 from worker.watch.schedule import Schedule
 
@@ -39,7 +41,7 @@ class Watcher:
         *,
         enqueue_sync: Callable[[str], None],
         renew_watch: Callable[[str], None],
-        resume_pending: Callable[[], int],
+        resume_pending: Callable[[float], int],
         readiness: Readiness,
         metrics: Callable[[], bytes] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -67,8 +69,10 @@ class Watcher:
             readiness,
             accept_push=bool(self.push_mailboxes),
             metrics=metrics,
+            limits=settings.http,
         )
         self._next_resume = clock() + RESUME_EVERY_SECONDS
+        self._broker_failed = False  # a send failed: resume everything once it works again
 
     def _on_notification(self, address: str) -> None:
         mailbox = mailbox_key(address)
@@ -94,12 +98,21 @@ class Watcher:
                     self.enqueue_sync(mailbox.address)
                     mailbox.synced(now)
                 except Exception:
+                    self._broker_failed = True
                     log.exception("could not enqueue a sync", extra={"mailbox": mailbox.address})
-        if now >= self._next_resume:
+        if self._broker_failed or now >= self._next_resume:
+            # After an outage every pending message may have lost its job; otherwise
+            # only those pending for long (younger ones have their jobs queued).
+            older_than = 0 if self._broker_failed else RESUME_EVERY_SECONDS
             try:
-                self.resume_pending()
+                sent = self.resume_pending(older_than)
             except Exception:
+                self._broker_failed = True
                 log.exception("could not resume pending messages")
+            else:
+                if self._broker_failed:
+                    log.info("broker back: pending messages resent", extra={"sent": sent})
+                self._broker_failed = False
             self._next_resume = now + RESUME_EVERY_SECONDS
 
     def run(self) -> None:

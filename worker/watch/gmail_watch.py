@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import update
-
 from crm_core.db import transaction
-from crm_core.mailboxes import get_or_create_mailbox
-from crm_core.models import Mailbox
-from crm_core.normalize import mailbox_key
+from crm_core.mailboxes import record_watch
 from worker.gmail.session import ensure_active, open_client
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 
 def renew_watch(runtime: Runtime, address: str) -> datetime:
@@ -27,10 +23,5 @@ def renew_watch(runtime: Runtime, address: str) -> datetime:
         )
     expires = datetime.fromtimestamp(int(answer["expiration"]) / 1000, tz=UTC)
     with transaction(runtime.sessions) as session:
-        get_or_create_mailbox(session, address)
-        session.execute(
-            update(Mailbox)
-            .where(Mailbox.address == mailbox_key(address))
-            .values(watch_expires_at=expires)
-        )
+        record_watch(session, address, expires)
     return expires

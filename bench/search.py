@@ -1,0 +1,334 @@
+"""Search latency on large generated data, and what the index costs ingestion.
+
+    python -m bench.search postgresql [--customers 1000000] [--messages 2000000]
+    python -m bench.search sqlite [--messages 100000]
+    python -m bench.search ingest [--messages 20000] [--repeat 3]
+
+postgresql / sqlite: builds customers, conversations and messages through the real
+schema (migrated to head; on PostgreSQL with INSERT … SELECT over generate_series, the
+search indexes rebuilt after the load exactly as the migration defines them; on SQLite
+with plain INSERTs, so the FTS5 triggers do the indexing), then times
+``search_customers`` / ``search_messages`` as the CLI calls them, one session per query:
+one-word, two-word, phrase and misspelt-name queries (``bench.search_data``); p50/p99
+per kind and for the mix. (Relevance is checked by tests/search/test_relevance.py.)
+
+ingest: the pipeline of bench/pipeline.py (mbox → Redis → workers → PostgreSQL) with and
+without the search index (generated column and both GIN indexes dropped), interleaved,
+medians of ``--repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import text
+
+from bench.common import (
+    OUT,
+    PG_URL,
+    append_result,
+    clear_namespace,
+    drop_schema,
+    fresh_schema,
+    machine,
+    today,
+)
+from bench.search_data import (
+    CITIES,
+    COMPANY_SUFFIXES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    ONE_WORD,
+    PHRASES,
+    STREETS,
+    SUBJECTS,
+    TWO_WORDS,
+    WORDS,
+    misspelt,
+)
+from crm_core import services
+from crm_core.db import make_engine, make_session_factory
+from migrations import upgrade
+
+PG_SCHEMA = "bench_search"
+SAMPLES_PER_KIND = 100
+
+
+def _dsn() -> str:
+    return PG_URL.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _array(values: list[str] | tuple[str, ...]) -> str:
+    return "ARRAY[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def build_postgresql(customers: int, messages: int) -> float:
+    """Fill a fresh schema; seconds taken."""
+    fresh_schema(PG_SCHEMA)
+    started = time.perf_counter()
+    with psycopg.connect(_dsn(), autocommit=True) as db:
+        db.execute(f"SET search_path = {PG_SCHEMA}, public")
+        db.execute("SET maintenance_work_mem = '1GB'")
+        db.execute("SELECT setseed(0.42)")
+        indexes = [
+            row[0]
+            for row in db.execute(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = %s"
+                " AND indexname IN ('ix_email_messages_search', 'ix_customers_search_trgm')",
+                (PG_SCHEMA,),
+            )
+        ]
+        db.execute("DROP INDEX ix_email_messages_search, ix_customers_search_trgm")
+        first, last = _array(FIRST_NAMES), _array(LAST_NAMES)
+        streets, cities = _array(STREETS), _array(CITIES)
+        suffixes, subjects, words = _array(COMPANY_SUFFIXES), _array(SUBJECTS), _array(WORDS)
+        print(f"customers: {customers:,} …", flush=True)
+        db.execute(
+            f"""
+            INSERT INTO customers (id, name, email, email_normalized, phone, address,
+                company_name, status, tags, total_leads, total_bookings, total_revenue,
+                created_at, updated_at)
+            SELECT 'c' || g, f || ' ' || l, lower(f) || '.' || lower(l) || g || '@example.dk',
+                lower(f) || '.' || lower(l) || g || '@example.dk',
+                CASE g % 3 WHEN 0 THEN '+45 ' || p WHEN 1 THEN
+                    substr(p, 1, 2) || ' ' || substr(p, 3, 2) || ' ' || substr(p, 5, 2) || ' '
+                    || substr(p, 7, 2) ELSE p END,
+                ({streets})[1 + g % {len(STREETS)}] || ' ' || (1 + g % 180) || ', '
+                    || ({cities})[1 + g % {len(CITIES)}],
+                CASE WHEN g % 5 = 0 THEN l || ' ' || ({suffixes})[1 + g % {len(COMPANY_SUFFIXES)}]
+                    END,
+                'active', '{{}}', 0, 0, 0, now(), now()
+            FROM (SELECT g, ({first})[1 + floor(random() * {len(FIRST_NAMES)})::int] AS f,
+                         ({last})[1 + floor(random() * {len(LAST_NAMES)})::int] AS l,
+                         (20000000 + g * 37 % 79999999)::text AS p
+                  FROM generate_series(1, {customers}) AS g) AS people
+            """
+        )
+        db.execute(
+            f"""
+            INSERT INTO conversations (id, customer_id, subject, channel, status, mailbox,
+                created_at, updated_at)
+            SELECT 'k' || g, 'c' || g, ({subjects})[1 + g % {len(SUBJECTS)}], 'email',
+                'active', '', now(), now()
+            FROM generate_series(1, {customers}) AS g
+            """
+        )
+        print(f"messages: {messages:,} …", flush=True)
+        step = 250_000
+        for start in range(1, messages + 1, step):
+            end = min(messages, start + step - 1)
+            db.execute(
+                f"""
+                INSERT INTO email_messages (id, conversation_id, mailbox, from_address,
+                    to_address, subject, body, attachments, direction, status,
+                    is_ai_generated, sent_at, created_at, updated_at)
+                SELECT 'm' || g, 'k' || (1 + (g - 1) % {customers}), '',
+                    CASE WHEN g % 2 = 0 THEN c.email ELSE 'info@rendetalje.dk' END,
+                    CASE WHEN g % 2 = 0 THEN 'info@rendetalje.dk' ELSE c.email END,
+                    ({subjects})[1 + g % {len(SUBJECTS)}],
+                    (SELECT string_agg(
+                        ({words})[1 + floor(power(random(), 2.2) * {len(WORDS)})::int], ' ')
+                     FROM generate_series(1, 20 + (g % 60)) AS n
+                    ) || ' ordre ' || g,
+                    '[]', CASE WHEN g % 2 = 0 THEN 'inbound' ELSE 'outbound' END, 'sent',
+                    false, now() - random() * interval '730 days', now(), now()
+                FROM generate_series({start}, {end}) AS g
+                JOIN customers c ON c.id = 'c' || (1 + (g - 1) % {customers})
+                """
+            )
+            print(f"  {end:,}", flush=True)
+        print("indexes …", flush=True)
+        for definition in indexes:
+            db.execute(definition)
+        db.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
+def build_sqlite(path: Path, customers: int, messages: int) -> float:
+    path.unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    rng = random.Random(42)
+    started = time.perf_counter()
+    engine = make_engine(url)
+    raw = engine.raw_connection()
+    cursor = raw.cursor()
+    now = "2026-11-30 10:00:00.000000"
+    cursor.execute("BEGIN")
+    for g in range(1, customers + 1):
+        f, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        email = f"{f.lower()}.{last.lower()}{g}@example.dk"
+        phone = str(20_000_000 + g * 37 % 79_999_999)
+        cursor.execute(
+            "INSERT INTO customers (id, name, email, email_normalized, phone, address,"
+            " status, tags, total_leads, total_bookings, total_revenue, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, 'active', '[]', 0, 0, 0, ?, ?)",
+            (f"c{g}", f"{f} {last}", email, email, phone,
+             f"{STREETS[g % len(STREETS)]} {g % 180}, {CITIES[g % len(CITIES)]}", now, now),
+        )  # fmt: skip
+        cursor.execute(
+            "INSERT INTO conversations (id, customer_id, subject, channel, status, mailbox,"
+            " created_at, updated_at) VALUES (?, ?, ?, 'email', 'active', '', ?, ?)",
+            (f"k{g}", f"c{g}", SUBJECTS[g % len(SUBJECTS)], now, now),
+        )
+    weights = [1 / (i + 1) ** 0.9 for i in range(len(WORDS))]
+    for g in range(1, messages + 1):
+        body = " ".join(rng.choices(WORDS, weights, k=20 + g % 60)) + f" ordre {g}"
+        customer = 1 + (g - 1) % customers
+        cursor.execute(
+            "INSERT INTO email_messages (id, conversation_id, mailbox, from_address,"
+            " to_address, subject, body, attachments, direction, status, is_ai_generated,"
+            " sent_at, created_at, updated_at) VALUES (?, ?, '', ?, 'info@rendetalje.dk',"
+            " ?, ?, '[]', 'inbound', 'sent', 0, ?, ?, ?)",
+            (f"m{g}", f"k{customer}", f"customer{customer}@example.dk",
+             SUBJECTS[g % len(SUBJECTS)], body, now, now, now),
+        )  # fmt: skip
+    cursor.execute("COMMIT")
+    raw.close()
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def time_queries(
+    sessions: Any, kinds: dict[str, tuple[Callable[[Any, str], Any], list[str]]]
+) -> dict[str, list[float]]:
+    """Milliseconds per query, SAMPLES_PER_KIND per kind, kinds interleaved."""
+    timings: dict[str, list[float]] = {kind: [] for kind in kinds}
+    for run in range(-1, SAMPLES_PER_KIND):  # run -1 warms the caches
+        for kind, (search, queries) in kinds.items():
+            query = queries[run % len(queries)]
+            started = time.perf_counter()
+            with sessions() as session:
+                search(session, query)
+            if run >= 0:
+                timings[kind].append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def name_samples(sessions: Any, count: int) -> list[str]:
+    with sessions() as session:
+        rows = session.execute(
+            text("SELECT name FROM customers ORDER BY id LIMIT :n"),
+            {"n": count * 7},
+        ).all()
+    return [misspelt(str(row[0])) for row in rows[::7]]
+
+
+def measure(url: str, schema: str | None) -> dict[str, list[float]]:
+    engine = make_engine(url, schema=schema)
+    sessions = make_session_factory(engine)
+    kinds: dict[str, tuple[Callable[[Any, str], Any], list[str]]] = {
+        "one word": (lambda s, q: services.search_messages(s, q), ONE_WORD),
+        "two words": (lambda s, q: services.search_messages(s, q), TWO_WORDS),
+        "phrase": (lambda s, q: services.search_messages(s, q), PHRASES),
+        "misspelt name": (lambda s, q: services.search_customers(s, q), name_samples(sessions, 20)),
+    }
+    timings = time_queries(sessions, kinds)
+    engine.dispose()
+    return timings
+
+
+def report(database: str, size: str, build_s: float, timings: dict[str, list[float]]) -> None:
+    mix = [value for values in timings.values() for value in values]
+    cells = []
+    for kind, values in timings.items():
+        p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+        print(f"{kind:>14}: p50 {p50:7.1f} ms  p99 {p99:7.1f} ms")
+        cells.append(f"{p50:.1f} / {p99:.1f}")
+    p50, p99 = percentile(mix, 0.5), percentile(mix, 0.99)
+    print(f"{'mix':>14}: p50 {p50:7.1f} ms  p99 {p99:7.1f} ms")
+    append_result(
+        "Search latency (bench/search.py)",
+        ["date", "machine", "database", "data", "build s", "one word p50/p99 ms",
+         "two words", "phrase", "misspelt name", "mix p50/p99 ms"],
+        [today(), machine(), database, size, f"{build_s:.0f}", *cells,
+         f"{p50:.1f} / {p99:.1f}"],
+    )  # fmt: skip
+
+
+# --- ingestion with and without the index ------------------------------------------
+
+
+def drop_search_index(schema: str) -> None:
+    with psycopg.connect(_dsn(), autocommit=True) as db:
+        db.execute(f'SET search_path = "{schema}", public')
+        db.execute("DROP INDEX ix_customers_search_trgm")
+        db.execute("ALTER TABLE email_messages DROP COLUMN search_vector")
+
+
+def ingest(messages: int, repeat: int) -> None:
+    from bench.pipeline import mailbox_file, run_pipeline, write_config
+
+    mbox = mailbox_file(messages)
+    seconds: dict[bool, list[float]] = {True: [], False: []}
+    count = 0
+    for run in range(repeat):
+        for indexed in (True, False) if run % 2 == 0 else (False, True):
+            schema = fresh_schema(f"bench_ingest_{uuid.uuid4().hex[:8]}")
+            if not indexed:
+                drop_search_index(schema)
+            namespace = f"crm-bench-{uuid.uuid4().hex[:8]}"
+            config = OUT / "search-ingest.toml"
+            write_config(config, schema, namespace, 2, 4)
+            try:
+                label = "with" if indexed else "without"
+                print(f"run {run + 1}: pipeline {label} the search index …", flush=True)
+                elapsed, summary = run_pipeline(mbox, config, OUT / "search-ingest-worker.log")
+                seconds[indexed].append(elapsed)
+                count = int(summary["messages"])
+            finally:
+                drop_schema(schema)
+                clear_namespace(namespace)
+    with_rate = count / statistics.median(seconds[True])
+    without_rate = count / statistics.median(seconds[False])
+    change = with_rate / without_rate - 1
+    print(f"with {with_rate:,.0f} msg/s, without {without_rate:,.0f} msg/s: {change:+.1%}")
+    append_result(
+        "Ingestion with and without the search index (bench/search.py ingest)",
+        ["date", "machine", "messages", "runs", "with index msg/s", "without msg/s", "change"],
+        [today(), machine(), str(count), f"median of {repeat} each, interleaved",
+         f"{with_rate:,.0f}", f"{without_rate:,.0f}", f"{change:+.1%}"],
+    )  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("database", choices=["postgresql", "sqlite", "ingest"])
+    parser.add_argument("--customers", type=int)
+    parser.add_argument("--messages", type=int)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true", help="search the data already built")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    if args.database == "ingest":
+        ingest(args.messages or 20_000, args.repeat)
+        return 0
+    if args.database == "postgresql":
+        customers, messages = args.customers or 1_000_000, args.messages or 2_000_000
+        build_s = 0.0 if args.reuse else build_postgresql(customers, messages)
+        timings = measure(PG_URL, PG_SCHEMA)
+    else:
+        customers, messages = args.customers or 10_000, args.messages or 100_000
+        path = OUT / "search.db"
+        build_s = 0.0 if args.reuse else build_sqlite(path, customers, messages)
+        timings = measure(f"sqlite:///{path}", None)
+    size = f"{customers:,} customers, {messages:,} messages"
+    report(args.database, size, build_s, timings)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,252 @@
+"""Finding a customer from any fragment: name, email, phone in any spelling, company,
+address; tolerant of small typos ("Mete Hansn" finds Mette Hansen).
+
+Every word of the search must be found in the customer's text, exactly or nearly:
+- PostgreSQL: pg_trgm over one lower-case text per customer (the trigram GIN index of
+  migration 0006): a word is found when it is a substring (``LIKE``) or when its
+  trigrams are close to those of some stretch of the text (``<%``, word similarity of at
+  least ``pg_trgm.word_similarity_threshold``, 0.6 by default).
+- SQLite: the FTS5 trigram table proposes the customers sharing the most trigrams with
+  the words (bm25), and each word is then checked with RapidFuzz's partial ratio.
+A phone number (only digits and + - ( ) . / spaces) is compared by its last eight
+digits, so "12 34 56 78", "+45 12345678" and "12345678" are one number.
+"""
+
+# SQL here is assembled from this module's constants; what a user typed is always a
+# bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from crm_core.errors import ValidationError
+from crm_core.search.query import phone_digits, words_of
+from crm_core.search.results import CustomerHit, SearchResults, Snippet
+from crm_core.search.schema import PG_CUSTOMER_TEXT
+
+DEFAULT_LIMIT = 20
+# Counting stops here ("1,000+"): a common fragment must not cost a count of them all.
+COUNT_CAP = 1_000
+# SQLite: how many trigram candidates are checked word by word.
+SQLITE_CANDIDATES = 500
+# RapidFuzz partial ratio (0–100) a word needs to count as found on SQLite.
+SQLITE_WORD_RATIO = 75.0
+FIELDS = ("name", "email", "phone", "company_name", "address")
+
+
+@dataclass(frozen=True)
+class _Row:
+    customer_id: str
+    name: str
+    email: str | None
+    phone: str | None
+    company_name: str | None
+    address: str | None
+    score: float
+
+    def value(self, field: str) -> str:
+        return str(getattr(self, field) or "")
+
+
+def search_customers(
+    session: Session, text_: str, *, limit: int = DEFAULT_LIMIT
+) -> SearchResults[CustomerHit]:
+    """Customers matching every word of ``text_``, best first."""
+    if limit < 1:
+        raise ValidationError("limit must be at least 1")
+    digits = phone_digits(text_)
+    words = [] if digits else words_of(text_)
+    if not digits and not words:
+        raise ValidationError(
+            "nothing to search for: give a word, a name, an email or a phone number"
+        )
+    if session.get_bind().dialect.name == "postgresql":
+        rows, total = _postgresql(session, words, digits, limit)
+    else:
+        rows, total = _sqlite(session, words, digits, limit)
+    hits = [_hit(row, words, digits) for row in rows]
+    return SearchResults(hits, total, total_is_lower_bound=total >= COUNT_CAP)
+
+
+def _row(values: Sequence[Any], score: float) -> _Row:
+    return _Row(str(values[0]), str(values[1]), values[2], values[3], values[4], values[5], score)
+
+
+# --- PostgreSQL -------------------------------------------------------------------
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _postgresql(
+    session: Session, words: Sequence[str], digits: str | None, limit: int
+) -> tuple[list[_Row], int]:
+    params: dict[str, Any] = {"limit": limit}
+    if digits:
+        params["like"] = f"%{digits}%"
+        where = f"{PG_CUSTOMER_TEXT} LIKE :like"
+        score = "1.0"
+    else:
+        conditions, similarities = [], []
+        for index, word in enumerate(words):
+            params[f"w{index}"] = word
+            found = [f":w{index} <% {PG_CUSTOMER_TEXT}"]
+            if len(word) >= 3:  # shorter fragments have no trigram to look up
+                params[f"l{index}"] = f"%{_escape_like(word)}%"
+                found.append(f"{PG_CUSTOMER_TEXT} LIKE :l{index}")
+            conditions.append("(" + " OR ".join(found) + ")")
+            similarities.append(f"word_similarity(:w{index}, {PG_CUSTOMER_TEXT})")
+        params["q"] = " ".join(words)
+        where = " AND ".join(conditions)
+        score = (
+            f"({' + '.join(similarities)}) / {len(words)}"
+            " + 0.5 * similarity(lower(customers.name), :q)"
+            " + CASE WHEN lower(customers.name) = :q THEN 1 ELSE 0 END"
+        )
+    found_rows = session.execute(
+        text(
+            "SELECT id, name, email, phone, company_name, address, "
+            f"{score} AS score FROM customers WHERE {where} "
+            "ORDER BY score DESC, name, id LIMIT :limit"
+        ),
+        params,
+    ).all()
+    rows = [_row(row, float(row[6])) for row in found_rows]
+    if len(rows) < limit:
+        return rows, len(rows)
+    total = session.execute(
+        text(f"SELECT count(*) FROM (SELECT 1 FROM customers WHERE {where} LIMIT :cap) AS found"),
+        {**{k: v for k, v in params.items() if k not in {"limit", "q"}}, "cap": COUNT_CAP},
+    ).scalar_one()
+    return rows, int(total)
+
+
+# --- SQLite -----------------------------------------------------------------------
+
+
+def _trigrams(word: str) -> set[str]:
+    return {word[i : i + 3] for i in range(len(word) - 2)}
+
+
+def _fts_string(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _sqlite(
+    session: Session, words: Sequence[str], digits: str | None, limit: int
+) -> tuple[list[_Row], int]:
+    select = (
+        "SELECT c.id, c.name, c.email, c.phone, c.company_name, c.address, s.doc "
+        "FROM customer_search s "
+        "JOIN customer_search_rows r ON r.rowid = s.rowid "
+        "JOIN customers c ON c.id = r.customer_id "
+    )
+    if digits:
+        match = _fts_string(digits)
+        rows = session.execute(
+            text(select + "WHERE customer_search MATCH :match ORDER BY c.name, c.id"),
+            {"match": match},
+        ).all()
+        found = [_row(row, 1.0) for row in rows]
+        return found[:limit], len(found)
+    grams = sorted(set().union(*(_trigrams(word) for word in words)))
+    if grams:
+        candidates = session.execute(
+            text(select + "WHERE customer_search MATCH :match ORDER BY rank LIMIT :n"),
+            {"match": " OR ".join(_fts_string(g) for g in grams), "n": SQLITE_CANDIDATES},
+        ).all()
+    else:  # only words of one or two letters: no trigram to look up
+        like = [f"s.doc LIKE :l{i} ESCAPE '\\'" for i in range(len(words))]
+        candidates = session.execute(
+            text(select + "WHERE " + " AND ".join(like) + " LIMIT :n"),
+            {
+                **{f"l{i}": f"%{_escape_like(w)}%" for i, w in enumerate(words)},
+                "n": SQLITE_CANDIDATES,
+            },
+        ).all()
+    query = " ".join(words)
+    scored: list[_Row] = []
+    for row in candidates:
+        doc = str(row[6]).lower()
+        ratios = [100.0 if word in doc else fuzz.partial_ratio(word, doc) for word in words]
+        if min(ratios) < SQLITE_WORD_RATIO:
+            continue
+        name = str(row[1]).lower()
+        score = sum(ratios) / len(ratios) / 100 + 0.5 * fuzz.ratio(query, name) / 100
+        score += 1.0 if name == query else 0.0
+        scored.append(_row(row, score))
+    scored.sort(key=lambda r: (-r.score, r.name, r.customer_id))
+    return scored[:limit], len(scored)
+
+
+# --- snippets ---------------------------------------------------------------------
+
+
+def _digit_span(value: str, digits: str) -> tuple[int, int] | None:
+    """Where ``digits`` stand in ``value`` when its other characters are ignored."""
+    positions = [i for i, char in enumerate(value) if char.isdigit()]
+    joined = "".join(value[i] for i in positions)
+    at = joined.find(digits)
+    if at < 0:
+        return None
+    return positions[at], positions[at + len(digits) - 1] + 1
+
+
+def _word_span(value: str, word: str) -> tuple[float, tuple[int, int] | None]:
+    lowered = value.lower()
+    at = lowered.find(word)
+    if at >= 0:
+        return 100.0, (at, at + len(word))
+    alignment = fuzz.partial_ratio_alignment(word, lowered)
+    if alignment is None or alignment.score < SQLITE_WORD_RATIO:
+        return (alignment.score if alignment else 0.0), None
+    return alignment.score, (alignment.dest_start, alignment.dest_end)
+
+
+def _hit(row: _Row, words: Sequence[str], digits: str | None) -> CustomerHit:
+    """The hit with the field that matched best and the matching stretches marked."""
+    best: tuple[float, str, list[tuple[int, int]]] = (-1.0, "name", [])
+    for field in FIELDS:
+        value = row.value(field)
+        if not value:
+            continue
+        if digits:
+            span = _digit_span(value, digits)
+            candidate = (100.0, field, [span]) if span else (0.0, field, [])
+        else:
+            found = [_word_span(value, word) for word in words]
+            spans = [span for _, span in found if span is not None]
+            candidate = (sum(score for score, _ in found), field, spans)
+        if candidate[0] > best[0]:
+            best = candidate
+    _, field, spans = best
+    merged = _merge(spans)
+    return CustomerHit(
+        customer_id=row.customer_id,
+        name=row.name,
+        email=row.email,
+        phone=row.phone,
+        company_name=row.company_name,
+        address=row.address,
+        score=round(row.score, 4),
+        matched_field=field,
+        snippet=Snippet(row.value(field), tuple(merged)),
+    )
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

@@ -1,0 +1,153 @@
+"""The search index follows the rows in the same transaction, on both databases:
+stored, changed and erased rows, and rows that existed before the upgrade."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import psycopg
+from alembic.script import ScriptDirectory
+from sqlalchemy import delete, text, update
+from sqlalchemy.orm import Session
+
+from crm_core import services
+from crm_core.db import make_engine, make_session_factory
+from crm_core.models import Customer, EmailMessage
+from migrations import alembic_config, check, upgrade
+from tests.conftest import PG_URL, Database, _libpq_dsn
+
+
+def _message(session: Session, body: str) -> tuple[str, str]:
+    customer = services.create_customer(session, name="Mette Hansen", email="mette@example.dk")
+    conversation = services.create_conversation(session, customer_id=customer.id)
+    message = services.create_email_message(
+        session,
+        conversation_id=conversation.id,
+        from_address="mette@example.dk",
+        to_address="info@rendetalje.dk",
+        body=body,
+        direction="inbound",
+        subject="Spørgsmål",
+    )
+    return customer.id, message.id
+
+
+def found_messages(database: Database, query: str) -> list[str]:
+    with database.sessions() as session:
+        return [hit.message_id for hit in services.search_messages(session, query).hits]
+
+
+def found_customers(database: Database, query: str) -> list[str]:
+    with database.sessions() as session:
+        return [hit.customer_id for hit in services.search_customers(session, query).hits]
+
+
+def test_found_within_the_storing_transaction(database: Database) -> None:
+    with database.sessions() as session, session.begin():
+        customer_id, message_id = _message(session, "Vi ønsker tæpperens i stuen.")
+        session.flush()
+        assert [h.message_id for h in services.search_messages(session, "tæpperens").hits] == [
+            message_id
+        ]
+        assert services.search_customers(session, "mette").hits[0].customer_id == customer_id
+        session.rollback()
+    assert found_messages(database, "tæpperens") == []
+    assert found_customers(database, "mette") == []
+
+
+def test_changes_and_erasure_follow(database: Database) -> None:
+    with database.sessions() as session, session.begin():
+        customer_id, message_id = _message(session, "Vi ønsker tæpperens i stuen.")
+    with database.sessions() as session, session.begin():
+        session.execute(
+            update(EmailMessage).where(EmailMessage.id == message_id).values(body="Vinduespudsning")
+        )
+        services.update_customer(session, customer_id, name="Mette Jensen", phone="12 34 56 78")
+    assert found_messages(database, "tæpperens") == []
+    assert found_messages(database, "vinduespudsning") == [message_id]
+    assert found_customers(database, "jensen") == [customer_id]
+    assert found_customers(database, "12345678") == [customer_id]
+    assert found_customers(database, "hansen") == []
+
+    # Erasure of a person's data: the rows go, and the index entries with them.
+    with database.sessions() as session, session.begin():
+        session.execute(delete(EmailMessage).where(EmailMessage.id == message_id))
+        session.execute(delete(Customer).where(Customer.id == customer_id))
+    assert found_messages(database, "vinduespudsning") == []
+    assert found_customers(database, "jensen") == []
+    assert found_customers(database, "12345678") == []
+    if database.kind == "sqlite":
+        with database.engine.connect() as connection:
+            for table in ("message_search", "message_search_rows", "customer_search"):
+                count = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                assert count == 0, table
+
+
+def _before_search() -> str:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    revision = script.get_revision("0006")
+    assert revision is not None and isinstance(revision.down_revision, str)
+    return revision.down_revision
+
+
+def _rows_before_upgrade(url: str, schema: str | None) -> None:
+    """One customer, conversation and message stored by the schema before search."""
+    upgrade(url, _before_search(), schema=schema)
+    engine = make_engine(url, schema=schema)
+    now = "CURRENT_TIMESTAMP"
+    tags = "'[]'" if url.startswith("sqlite") else "'{}'"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO customers (id, name, email, phone, status, tags, total_leads,"
+                " total_bookings, total_revenue, created_at, updated_at) VALUES ('c1',"
+                f" 'Sofie Lund', 'sofie@lund.dk', '+45 87654321', 'active', {tags}, 0, 0, 0,"
+                f" {now}, {now})"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO conversations (id, customer_id, channel, status, mailbox,"
+                f" created_at, updated_at) VALUES ('k1', 'c1', 'email', 'active', '', {now},"
+                f" {now})"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO email_messages (id, conversation_id, mailbox, from_address,"
+                " to_address, subject, body, attachments, direction, status, is_ai_generated,"
+                " sent_at, created_at, updated_at) VALUES ('m1', 'k1', '', 'sofie@lund.dk',"
+                " 'info@rendetalje.dk', 'Klinik', 'Daglig rengøringen af klinikken', '[]',"
+                f" 'inbound', 'sent', false, {now}, {now}, {now})"
+            )
+        )
+    engine.dispose()
+    upgrade(url, schema=schema)
+    check(url, schema=schema)
+    engine = make_engine(url, schema=schema)
+    with make_session_factory(engine)() as session:
+        assert [h.message_id for h in services.search_messages(session, "rengøring").hits] == ["m1"]
+        assert [h.customer_id for h in services.search_customers(session, "Sofe Lund").hits] == [
+            "c1"
+        ]
+        assert [h.customer_id for h in services.search_customers(session, "87 65 43 21").hits] == [
+            "c1"
+        ]
+    engine.dispose()
+
+
+def test_the_upgrade_indexes_existing_rows_on_sqlite(tmp_path: Path) -> None:
+    _rows_before_upgrade(f"sqlite:///{tmp_path}/before.db", None)
+
+
+def test_the_upgrade_indexes_existing_rows_on_postgresql() -> None:
+    schema = f"crm_test_upgrade_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(_libpq_dsn(PG_URL), autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        _rows_before_upgrade(PG_URL, schema)
+    finally:
+        with psycopg.connect(_libpq_dsn(PG_URL), autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
