@@ -23,7 +23,7 @@ from crm_core.models import Conversation, Customer, EmailMessage
 from crm_core.statuses import IngestOutcome
 from tests.conftest import Database
 from worker.ingest.bulk import ingest_many
-from worker.jobs.runtime import Runtime
+from worker.runtime import Runtime
 
 MAILBOX = "info@rendetalje.dk"
 HOLD = 0.5  # seconds the first transaction keeps its locks after the second has started
