@@ -27,6 +27,7 @@ from crm_core.conversations import (
 from crm_core.customers import (
     aliases_of,
     create_customer,
+    customer_page,
     delete_customer,
     find_duplicates,
     find_or_create_customer,
@@ -87,6 +88,7 @@ __all__ = [
     "create_email_message",
     "create_lead",
     "create_quote",
+    "customer_page",
     "delete_customer",
     "find_duplicates",
     "find_or_create_conversation",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, TypedDict, Unpack
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -16,7 +16,7 @@ from crm_core.identity import advance_last_contact, expire_if_loaded
 from crm_core.ids import new_id
 from crm_core.models import Conversation, Customer, Lead
 from crm_core.normalize import checked_phone, normalize_email, normalize_tags
-from crm_core.paging import checked_limit, checked_offset
+from crm_core.paging import DEFAULT_LIMIT, Page, checked_limit, checked_offset, paginate
 from crm_core.stats import update_customer_stats
 from crm_core.statuses import CustomerStatus, parse_status
 
@@ -160,12 +160,46 @@ def query_customers(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[Customer]:
-    """Search customers; filters combine with AND. Newest first.
+    """Search customers; filters combine with AND. Newest first (ties: higher id first).
 
     ``tags`` match exactly after trimming and lower-casing. By default a customer
     must carry **all** the given tags (``match="all"``); ``match="any"`` returns
     customers with at least one of them. ``email`` is an exact, case-insensitive match.
+    The order is the one of the index on (status, created_at DESC, id DESC), so a
+    first page reads only its own rows; ``customer_page`` adds the total and a cursor.
     """
+    statement = _customers_matching(session, status, tags, email, match)
+    statement = statement.order_by(Customer.created_at.desc(), Customer.id.desc())
+    statement = statement.offset(checked_offset(offset))
+    if checked_limit(limit) is not None:
+        statement = statement.limit(limit)
+    return list(session.execute(statement).scalars())
+
+
+def customer_page(
+    session: Session,
+    *,
+    status: str | CustomerStatus | None = None,
+    tags: Sequence[str] | None = None,
+    match: TagMatch = "all",
+    limit: int | None = DEFAULT_LIMIT,
+    after: str | None = None,
+) -> Page[Customer]:
+    """A page of ``query_customers``'s list, with the total and the next page's cursor."""
+    statement = _customers_matching(session, status, tags, None, match)
+    return paginate(
+        session, statement, keys=[Customer.created_at, Customer.id], limit=limit, after=after
+    )
+
+
+def _customers_matching(
+    session: Session,
+    status: str | CustomerStatus | None,
+    tags: Sequence[str] | None,
+    email: str | None,
+    match: TagMatch,
+) -> Select[Customer]:
+    # Customers merged into another are left out: their address is the kept one's alias.
     statement = select(Customer).where(Customer.merged_into_id.is_(None))
     if status is not None:
         statement = statement.where(Customer.status == parse_status(CustomerStatus, status))
@@ -174,11 +208,7 @@ def query_customers(
     wanted = normalize_tags(tags)
     if wanted:
         statement = statement.where(_tag_filter(session, wanted, match))
-    statement = statement.order_by(Customer.created_at.desc(), Customer.id)
-    statement = statement.offset(checked_offset(offset))
-    if checked_limit(limit) is not None:
-        statement = statement.limit(limit)
-    return list(session.execute(statement).scalars())
+    return statement
 
 
 def _tag_filter(session: Session, wanted: list[str], match: TagMatch):  # type: ignore[no-untyped-def]

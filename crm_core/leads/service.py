@@ -12,6 +12,7 @@ from crm_core.errors import NotFoundError
 from crm_core.ids import new_id
 from crm_core.models import Lead
 from crm_core.models.types import utcnow
+from crm_core.paging import Page, first_page
 from crm_core.statuses import LeadStatus, parse_status
 from crm_core.upsert import insert_ignore
 
@@ -78,6 +79,16 @@ def get_lead(session: Session, lead_id: str) -> Lead:
 
 def get_lead_by_idempotency_key(session: Session, key: str) -> Lead | None:
     return session.execute(select(Lead).where(Lead.idempotency_key == key)).scalar_one_or_none()
+
+
+def customer_leads_page(session: Session, customer_id: str, limit: int | None = 20) -> Page[Lead]:
+    """The customer's leads, newest first, with how many there are."""
+    statement = (
+        select(Lead)
+        .where(Lead.customer_id == customer_id)
+        .order_by(Lead.created_at.desc(), Lead.id.desc())
+    )
+    return first_page(session, statement, limit=limit)
 
 
 def set_lead_status(session: Session, lead_id: str, status: str | LeadStatus) -> Lead:

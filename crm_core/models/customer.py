@@ -29,7 +29,7 @@ class Customer(Timestamps, Base):
     company_name: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[CustomerStatus] = mapped_column(
-        status_enum(CustomerStatus, "customer_status"), default=CustomerStatus.ACTIVE, index=True
+        status_enum(CustomerStatus, "customer_status"), default=CustomerStatus.ACTIVE
     )
     tags: Mapped[list[str]] = mapped_column(TagArray, default=json_list)
 
@@ -50,3 +50,20 @@ class Customer(Timestamps, Base):
     )
 
     __table_args__ = (Index("ix_customers_tags", "tags", postgresql_using="gin"),)
+
+
+# Lists are newest first within a status, reports richest first: each order is an
+# index, so a page reads its own rows and not the table (see crm_core.paging).
+Index(
+    "ix_customers_status_created_at",
+    Customer.status,
+    Customer.created_at.desc(),
+    Customer.id.desc(),
+)
+Index("ix_customers_created_at", Customer.created_at.desc(), Customer.id.desc())
+Index(
+    "ix_customers_status_total_revenue",
+    Customer.status,
+    Customer.total_revenue.desc(),
+    Customer.name,
+)

@@ -76,7 +76,7 @@ def test_an_ai_written_reply_shows_its_model(cli: Cli) -> None:
     out = cli("conversation", "show", thread["id"])
     last = [line for line in out.splitlines() if line.startswith("#")][-1]
     assert last == "#4  outbound · 24.10.2025 10:00:00 · AI-written (gpt-4o)"
-    assert "Dear James,[31m we can come on Friday." in out  # no escape reaches the terminal
+    assert "Dear James, we can come on Friday." in out  # no escape reaches the terminal
     data = cli.json("conversation", "show", thread["id"])
     assert data["messages"][-1]["ai_model"] == "gpt-4o"
     assert data["messages"][-1]["sent_at"] == "2025-10-24T08:00:00.000000Z"

@@ -16,7 +16,7 @@ from crm_core.models import Conversation, Customer, EmailMessage
 from crm_core.statuses import MessageStatus
 from worker.cli.context import session_for
 from worker.cli.customers import find_customer
-from worker.cli.display import printable, size
+from worker.cli.display import size
 from worker.cli.note_views import note_lines, notes_json
 from worker.cli.output import (
     JsonFlag,
@@ -28,6 +28,7 @@ from worker.cli.output import (
     parse_local_datetime,
     plural,
     print_json,
+    printable,
     rule,
     success,
     table,
@@ -129,7 +130,7 @@ def _message_lines(number: int, message: EmailMessage) -> list[Line]:
         ("To", printable(message.to_address)),
     ]
     if message.cc_address:
-        fields.append(("Cc", printable(message.cc_address)))
+        fields.append(("Cc", printable(message.cc_address or "")))
     fields.append(("Subject", printable(text_or_empty(message.subject))))
     for attachment in message.attachments or []:
         name = printable(str(attachment.get("filename") or "(no name)"))
@@ -139,7 +140,7 @@ def _message_lines(number: int, message: EmailMessage) -> list[Line]:
         Text(f"#{number}  " + " · ".join(flags), style="bold"),
         *(f"{label + ':':<{width}}{value}" for label, value in fields),
         "",
-        *printable(message.body).rstrip().splitlines(),
+        *(printable(line) for line in message.body.rstrip().splitlines()),
         rule(),
     ]
 

@@ -62,15 +62,6 @@ def money(amount: Decimal | int | float | None, locale: str | None = None) -> st
     return f"{text} kr"
 
 
-
-_CONTROL = {code: None for code in [*range(0, 9), *range(11, 32), *range(127, 160)]}
-
-
-def printable(text: str | None) -> str:
-    """Mail text without control characters (terminal escapes), tabs and newlines kept."""
-    return (text or "").replace("\r\n", "\n").translate(_CONTROL)
-
-
 def size(count: int) -> str:
     """``512 B``, ``12 KB``, ``3.4 MB``: an attachment's size at a glance."""
     if count < 1024:

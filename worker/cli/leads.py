@@ -12,7 +12,6 @@ from crm_core.leads import LeadFilter
 from crm_core.models import Lead
 from worker.cli.context import session_for
 from worker.cli.conversations import parse_since, showing
-from worker.cli.display import printable
 from worker.cli.note_views import note_lines, notes_json
 from worker.cli.output import (
     JsonFlag,
@@ -24,6 +23,7 @@ from worker.cli.output import (
     heading,
     model_dict,
     print_json,
+    printable,
     success,
     table,
     text_or_empty,
@@ -116,7 +116,11 @@ def show(ctx: typer.Context, lead_id: LeadId, as_json: JsonFlag = False) -> None
             f"Lead: {printable(lead.name or lead.id)}", _lead_fields(lead, label)
         )
         if lead.message:
-            lines += ["", heading("Request"), *printable(lead.message).splitlines()]
+            lines += [
+                "",
+                heading("Request"),
+                *(printable(line) for line in lead.message.splitlines()),
+            ]
         if quotes:
             rows = [
                 [q.id, format_kr(q.total), q.status.value, format_datetime(q.created_at)]
@@ -126,7 +130,7 @@ def show(ctx: typer.Context, lead_id: LeadId, as_json: JsonFlag = False) -> None
             lines += table(["ID", "Total", "Status", "Created"], rows)
         lines += note_lines(notes, note_total)
         if source is not None:
-            body = printable(source.body).rstrip().splitlines()
+            body = [printable(line) for line in source.body.rstrip().splitlines()]
             lines += [
                 "",
                 heading("The email it came from"),

@@ -35,7 +35,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 from rich.console import Console
 from rich.text import Text
-from sqlalchemy import inspect as sa_inspect
 
 from worker.cli import display
 
@@ -230,6 +229,8 @@ def jsonable(value: Any) -> Any:
 def model_dict(obj: object, exclude: Iterable[str] = ()) -> dict[str, Any]:
     """A mapped object's columns, by attribute name, in the documented JSON format."""
     skip = set(exclude)
+    from sqlalchemy import inspect as sa_inspect  # only commands that print rows load it
+
     mapper = sa_inspect(obj).mapper
     return {
         attr.key: jsonable(getattr(obj, attr.key))
