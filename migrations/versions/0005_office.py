@@ -1,7 +1,7 @@
 """notes on customers, leads and conversations; customers merged into another
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-30 11:26:29.517724
 
 """
@@ -15,7 +15,7 @@ import crm_core.models.types
 
 # revision identifiers, used by Alembic.
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0006"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
