@@ -12,6 +12,7 @@ from crm_core.customers import get_customer
 from crm_core.errors import ValidationError
 from crm_core.models import Booking, Quote
 from crm_core.normalize import normalize_email
+from crm_core.quotes import quote_total
 from crm_core.stats.service import owner_of
 from worker.cli.context import session_for
 from worker.cli.customers import find_customer
@@ -134,6 +135,7 @@ def create_quote(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a draft quote for a lead, a customer (email or ID), or both."""
+    quote_total(total)  # a total that cannot be one is the first thing to hear about
     with session_for(ctx) as session:
         customer_id = find_customer(session, customer).id if customer else None
         quote = services.create_quote(
