@@ -33,8 +33,14 @@ class ConfigError(Exception):
     """The configuration is unusable; the message names the key and the problem."""
 
 
+DAY_MS = 24 * 3600 * 1000
+DAY_S = 24 * 3600.0
+
+
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinity parse as TOML floats but make no sense as a setting; the upper
+    # bounds below keep times within what sleep() and the broker accept.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DatabaseSettings(Section):
@@ -79,7 +85,7 @@ class BrokerSettings(Section):
     # Redis key prefix: lets several installations (or test runs) share one Redis.
     namespace: str = "crm"
     # A worker silent this long is presumed dead and its unfinished jobs are requeued.
-    heartbeat_timeout_ms: int = Field(default=60_000, gt=0)
+    heartbeat_timeout_ms: int = Field(default=60_000, gt=0, le=DAY_MS)
     # Out of a million broker commands, how many also run that dead-worker check.
     maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)
 
@@ -161,12 +167,12 @@ class LimitsSettings(Section):
 
 
 class WorkerSettings(Section):
-    processes: int = Field(default=2, gt=0)
-    threads: int = Field(default=4, gt=0)
+    processes: int = Field(default=2, gt=0, le=256)
+    threads: int = Field(default=4, gt=0, le=1024)
     # Attempts for a job that fails with a transient error (database or broker down).
-    max_retries: int = Field(default=8, ge=0)
-    min_backoff_ms: int = Field(default=500, gt=0)
-    max_backoff_ms: int = Field(default=60_000, gt=0)
+    max_retries: int = Field(default=8, ge=0, le=1000)
+    min_backoff_ms: int = Field(default=500, gt=0, le=DAY_MS)
+    max_backoff_ms: int = Field(default=60_000, gt=0, le=DAY_MS)
     # When `crm worker` starts, send again the jobs of every message still pending: a
     # worker killed mid-job (or a Redis that lost its queue) leaves them so, and the
     # broker gives unacknowledged jobs back only minutes later. Idempotent.
@@ -210,10 +216,11 @@ class GmailSettings(Section):
     # a process holds several times this while it takes a batch answer apart.
     batch_max_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     list_page_size: int = Field(default=500, gt=0, le=500)
-    poll_interval_seconds: float = Field(default=30, gt=0)
+    poll_interval_seconds: float = Field(default=30, gt=0, le=DAY_S)
     # Even in push mode: Google may delay or drop notifications.
-    backstop_interval_seconds: float = Field(default=600, gt=0)
-    watch_renew_hours: float = Field(default=24, gt=0)
+    backstop_interval_seconds: float = Field(default=600, gt=0, le=DAY_S)
+    # Gmail's watch expires after 7 days: renewing less often loses notifications.
+    watch_renew_hours: float = Field(default=24, gt=0, le=7 * 24)
     # Cloud Pub/Sub topic for users.watch: "projects/<project>/topics/<topic>".
     topic_name: str | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from sqlalchemy import select
@@ -14,10 +15,25 @@ from crm_core.normalize import normalize_email
 from crm_core.statuses import CustomerStatus
 from crm_core.upsert import insert_many_ignore
 
+_NAME_PARTS = re.compile(r"[._-]+")
+
 
 def placeholder_name(normalized_email: str) -> str:
-    """The name of a customer known only by address: its local part."""
-    return normalized_email.split("@", 1)[0]
+    """The name of a customer known only by address: a readable form of its local part.
+
+    "soren.odegaard@…" -> "Soren Odegaard" when the local part is two or more words of
+    letters; otherwise the local part as it is ("anna", "bo1984", "info").
+    """
+    local = normalized_email.split("@", 1)[0]
+    words = [word for word in _NAME_PARTS.split(local) if word]
+    if len(words) >= 2 and all(word.isalpha() and len(word) >= 2 for word in words):
+        return " ".join(word.capitalize() for word in words)
+    return local
+
+
+def _is_placeholder(name: str, normalized_email: str) -> bool:
+    """The name given when only the address was known (the bare local part, as before)."""
+    return name in (placeholder_name(normalized_email), normalized_email.split("@", 1)[0])
 
 
 def find_or_create_customers(
@@ -73,7 +89,11 @@ def find_or_create_customers(
         )
         found.update(load(missing))
     for key, customer in found.items():
-        placeholder, real_name = placeholder_name(key), wanted[key][1]
-        if real_name and customer.name == placeholder and real_name != placeholder:
+        real_name = wanted[key][1]
+        if (
+            real_name
+            and _is_placeholder(customer.name, key)
+            and not _is_placeholder(real_name, key)
+        ):
             customer.name = real_name
     return found

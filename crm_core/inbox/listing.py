@@ -159,3 +159,44 @@ def count_pending_after_retries(session: Session) -> int:
     """Messages pending again after their ingest jobs ran out of retries."""
     statement = select(func.count()).select_from(ReceivedMessage).where(PENDING_AFTER_RETRIES)
     return int(session.execute(statement).scalar_one())
+
+
+def find_received_by_gmail_id(
+    session: Session, gmail_message_id: str, mailbox: str | None = None
+) -> list[ReceivedMessage]:
+    """The ledger rows of a Gmail message id, in ``mailbox`` or in every mailbox
+    (raw bytes not loaded), by mailbox."""
+    query = select(ReceivedMessage).where(ReceivedMessage.gmail_message_id == gmail_message_id)
+    if mailbox is not None:
+        query = query.where(ReceivedMessage.mailbox == mailbox_key(mailbox))
+    rows = session.execute(query.options(_WITHOUT_RAW).order_by(ReceivedMessage.mailbox))
+    return list(rows.scalars())
+
+
+def received_raw(session: Session, received_id: str) -> bytes:
+    """A staged message's raw bytes, as the mailbox gave them."""
+    raw = session.execute(
+        select(ReceivedMessage.raw).where(ReceivedMessage.id == received_id)
+    ).scalar_one_or_none()
+    if raw is None:
+        raise NotFoundError("received message", received_id)
+    return bytes(raw)
+
+
+def ledger_reasons(
+    session: Session, refs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str | None]:
+    """``(mailbox, gmail message id)`` -> the reason its ledger row records."""
+    if not refs:
+        return {}
+    wanted = set(refs)
+    rows = session.execute(
+        select(
+            ReceivedMessage.mailbox, ReceivedMessage.gmail_message_id, ReceivedMessage.reason
+        ).where(ReceivedMessage.gmail_message_id.in_(sorted({gmail_id for _, gmail_id in refs})))
+    )
+    return {
+        (mailbox, gmail_id): reason
+        for mailbox, gmail_id, reason in rows
+        if (mailbox, gmail_id) in wanted
+    }

@@ -4,6 +4,7 @@ from crm_core.leads.service import (
     get_lead,
     get_lead_by_idempotency_key,
     linked_leads,
+    list_unlinked_leads,
     set_lead_status,
 )
 
@@ -13,5 +14,6 @@ __all__ = [
     "get_lead",
     "get_lead_by_idempotency_key",
     "linked_leads",
+    "list_unlinked_leads",
     "set_lead_status",
 ]

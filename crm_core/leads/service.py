@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFoundError
@@ -100,3 +100,14 @@ def linked_leads(session: Session, limit: int | None = None) -> list[Lead]:
     if limit is not None:
         statement = statement.limit(limit)
     return list(session.execute(statement).scalars())
+
+
+def list_unlinked_leads(session: Session, limit: int | None = 50) -> tuple[int, list[Lead]]:
+    """Leads without a customer, newest first: how many there are in all, and up to
+    ``limit`` of them."""
+    unlinked = Lead.customer_id.is_(None)
+    total = session.execute(select(func.count()).select_from(Lead).where(unlinked)).scalar_one()
+    query = select(Lead).where(unlinked).order_by(Lead.created_at.desc(), Lead.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return int(total), list(session.execute(query).scalars())

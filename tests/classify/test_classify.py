@@ -234,9 +234,10 @@ def test_lead_without_email_uses_reply_to(make_message: Factory, rules: IngestRu
     "reply_to",
     [[], ["support@leadpoint.dk"], ["no-reply@mailer.example"], ["info@rendetalje.dk"]],
 )
-def test_lead_without_any_person_address_is_skipped_with_its_data(
+def test_lead_without_any_person_address_is_unlinked_with_its_data(
     make_message: Factory, rules: IngestRules, reply_to: list[str]
 ) -> None:
+    """Ingestion keeps such a lead without a customer; the reason says why."""
     message = make_message(
         from_="leads@leadpoint.dk",
         reply_to=reply_to,
@@ -245,7 +246,7 @@ def test_lead_without_any_person_address_is_skipped_with_its_data(
     )
     result = classify(message, ["INBOX"], rules)
     assert result.kind is Kind.SKIP
-    assert result.skip_reason == "lead:unparseable:leadpoint"
+    assert result.skip_reason == "lead:unlinked:leadpoint"
     assert result.customer is None
     assert result.lead is not None
     assert (result.lead.name, result.lead.phone) == ("Bo Nielsen", "+4540506070")

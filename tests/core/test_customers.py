@@ -142,6 +142,16 @@ def test_find_or_create_upgrades_a_placeholder_name(session: Session) -> None:
     assert again.name == "Anna Jensen"
 
 
+def test_placeholder_is_a_readable_form_of_the_address(session: Session) -> None:
+    guessed = services.find_or_create_customer(session, "soren.odegaard@gmail.com")
+    assert guessed.name == "Soren Odegaard"
+    assert services.find_or_create_customer(session, "bo_1984@x.dk").name == "bo_1984"
+    assert services.find_or_create_customer(session, "info@firma.dk").name == "info"
+    # The guess is still a placeholder: the first real name replaces it.
+    named = services.find_or_create_customer(session, "soren.odegaard@gmail.com", "Søren Ødegaard")
+    assert named.id == guessed.id and named.name == "Søren Ødegaard"
+
+
 def test_get_customer_with_relations(session: Session) -> None:
     customer = services.create_customer(session, name="John", email="john@example.com")
     lead = services.create_lead(session, source="rengoring.nu", name="John")

@@ -133,7 +133,8 @@ def _is_alembic_error(exc: BaseException) -> bool:
 def broker_problem(exc: BaseException) -> str:
     """What went wrong talking to Redis, in one line and with any password masked."""
     text = " ".join(str(exc).split()) or type(exc).__name__
-    if "AUTH" in text or "WRONGPASS" in text or "NOAUTH" in text:
+    refused = "Authentication" in type(exc).__name__  # redis-py's AuthenticationError…
+    if refused or "WRONGPASS" in text or "NOAUTH" in text:  # … or the server's own codes
         text += " (check the password in broker.url)"
     return redact(text)
 

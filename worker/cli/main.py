@@ -54,6 +54,7 @@ COMMANDS: dict[str, Lazy] = {
     "quarantine": Lazy("worker.cli.quarantine", "app", "Messages that could not be processed."),
     "ingest": Lazy("worker.cli.ingest", "app", "Ingestion housekeeping: resume pending messages."),
     "status": Lazy("worker.cli.status", "status"),
+    "explain": Lazy("worker.cli.explain", "explain_command"),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),
 }

@@ -27,8 +27,10 @@ from worker.cli.output import (
     success,
     text_or_empty,
 )
+from worker.cli.unlinked_leads import unlinked_leads
 
 lead_app = typer.Typer(no_args_is_help=True)
+lead_app.command("unlinked")(unlinked_leads)
 quote_app = typer.Typer(no_args_is_help=True)
 booking_app = typer.Typer(no_args_is_help=True)
 

@@ -40,6 +40,7 @@ from worker.ingest.pipeline import (
     lead_key,
     message_fields,
 )
+from worker.ingest.unlinked import keep_unlinked_lead
 from worker.mail.message import Classification, Kind, ParsedMessage, ParseLimits
 from worker.mail.rules import IngestRules
 
@@ -72,8 +73,9 @@ def ingest_many(
             continue
         triaged = judge(row, rules, limits)
         if isinstance(triaged, Ended):
+            lead_id = keep_unlinked_lead(session, triaged.lead, lead_key(row), row.gmail_thread_id)
             ended.append((row, triaged.outcome, triaged.reason, None))
-            results.append(IngestResult(triaged.outcome, triaged.reason))
+            results.append(IngestResult(triaged.outcome, triaged.reason, lead_id=lead_id))
             continue
         verdict = triaged.verdict
         if (

@@ -27,6 +27,7 @@ from crm_core.models import Lead, ReceivedMessage
 from crm_core.models.types import utcnow
 from crm_core.statuses import Direction, IngestOutcome
 from worker.ingest.threading import thread_key
+from worker.ingest.unlinked import is_unlinked_lead, keep_unlinked_lead
 from worker.mail.classify import classify
 from worker.mail.message import (
     Address,
@@ -73,7 +74,9 @@ def ingest_received(
         )
     judged = judge(received, rules, limits)
     if isinstance(judged, Ended):
-        return finish(received, judged.outcome, judged.reason)
+        key = lead_key(received)
+        lead_id = keep_unlinked_lead(session, judged.lead, key, received.gmail_thread_id)
+        return finish(received, judged.outcome, judged.reason, lead_id=lead_id)
     return file_message(session, received, judged)
 
 
@@ -83,6 +86,7 @@ class Ended:
 
     outcome: IngestOutcome
     reason: str
+    lead: LeadData | None = None  # a lead to keep without a customer (worker.ingest.unlinked)
 
 
 def judge(received: ReceivedMessage, rules: IngestRules, limits: ParseLimits) -> Ended | Triaged:
@@ -95,7 +99,9 @@ def judge(received: ReceivedMessage, rules: IngestRules, limits: ParseLimits) ->
         reason = verdict.skip_reason or "skipped"
         if reason.startswith("error:"):
             return Ended(IngestOutcome.QUARANTINED, f"classification {reason}")
-        return Ended(IngestOutcome.SKIPPED, reason)
+        return Ended(
+            IngestOutcome.SKIPPED, reason, verdict.lead if is_unlinked_lead(reason) else None
+        )
     return Triaged(parsed, verdict)
 
 

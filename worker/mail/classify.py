@@ -17,9 +17,10 @@ this order; the first that fits decides:
    no-reply addresses with List-Unsubscribe headers.
    The customer is the lead's email, else the message's Reply-To when it points at
    a person (not us, not the platform, not a no-reply address) -> INBOUND with
-   ``lead``. If neither is found there is no one to file the lead under: SKIP
-   ``lead:unparseable:<source name>``; ``lead`` is still set when the parser found
-   something (say a name and a phone) so that the caller can report it.
+   ``lead``. A lead that names no such address (say a name and a phone only) ->
+   SKIP ``lead:unlinked:<source name>`` with ``lead`` set: ingestion keeps it as a
+   lead without a customer. A message in which the parser finds no person at all
+   -> SKIP ``lead:unparseable:<source name>``.
 5. From one of our own addresses or domains -> OUTBOUND; the customer is the first
    To, then Cc, recipient that is not ours, not noise and not blocklisted. With no
    such recipient (internal mail, mail to ourselves) -> SKIP ``internal``.
@@ -43,7 +44,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import replace
 
 from crm_core.normalize import normalize_email
-from worker.mail.leads import PARSERS
+from worker.mail.leads import PARSERS, READERS, IsCustomer, LeadReading
 from worker.mail.message import Address, Classification, Kind, LeadData, ParsedMessage
 from worker.mail.rules import IngestRules, LeadSourceRule
 
@@ -70,10 +71,10 @@ def _classify(
 ) -> Classification:
     if (label := skip_label(labels, rules)) is not None:
         return _skip(f"label:{label.lower()}")
-    if _is_bounce(message):
+    if is_bounce(message):
         return Classification(Kind.BOUNCE, bounced_message_ids=_bounced_ids(message))
 
-    sender = _normalized(message.from_.email) if message.from_ else None
+    sender = normalized_address(message.from_.email) if message.from_ else None
     if message.from_ is None or sender is None:
         return _skip("invalid:no-sender")
 
@@ -82,12 +83,12 @@ def _classify(
         return _lead(message, rule, rules)
 
     if rules.is_own(sender):
-        customer = _first_customer((*message.to, *message.cc), rules)
+        customer = first_customer((*message.to, *message.cc), rules)
         if customer is None:
             return _skip("internal")
         return Classification(Kind.OUTBOUND, customer=customer)
 
-    if (reason := _noise_reason(message, sender, rules)) is not None:
+    if (reason := noise_reason(message, sender, rules)) is not None:
         return _skip(reason)
     return Classification(Kind.INBOUND, customer=message.from_)
 
@@ -96,7 +97,7 @@ def _skip(reason: str, lead: LeadData | None = None) -> Classification:
     return Classification(Kind.SKIP, skip_reason=reason, lead=lead)
 
 
-def _normalized(email: str) -> str | None:
+def normalized_address(email: str) -> str | None:
     """The comparable (lower-case) form of ``email``, or None if it is no address."""
     try:
         return normalize_email(email)
@@ -113,7 +114,7 @@ def skip_label(labels: Collection[str], rules: IngestRules) -> str | None:
 # --- bounces -----------------------------------------------------------------
 
 
-def _is_bounce(message: ParsedMessage) -> bool:
+def is_bounce(message: ParsedMessage) -> bool:
     if message.report is not None:
         return True
     if message.content_type == "multipart/report":
@@ -146,32 +147,50 @@ def _bounced_ids(message: ParsedMessage) -> tuple[str, ...]:
 def _lead(message: ParsedMessage, rule: LeadSourceRule, rules: IngestRules) -> Classification:
     unparseable = f"lead:unparseable:{rule.name}"
     try:
-        lead = PARSERS[rule.parser](message, rules.phone_region)
+        lead = PARSERS[rule.parser](
+            message, rules.phone_region, customer_test(message, rule, rules)
+        )
     except Exception:  # a parser bug must not hide the message: account for it
         return _skip(unparseable)
     if lead is None:
         return _skip(unparseable)
     lead = replace(lead, source=rule.name)
+    customer = lead_customer(message, lead, rule, rules)
+    if customer is None:
+        # Nobody to file it under; the lead is still kept, unlinked, with this reason.
+        return _skip(f"lead:unlinked:{rule.name}", lead)
+    return Classification(Kind.INBOUND, customer=customer, lead=lead)
 
+
+def lead_reading(message: ParsedMessage, rule: LeadSourceRule, rules: IngestRules) -> LeadReading:
+    """What the rule's parser reads in ``message``, with what produced each field."""
+    return READERS[rule.parser](message, rules.phone_region, customer_test(message, rule, rules))
+
+
+def customer_test(message: ParsedMessage, rule: LeadSourceRule, rules: IngestRules) -> IsCustomer:
+    """Whether an address in a lead email can be its customer (see ``_is_person``)."""
     platform = _domain(message.from_.email) if message.from_ else ""
-    if lead.email and _is_person(lead.email, platform, rule, rules):
-        return Classification(
-            Kind.INBOUND, customer=Address(lead.email, lead.name or ""), lead=lead
-        )
-    reply_to = next(
-        (a for a in message.reply_to if _is_person(a.email, platform, rule, rules)), None
-    )
-    if reply_to is not None:
-        customer = Address(reply_to.email, lead.name or reply_to.name)
-        return Classification(Kind.INBOUND, customer=customer, lead=lead)
-    return _skip(unparseable, lead)
+    return lambda email: _is_person(email, platform, rule, rules)
+
+
+def lead_customer(
+    message: ParsedMessage, lead: LeadData, rule: LeadSourceRule, rules: IngestRules
+) -> Address | None:
+    """The lead's own address (the parser kept only a person's), else the Reply-To's."""
+    if lead.email:
+        return Address(lead.email, lead.name or "")
+    is_customer = customer_test(message, rule, rules)
+    reply_to = next((a for a in message.reply_to if is_customer(a.email)), None)
+    if reply_to is None:
+        return None
+    return Address(reply_to.email, lead.name or reply_to.name)
 
 
 def _is_person(email: str, platform_domain: str, rule: LeadSourceRule, rules: IngestRules) -> bool:
     """Whether ``email`` can be the customer of a lead: a valid address that is not
     ours, not the platform's (the sender's domain or any of the rule's senders) and
     not a machine's."""
-    normalized = _normalized(email)
+    normalized = normalized_address(email)
     return (
         normalized is not None
         and _domain(normalized) != platform_domain
@@ -189,9 +208,9 @@ def _domain(email: str) -> str:
 # --- outbound ----------------------------------------------------------------
 
 
-def _first_customer(recipients: Iterable[Address], rules: IngestRules) -> Address | None:
+def first_customer(recipients: Iterable[Address], rules: IngestRules) -> Address | None:
     for recipient in recipients:
-        normalized = _normalized(recipient.email)
+        normalized = normalized_address(recipient.email)
         if normalized is None:
             continue
         if rules.is_own(normalized) or rules.is_noise(normalized) or rules.is_blocked(normalized):
@@ -203,7 +222,7 @@ def _first_customer(recipients: Iterable[Address], rules: IngestRules) -> Addres
 # --- noise -------------------------------------------------------------------
 
 
-def _noise_reason(message: ParsedMessage, sender: str, rules: IngestRules) -> str | None:
+def noise_reason(message: ParsedMessage, sender: str, rules: IngestRules) -> str | None:
     if rules.is_blocked(sender):
         return "blocklist"
     if rules.is_noise(sender):

@@ -27,29 +27,35 @@ to it); and *free text* (a message), which runs until the next label or a footer
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 
 import html2text
 
-# Field key -> the label variants that introduce it. Keys are LeadData field names
-# plus a few that are combined later ("postcode", "city", "sender"); "ignore" marks
-# labels whose value we do not keep but which must end the previous free-text field.
-LabelTable = Mapping[str, Sequence[str]]
+from worker.mail.leads.labels import LabelTable, label_meaning
 
-# Lines that end a free-text field: signatures, rules, platform boilerplate.
-_FOOTERS: tuple[re.Pattern[str], ...] = tuple(
+# Lines that end a free-text field: sign-offs and rules, which a customer's own text may
+# hold too, and the platform's boilerplate (``_BOILERPLATE``), after which nothing is
+# the customer's: its phone, address and email there are the platform's own.
+_SIGN_OFFS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
-        r"--\s*",
         r"[-_=*\s]{3,}",  # horizontal rules: "-----", "* * *", "____"
         r"(?:med\s+)?(?:venlig(?:st)?|bedste)\s+hilsen\b.*",
         r"mvh\.?\b.*",
+    )
+)
+_BOILERPLATE: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"--\s*",  # the signature delimiter
         r"(?:denne|this)\s+(?:e-?mail|mail|besked|message|henvendelse)\b.*",
         r"(?:dette|this)\s+lead\b.*",
         r"du\s+(?:modtager|har\s+modtaget)\b.*",
         r"(?:afmeld|unsubscribe|klik\s+her|click\s+here)\b.*",
         r"(?:sendt|sent)\s+(?:fra|from|via)\b.*",
         r"(?:svar|besvar|kontakt)\s+(?:på|direkte|kunden)\b.*",
+        r"powered\s+by\b.*",
     )
 )
 
@@ -107,29 +113,129 @@ def _clean_line(line: str) -> str:
     return line.strip()
 
 
+@dataclass(frozen=True, slots=True)
+class LabelHit:
+    """A line that starts with a label."""
+
+    key: str
+    value: str  # the value on the same line; "" when it follows on the next
+    label: str  # the label as written
+    by_meaning: bool  # read by its words, not found in the label table
+    explicit: bool  # a table label, or one followed by a colon: surely a label
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A field's value and what produced it, for ``crm explain``."""
+
+    value: str
+    origin: str  # 'label "Kundenavn"', 'label "Kundenavn" (by meaning)', 'shape: …'
+
+
 class _Labels:
-    """The label table compiled for matching, longest variant first.
+    """The label table compiled for matching, longest variant first, with the
+    labels read by meaning (``labels.label_meaning``) behind it.
 
     ``spaced`` also accepts "Label value" with a single space in between.
     """
 
     def __init__(self, table: LabelTable, *, spaced: bool = False) -> None:
-        pairs = [(variant.lower(), key) for key, variants in table.items() for variant in variants]
-        self._pairs = sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+        self._by_start = _variants_by_start(table)
         self.spaced = spaced
 
-    def match(self, line: str) -> tuple[str, str] | None:
-        """``(key, inline value)`` when ``line`` starts with a label, else None."""
-        for variant, key in self._pairs:
+    def match(self, line: str) -> LabelHit | None:
+        """The label ``line`` starts with, and the value after it, if any."""
+        hit = self._exact(line)
+        if hit is not None and (not hit.explicit or hit.key == "name"):
+            # A table label may be the start of a longer one: "Address of the job"
+            # (spaced, a longer address label), "Name (Last)" (a part of the name).
+            longer = _by_meaning(line, spaced=self.spaced)
+            if longer is not None and _refines(longer, hit):
+                hit = longer
+        hit = hit or _by_meaning(line, spaced=self.spaced)
+        if hit is not None and hit.value:
+            # A table row whose value holds labels of its own ("Navn | Fornavn: Poul").
+            inner = _by_meaning(hit.value, spaced=False)
+            if inner is not None and inner.explicit and inner.value:
+                return inner
+        return hit
+
+    def _exact(self, line: str) -> LabelHit | None:
+        for variant, key in self._by_start.get(line[:2].lower(), ()):
             if line[: len(variant)].lower() != variant:
                 continue
             rest = line[len(variant) :]
             value = _value_after_label(rest, label_ends_with_dot=variant[-1] == ".")
-            if value is None and self.spaced and rest[:1] == " " and rest.strip():
+            spaced = value is None and self.spaced and rest[:1] == " " and bool(rest.strip())
+            if spaced:
                 value = rest.strip()
             if value is not None:
-                return key, value
+                return LabelHit(key, value, line[: len(variant)], False, not spaced)
         return None
+
+
+_Index = dict[str, list[tuple[str, str]]]
+# Tables are module constants of the source modules: compiled once each. The table
+# itself is kept with its index so that its id cannot be reused by another.
+_INDEXES: dict[int, tuple[LabelTable, _Index]] = {}
+
+
+def _variants_by_start(table: LabelTable) -> _Index:
+    """Lower-cased variants by their first two letters, longest first, so that a line
+    is compared with a few variants only."""
+    cached = _INDEXES.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    pairs = [(variant.lower(), key) for key, variants in table.items() for variant in variants]
+    index: _Index = {}
+    for variant, key in sorted(pairs, key=lambda pair: len(pair[0]), reverse=True):
+        index.setdefault(variant[:2], []).append((variant, key))
+    if len(_INDEXES) < 64:  # a handful of sources; tables made on the fly are not kept
+        _INDEXES[id(table)] = (table, index)
+    return index
+
+
+# "Label: value", "Label : value", "Label:" (value on the next line).
+_EXPLICIT_LABEL = re.compile(r"^(?P<label>[^:：]{1,60}?)\s*[:：](?:\s+(?P<value>.*))?$")
+# "Label<tab>value" or "Label    value" (plain-text columns).
+_COLUMN_LABEL = re.compile(r"^(?P<label>\S.{0,58}?)(?:\t|\s{2,})\s*(?P<value>\S.*)$")
+_MAX_LONE_LABEL_WORDS = 5
+_MAX_SPACED_LABEL_WORDS = 4
+_MAX_LONE_LABEL_CHARS = 120
+
+
+def _by_meaning(line: str, *, spaced: bool) -> LabelHit | None:
+    explicit = _EXPLICIT_LABEL.match(line) or _COLUMN_LABEL.match(line)
+    if explicit is not None:
+        label = explicit["label"].strip()
+        # A question may hold a few words of its own ("Hvor mange kvm skal gøres rent?").
+        unknown = 3 if label.endswith("?") else 2
+        if (meaning := label_meaning(label, max_unknown=unknown)) is not None:
+            return LabelHit(meaning.key, (explicit["value"] or "").strip(), label, True, True)
+        return None
+    if len(line) > _MAX_LONE_LABEL_CHARS:
+        return None
+    words = line.split()
+    # A question on a line of its own (Typeform) may be longer than a label.
+    most = _MAX_LONE_LABEL_WORDS + (3 if line.endswith("?") else 0)
+    if len(words) <= most and (meaning := label_meaning(line)) is not None:
+        return LabelHit(meaning.key, "", line, True, line.rstrip().endswith("?"))
+    if spaced:  # "Kundenavn Søren Ødegaard": the longest run of label words first
+        for count in range(min(_MAX_SPACED_LABEL_WORDS, len(words) - 1), 0, -1):
+            label = " ".join(words[:count])
+            if (meaning := label_meaning(label)) is not None:
+                return LabelHit(meaning.key, " ".join(words[count:]), label, True, False)
+    return None
+
+
+def _refines(longer: LabelHit, hit: LabelHit) -> bool:
+    """Whether ``longer`` is the same label written out further. Without a colon the
+    words added must be lower-case: in "Hvornår Uge 42" or "Besked Vi skal …" they are
+    the value's."""
+    same = longer.key == hit.key or longer.key in ("first_name", "last_name")
+    added = longer.label[len(hit.label) :]
+    lower = hit.explicit or added == added.lower()
+    return same and len(longer.label) > len(hit.label) and lower
 
 
 def _uses_spaced_labels(lines: Sequence[str], table: LabelTable) -> bool:
@@ -140,9 +246,9 @@ def _uses_spaced_labels(lines: Sequence[str], table: LabelTable) -> bool:
         if not line:
             continue
         if (hit := strict.match(line)) is not None:
-            strict_keys.add(hit[0])
+            strict_keys.add(hit.key)
         elif (hit := spaced.match(line)) is not None:
-            spaced_keys.add(hit[0])
+            spaced_keys.add(hit.key)
     return len(spaced_keys - strict_keys - {"ignore"}) >= 2
 
 
@@ -164,8 +270,14 @@ def _value_after_label(rest: str, *, label_ends_with_dot: bool) -> str | None:
     return None
 
 
-def _is_footer(line: str, extra: Sequence[re.Pattern[str]]) -> bool:
-    return any(p.fullmatch(line) for p in _FOOTERS) or any(p.match(line) for p in extra)
+def is_footer(line: str, extra: Sequence[re.Pattern[str]]) -> bool:
+    """A line that ends a free-text field."""
+    return any(p.fullmatch(line) for p in _SIGN_OFFS) or is_lead_end(line, extra)
+
+
+def is_lead_end(line: str, extra: Sequence[re.Pattern[str]]) -> bool:
+    """The platform's boilerplate: the signature delimiter, notices, the source's footers."""
+    return any(p.fullmatch(line) for p in _BOILERPLATE) or any(p.match(line) for p in extra)
 
 
 def extract_fields(
@@ -176,29 +288,44 @@ def extract_fields(
     blocks: Collection[str] = ("address",),
     footers: Iterable[str] = (),
 ) -> dict[str, str]:
-    """Map field keys to the values found under their labels (first occurrence wins).
+    """Map field keys to the values found under their labels (first occurrence wins)."""
+    found = find_fields(lines, table, free_text=free_text, blocks=blocks, footers=footers)
+    return {key: item.value for key, item in found.items()}
+
+
+def find_fields(
+    lines: Sequence[str],
+    table: LabelTable,
+    *,
+    free_text: Collection[str] = ("message",),
+    blocks: Collection[str] = ("address",),
+    footers: Iterable[str] = (),
+) -> dict[str, Found]:
+    """Field keys -> values found under their labels, with the label that gave each.
 
     ``footers`` are extra regexes (matched case-insensitively at the start of a line)
     that end a free-text field, e.g. a platform's boilerplate.
     """
     labels = _Labels(table, spaced=_uses_spaced_labels(lines, table))
     extra_footers = [re.compile(p, re.IGNORECASE) for p in footers]
-    found: dict[str, str] = {}
+    found: dict[str, Found] = {}
     index = 0
     while index < len(lines):
+        if found and lines[index] and is_lead_end(lines[index], extra_footers):
+            break  # what follows is the platform's ("Telefon: 70 20 40 60" of its support)
         hit = labels.match(lines[index]) if lines[index] else None
         index += 1
         if hit is None:
             continue
-        key, inline = hit
-        if key in free_text:
-            value, index = _free_text(lines, index, inline, labels, extra_footers)
-        elif key in blocks:
-            value, index = _block(lines, index, inline, labels)
+        if hit.key in free_text:
+            value, index = _free_text(lines, index, hit.value, labels, extra_footers)
+        elif hit.key in blocks:
+            value, index = _block(lines, index, hit.value, labels)
         else:
-            value, index = _single(lines, index, inline, labels)
-        if value and key != "ignore":
-            found.setdefault(key, value)
+            value, index = _single(lines, index, hit.value, labels)
+        if value and hit.key != "ignore" and hit.key not in found:
+            origin = f'label "{_squash(hit.label)}"' + (" (by meaning)" if hit.by_meaning else "")
+            found[hit.key] = Found(value, origin)
     return found
 
 
@@ -212,9 +339,15 @@ def _single(lines: Sequence[str], index: int, inline: str, labels: _Labels) -> t
     if inline:
         return _squash(inline), index
     nxt = _next_content(lines, index)
-    if nxt < len(lines) and labels.match(lines[nxt]) is None:
+    if nxt < len(lines) and not _is_surely_label(lines[nxt], labels):
         return _squash(lines[nxt]), nxt + 1
     return "", index
+
+
+def _is_surely_label(line: str, labels: _Labels) -> bool:
+    """A label that cannot be a value: a lone "Rengøring" under "Type" is the value."""
+    hit = labels.match(line)
+    return hit is not None and hit.explicit
 
 
 def _block(lines: Sequence[str], index: int, inline: str, labels: _Labels) -> tuple[str, int]:
@@ -263,7 +396,7 @@ def _free_text(
     collected = [inline] if inline else []
     while index < len(lines):
         line = lines[index]
-        if line and (labels.match(line) is not None or _is_footer(line, extra_footers)):
+        if line and (labels.match(line) is not None or is_footer(line, extra_footers)):
             break
         collected.append(line)
         index += 1

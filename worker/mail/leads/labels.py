@@ -1,10 +1,24 @@
-"""The label vocabulary of lead emails: which words introduce which field."""
+"""The label vocabulary of lead emails: which words introduce which field.
+
+Two ways to know a label:
+
+- ``COMMON_LABELS`` (extended per source): exact spellings, matched at the start of a
+  line. They also allow the loosest layout, "Navn Anna Jensen" without a colon.
+- ``label_meaning`` (``meaning.py``): a label not in the table is read by its words,
+  so "Kundenavn", "Navn på kunde" or "Your e-mail" need no entry here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from worker.mail.leads.fields import LabelTable
+from worker.mail.leads.meaning import Meaning, label_meaning
+
+# Field key -> the label variants that introduce it. Keys are LeadData field names
+# plus a few that are combined later ("postcode", "city", "sender", "first_name",
+# "last_name", "house_number"); "ignore" marks labels whose value we do not keep
+# but which must end the previous free-text field.
+LabelTable = Mapping[str, Sequence[str]]
 
 # The Danish labels every source uses in some spelling; sources extend this table.
 COMMON_LABELS: dict[str, tuple[str, ...]] = {
@@ -82,6 +96,9 @@ COMMON_LABELS: dict[str, tuple[str, ...]] = {
         "IP-adresse",
     ),
 }
+
+
+__all__ = ["COMMON_LABELS", "LabelTable", "Meaning", "extend_labels", "label_meaning"]
 
 
 def extend_labels(base: LabelTable, **extra: Sequence[str]) -> dict[str, tuple[str, ...]]:

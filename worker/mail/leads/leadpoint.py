@@ -10,19 +10,10 @@ from __future__ import annotations
 
 import re
 
-from worker.mail.leads.fields import body_lines, extract_fields
+from worker.mail.leads.fields import Found
 from worker.mail.leads.labels import COMMON_LABELS, extend_labels
-from worker.mail.leads.values import lead_from_fields
+from worker.mail.leads.reading import IsCustomer, LeadReading, LeadSource, read_lead
 from worker.mail.message import LeadData, ParsedMessage
-
-SOURCE = "leadpoint"
-
-LABELS = extend_labels(
-    COMMON_LABELS,
-    task_type=("Kategori", "Branche", "Type opgave"),
-    message=("Opgavebeskrivelse", "Beskrivelse af opgaven", "Opgavens beskrivelse"),
-)
-FOOTERS = (r"leadpoint\b",)
 
 _SUBJECT_PREFIX = re.compile(
     r"^(?:(?:re|fw|fwd|vs|sv)\s*:\s*)*(?:(?:nyt?\s+)?(?:lead|forespørgsel|opgave)\s*[:\-–]\s*)?",
@@ -30,10 +21,28 @@ _SUBJECT_PREFIX = re.compile(
 )
 
 
-def parse(message: ParsedMessage, region: str) -> LeadData | None:
-    fields = extract_fields(body_lines(message.body_text), LABELS, footers=FOOTERS)
-    if "task_type" not in fields:
-        task = _SUBJECT_PREFIX.sub("", " ".join(message.subject.split())).strip()
-        if task:
-            fields["task_type"] = task
-    return lead_from_fields(SOURCE, fields, region)
+def _read_subject(subject: str, found: dict[str, Found]) -> None:
+    if "task_type" not in found and (task := _SUBJECT_PREFIX.sub("", subject).strip()):
+        found["task_type"] = Found(task, "subject")
+
+
+SOURCE = LeadSource(
+    name="leadpoint",
+    labels=extend_labels(
+        COMMON_LABELS,
+        task_type=("Kategori", "Branche", "Type opgave"),
+        message=("Opgavebeskrivelse", "Beskrivelse af opgaven", "Opgavens beskrivelse"),
+    ),
+    footers=(r"leadpoint\b",),
+    read_subject=_read_subject,
+)
+
+
+def read(message: ParsedMessage, region: str, is_customer: IsCustomer | None = None) -> LeadReading:
+    return read_lead(message, region, SOURCE, is_customer)
+
+
+def parse(
+    message: ParsedMessage, region: str, is_customer: IsCustomer | None = None, /
+) -> LeadData | None:
+    return read(message, region, is_customer).lead

@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import re
 
-from worker.mail.leads.fields import body_lines, extract_fields
+from worker.mail.leads.fields import Found
 from worker.mail.leads.labels import COMMON_LABELS, extend_labels
-from worker.mail.leads.values import lead_from_fields
+from worker.mail.leads.reading import IsCustomer, LeadReading, LeadSource, read_lead
 from worker.mail.message import LeadData, ParsedMessage
-
-SOURCE = "rengoring.nu"
-
-LABELS = extend_labels(COMMON_LABELS)
-FOOTERS = (r"reng(?:ø|o|oe)ring\.nu\b", r"leadmail\b")
 
 _PLATFORM = r"reng(?:ø|o|oe)ring\.nu"
 _NAME_IN_SUBJECT = re.compile(rf"^(?P<name>.+?)\s+fra\s+{_PLATFORM}", re.IGNORECASE)
@@ -26,12 +21,28 @@ _TASK_IN_SUBJECT = re.compile(rf"{_PLATFORM}\s*[-–:]\s*(?P<task>.+)$", re.IGNO
 _NOT_A_NAME = re.compile(r"^(?:(?:re|fw|fwd|vs|sv)\s*:|nyt?\b|new\b|lead\b)", re.IGNORECASE)
 
 
-def parse(message: ParsedMessage, region: str) -> LeadData | None:
-    fields = extract_fields(body_lines(message.body_text), LABELS, footers=FOOTERS)
-    subject = " ".join(message.subject.split())
+def _read_subject(subject: str, found: dict[str, Found]) -> None:
     match = _NAME_IN_SUBJECT.search(subject)
-    if "name" not in fields and match and not _NOT_A_NAME.match(match["name"]):
-        fields["name"] = match["name"]
-    if "task_type" not in fields and (match := _TASK_IN_SUBJECT.search(subject)):
-        fields["task_type"] = match["task"].strip()
-    return lead_from_fields(SOURCE, fields, region)
+    has_name = {"name", "first_name", "sender"} & found.keys()
+    if not has_name and match and not _NOT_A_NAME.match(match["name"]):
+        found["name"] = Found(match["name"], "subject")
+    if "task_type" not in found and (match := _TASK_IN_SUBJECT.search(subject)):
+        found["task_type"] = Found(match["task"].strip(), "subject")
+
+
+SOURCE = LeadSource(
+    name="rengoring.nu",
+    labels=extend_labels(COMMON_LABELS),
+    footers=(r"reng(?:ø|o|oe)ring\.nu\b", r"leadmail\b"),
+    read_subject=_read_subject,
+)
+
+
+def read(message: ParsedMessage, region: str, is_customer: IsCustomer | None = None) -> LeadReading:
+    return read_lead(message, region, SOURCE, is_customer)
+
+
+def parse(
+    message: ParsedMessage, region: str, is_customer: IsCustomer | None = None, /
+) -> LeadData | None:
+    return read(message, region, is_customer).lead

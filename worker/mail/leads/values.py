@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator
 from email.utils import parseaddr
 
 import phonenumbers
 
 from crm_core.errors import InvalidEmailError
 from crm_core.normalize import normalize_email
-from worker.mail.message import LeadData
 
-_EMAIL_CANDIDATE = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+\.[^\s<>()\[\]\"',;:]+")
+# Bounded like the parts of an address (64 before "@", 255 after), so that a search of
+# a long line without addresses stays linear.
+_EMAIL_CANDIDATE = re.compile(
+    r"[^\s<>()\[\]\"',;:@]{1,64}@[^\s<>()\[\]\"',;:@]{1,252}\.[^\s<>()\[\]\"',;:@.]{1,63}"
+)
 _PHONE_CHARACTERS = re.compile(r"[\d\s+\-().\/]+")
 # A number not glued to a preceding letter or "²" (so the "2" of "m2" is no number).
 # Danish style: "." groups thousands ("1.200"), "," is the decimal mark ("85,5").
@@ -53,11 +56,15 @@ def valid_email(value: str) -> bool:
 
 def find_email(text: str) -> str | None:
     """The first valid address in ``text`` ("anna@x.dk", "<anna@x.dk>", "mailto:…"), as written."""
+    return next(find_emails(text), None)
+
+
+def find_emails(text: str) -> Iterator[str]:
+    """Every valid address in ``text``, in order, as written."""
     for match in _EMAIL_CANDIDATE.finditer(text):
         candidate = match.group().removeprefix("mailto:").rstrip(".")
         if valid_email(candidate):
-            return candidate
-    return None
+            yield candidate
 
 
 def parse_mailbox(text: str) -> tuple[str | None, str | None]:
@@ -90,34 +97,3 @@ def clean_name(text: str | None) -> str | None:
         return None
     name = " ".join(text.split()).strip(" ,;")
     return name or None
-
-
-def lead_from_fields(source: str, fields: Mapping[str, str], region: str) -> LeadData | None:
-    """Build a LeadData from extracted fields; None when no person was found.
-
-    A lead needs at least one way to reach or name the person: an email, a phone
-    or a name. Whether that suffices to file it under a customer is decided by the
-    classifier, which may also use the message's Reply-To.
-    """
-    name = clean_name(fields.get("name"))
-    email = find_email(fields["email"]) if "email" in fields else None
-    if "sender" in fields:  # "From: Anna Jensen <anna@example.com>"
-        sender_name, sender_email = parse_mailbox(fields["sender"])
-        name = name or clean_name(sender_name)
-        email = email or sender_email
-    phone = normalize_phone(fields["phone"], region) if "phone" in fields else None
-    if not (name or email or phone):
-        return None
-    return LeadData(
-        source=source,
-        name=name,
-        email=email,
-        phone=phone,
-        address=join_address(fields.get("address"), fields.get("postcode"), fields.get("city")),
-        property_type=fields.get("property_type"),
-        task_type=fields.get("task_type"),
-        size_m2=parse_int(fields["size_m2"]) if "size_m2" in fields else None,
-        rooms=parse_int(fields["rooms"]) if "rooms" in fields else None,
-        preferred_dates=fields.get("preferred_dates"),
-        message=fields.get("message"),
-    )
