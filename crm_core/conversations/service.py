@@ -117,11 +117,30 @@ def customer_conversation_page(
 
 
 def close_conversation(session: Session, conversation_id: str) -> Conversation:
-    """Close a conversation; closing a closed one changes nothing."""
+    """Close a conversation; closing a closed one changes nothing.
+
+    Conversations move freely between active, closed and archived (reopen brings a
+    closed or archived one back); new mail in a closed conversation is still filed
+    in it and leaves its status alone.
+    """
+    return _set_status(session, conversation_id, ConversationStatus.CLOSED)
+
+
+def reopen_conversation(session: Session, conversation_id: str) -> Conversation:
+    """Make a closed or archived conversation active again."""
+    return _set_status(session, conversation_id, ConversationStatus.ACTIVE)
+
+
+def archive_conversation(session: Session, conversation_id: str) -> Conversation:
+    """Archive a conversation: kept, but out of the way of the active ones."""
+    return _set_status(session, conversation_id, ConversationStatus.ARCHIVED)
+
+
+def _set_status(session: Session, conversation_id: str, status: ConversationStatus) -> Conversation:
     conversation = get_conversation(session, conversation_id)
-    if conversation.status != ConversationStatus.CLOSED:
-        conversation.status = ConversationStatus.CLOSED
-        conversation.closed_at = utcnow()
+    if conversation.status != status:
+        conversation.status = status
+        conversation.closed_at = None if status == ConversationStatus.ACTIVE else utcnow()
         session.flush()
     return conversation
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -36,12 +37,15 @@ def create_lead(
     source: str = "manual",
     idempotency_key: str | None = None,
     status: str | LeadStatus = LeadStatus.NEW,
+    created_at: datetime | None = None,
     **fields: Any,
 ) -> Lead:
     """Create a lead (not yet linked to a customer: see link_lead_to_customer).
 
     With an ``idempotency_key`` (e.g. "<mailbox>:<gmail message id>") the lead is
     created once: later calls with the same key return the first lead unchanged.
+    ``created_at`` is the lead's date: for a lead email, the email's date (so "leads
+    this month" counts the month the request came, not the month of an import).
     """
     unknown = set(fields) - set(LEAD_FIELDS)
     if unknown:
@@ -52,7 +56,7 @@ def create_lead(
         source=source,
         status=parse_status(LeadStatus, status).value,
         idempotency_key=idempotency_key,
-        created_at=utcnow(),
+        created_at=created_at or utcnow(),
         updated_at=utcnow(),
     )
     if idempotency_key is None:
@@ -88,6 +92,8 @@ def customer_leads_page(session: Session, customer_id: str, limit: int | None = 
 
 
 def set_lead_status(session: Session, lead_id: str, status: str | LeadStatus) -> Lead:
+    """Set a lead's status by hand (any status; see crm_core.leads.progress for the
+    moves that happen by themselves)."""
     lead = get_lead(session, lead_id)
     lead.status = parse_status(LeadStatus, status)
     session.flush()

@@ -37,6 +37,12 @@ class Customer(Timestamps, Base):
     total_bookings: Mapped[int] = mapped_column(Integer, default=0)
     total_revenue: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A customer merged into another stays as this row: its address is then an alias
+    # of the kept customer (the unique index keeps every address, alias or not, on
+    # one customer), and find-or-create follows merged_into_id. See crm_core.merge.
+    # No foreign key: SQLite cannot add one to an existing table without rebuilding it.
+    merged_into_id: Mapped[str | None] = mapped_column(String(25), index=True)
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     leads: Mapped[list[Lead]] = relationship(back_populates="customer", lazy="raise_on_sql")
     conversations: Mapped[list[Conversation]] = relationship(

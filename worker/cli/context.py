@@ -51,9 +51,11 @@ class CliState:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from worker.cli import display
             from worker.config import load_settings
 
             self._settings = load_settings(self.config_path)
+            display.configure(self._settings.display.locale, self._settings.display.time_zone)
         return self._settings
 
     @property

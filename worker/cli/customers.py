@@ -16,6 +16,7 @@ from crm_core.leads import customer_leads_page
 from crm_core.models import Conversation, Customer, Lead
 from crm_core.paging import DEFAULT_LIMIT, Page
 from worker.cli.context import CliError, session_for
+from worker.cli.note_views import note_lines, notes_json
 from worker.cli.output import (
     JsonFlag,
     Line,
@@ -249,12 +250,17 @@ def get(
         conversation_page = customer_conversation_page(session, customer.id, limit=SHOWN_IN_GET)
         leads, conversations = lead_page.items, conversation_page.items
         counts = message_counts(session, conversations)
+        aliases = services.aliases_of(session, customer.id)
+        notes = services.list_notes(session, "customer", customer.id)
+        note_total = services.count_notes(session, "customer", customer.id)
         if as_json:
             print_json(
                 {
                     **customer_json(customer),
+                    "aliases": aliases,
                     "leads": [model_dict(lead) for lead in leads],
                     "conversations": [conversation_json(c, counts) for c in conversations],
+                    **notes_json(notes, note_total),
                 }
             )
             return
@@ -262,10 +268,12 @@ def get(
             ("ID", customer.id),
             ("Name", customer.name),
             ("Email", text_or_empty(customer.email)),
+            *([("Aliases", ", ".join(aliases))] if aliases else []),
             ("Phone", text_or_empty(customer.phone)),
             ("Company", text_or_empty(customer.company_name)),
             ("Address", text_or_empty(customer.address)),
             ("Status", text_or_empty(customer.status)),
+            *([("Merged into", customer.merged_into_id)] if customer.merged_into_id else []),
             ("Tags", text_or_empty(customer.tags)),
             ("Notes", text_or_empty(customer.notes)),
             ("Created", format_datetime(customer.created_at)),
@@ -274,6 +282,7 @@ def get(
         lines: list[Line] = [
             *block(f"Customer: {customer.name}", details),
             *field_lines(stats_fields(customer)),
+            *note_lines(notes, note_total),
             "",
             heading(f"Leads ({shown(lead_page)})"),
             *(lead_table(leads) if leads else ["No leads."]),
@@ -293,7 +302,12 @@ def update(
     phone: Annotated[str | None, typer.Option(help="New phone; '' removes it.")] = None,
     address: Annotated[str | None, typer.Option(help="New address; '' removes it.")] = None,
     company: Annotated[str | None, typer.Option(help="New company; '' removes it.")] = None,
-    notes: Annotated[str | None, typer.Option(help="New notes; '' removes them.")] = None,
+    notes: Annotated[
+        str | None,
+        typer.Option(
+            help="Replace the free-text notes ('' removes them); `crm note add` keeps dated notes."
+        ),
+    ] = None,
     status: Annotated[str | None, typer.Option(help="active, inactive or blocked.")] = None,
     tag: Annotated[
         list[str] | None,

@@ -69,15 +69,23 @@ COMMANDS: dict[str, Lazy] = {
         "audit",
         "Check that every message in Gmail has a final outcome in the ledger.",
     ),
-    "customer": Lazy("worker.cli.customers", "app", "Create, find, update and inspect customers."),
+    # merge.py adds merge and duplicates to customers.py's group; leads.py and
+    # bookings.py add list, show and the rest to the groups of sales.py.
+    "customer": Lazy(
+        "worker.cli.merge", "app", "Create, find, update, merge and inspect customers."
+    ),
     "search": Lazy(
         "worker.cli.search",
         "search",
-        "Search customers from any fragment and the text of every message, best first.",
+        "Search customers (name, email, phone, company, address; small typos forgiven)",
     ),
-    "lead": Lazy("worker.cli.sales", "lead_app", "Leads: requests for work."),
-    "quote": Lazy("worker.cli.sales", "quote_app", "Quotes: draft, send, accept or reject."),
-    "booking": Lazy("worker.cli.sales", "booking_app", "Bookings: scheduled jobs."),
+    "conversation": Lazy(
+        "worker.cli.conversations", "app", "Conversations: read, close, reopen, archive."
+    ),
+    "lead": Lazy("worker.cli.leads", "app", "Leads: requests for work."),
+    "quote": Lazy("worker.cli.bookings", "quote_app", "Quotes: draft, send, accept or reject."),
+    "booking": Lazy("worker.cli.bookings", "booking_app", "Bookings: scheduled jobs."),
+    "note": Lazy("worker.cli.notes", "app", "Dated notes on customers, leads and conversations."),
     "report": Lazy("worker.cli.reports", "app", "Analytics: revenue, response ratios, AI mail."),
     "db": Lazy("worker.cli.db", "app", "Database migrations (Alembic)."),
     "import": Lazy("worker.cli.imports", "app", "Import mail exports (Google Takeout mbox)."),
@@ -91,7 +99,7 @@ COMMANDS: dict[str, Lazy] = {
     "explain": Lazy(
         "worker.cli.explain",
         "explain_command",
-        "Why a message is (or would be) filed as it is: parse, rules, lead fields.",
+        "Why a message is (or would be) filed as it is: parse, rules, lead fields. Writes nothing.",
     ),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),

@@ -134,6 +134,7 @@ class Meaning:
     unknown_words: int  # words that are neither label parts nor qualifiers
 
 
+@lru_cache(maxsize=8192)  # forms repeat their labels in every email
 def label_meaning(label: str, *, max_unknown: int = 0) -> Meaning | None:
     """The field ``label`` introduces, read from its words, or None.
 
