@@ -172,7 +172,7 @@ _ESCAPE_SEQUENCE = re.compile(
 _LAYOUT = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]+")
 # What is left of C0, DEL and C1, and the bidirectional overrides that make text
 # display in another order than it reads.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
@@ -188,10 +188,11 @@ def printable(text: str) -> str:
 def _printable_line(line: Line) -> Line:
     if isinstance(line, str):
         return printable(line)
-    if line.plain.isprintable():
-        return line
-    # Only our own one-style Text lines reach here; rebuilt, they keep that style.
-    return Text(printable(line.plain), style=line.style, end=line.end)
+    clean = printable(line.plain)
+    if clean == line.plain:
+        return line  # styled spans (e.g. search highlights) stay as they are
+    # Characters went, so spans would no longer fit: the line keeps its one style.
+    return Text(clean, style=line.style, end=line.end)
 
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal still obeys.
