@@ -125,9 +125,16 @@ def parse_local_datetime(value: str) -> datetime:
                 f"not a date and time: {value!r}; use 2025-10-01T09:00 or 01.10.2025 09:00"
             ) from None
     try:
-        return parsed if parsed.tzinfo is not None else from_local(parsed)
-    except OverflowError:  # the first or last day of the calendar, without a zone database
-        raise ValueError(f"date and time out of range: {value!r}") from None
+        moment = parsed if parsed.tzinfo is not None else from_local(parsed)
+        # Stored in UTC and shown in Copenhagen time: both must exist (not so on the
+        # first and last days of the calendar, e.g. 0001-01-01 00:00 is in year 0 UTC).
+        moment.astimezone(UTC)
+        to_local(moment)
+    except OverflowError:
+        raise ValueError(
+            f"date and time out of range: {value!r}; use a year from 2 to 9998"
+        ) from None
+    return moment
 
 
 # --- values -----------------------------------------------------------------------
