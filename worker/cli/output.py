@@ -203,7 +203,7 @@ def _printable_line(line: Line) -> Line:
 
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal still obeys.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def _escape_json_unsafe(text: str) -> str:
