@@ -1,13 +1,16 @@
 """A full sync of a big mailbox under Google's per-user quota, against its floor.
 
     python -m bench.gmail_sync [--messages 10000] [--quota 250]
+    python -m bench.gmail_sync --concurrent [--messages 2000] [--quota 250]
 
 The local Gmail server (tests/gmail_fake) holds the generated mailbox and enforces
 ``--quota`` units per second per user, like Gmail; the sync runs with the same budget
 (gmail.quota_units_per_second). The floor is the least time the quota allows for the
 units the sync needed: units ÷ quota. A partial sync of 1,000 new messages follows.
 Jobs go to a Redis queue that no worker reads: this measures fetching and staging.
-Results go to bench/RESULTS.md.
+``--concurrent`` runs several processes at once instead (bench/shared_quota.py): two
+mailboxes synced side by side, and two processes on one mailbox with the quota shared
+through Redis and, for comparison, with a budget each. Results go to bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from bench.common import (
     write_token_file,
 )
 from bench.mailbox_generator import generate_mailbox
+from bench.shared_quota import MAILBOXES, run_concurrent
 from tests.gmail_fake import FakeGmailServer
 from worker.config import load_settings
 from worker.gmail.report import SyncReport
@@ -42,11 +46,13 @@ from worker.runtime import use_settings
 MAILBOX = "info@rendetalje.dk"
 
 
-def deliver(server: FakeGmailServer, mbox: Path, count: int, skip: int = 0) -> int:
+def deliver(
+    server: FakeGmailServer, mbox: Path, count: int, skip: int = 0, mailbox: str = MAILBOX
+) -> int:
     delivered = 0
     for message in islice(read_takeout(mbox, MAILBOX), skip, skip + count):
         labels = [label for label in message.label_ids if label.isupper()] or ["INBOX"]
-        server.deliver(MAILBOX, message.raw, labels)
+        server.deliver(mailbox, message.raw, labels)
         delivered += 1
     return delivered
 
@@ -67,10 +73,14 @@ def describe(report: SyncReport, messages: int, quota: float) -> dict[str, float
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--messages", type=int, default=None)
     parser.add_argument("--new", type=int, default=1_000)
     parser.add_argument("--quota", type=float, default=250.0)
+    parser.add_argument("--concurrent", action="store_true", help="the multi-process runs")
     args = parser.parse_args()
+    if args.concurrent:
+        return concurrent(args.messages or 2_000, args.quota)
+    args.messages = args.messages or 10_000
 
     OUT.mkdir(exist_ok=True)
     mbox = OUT / f"takeout-{args.messages + args.new}.mbox"
@@ -142,6 +152,31 @@ def main() -> int:
                 f"{figures['over_floor']:+.1%}",
                 f"{figures['rate_limited']:.0f}",
             ],
+        )
+    return 0
+
+
+def concurrent(messages: int, quota: float) -> int:
+    OUT.mkdir(exist_ok=True)
+    mbox = OUT / f"takeout-{2 * messages}.mbox"
+    if not mbox.exists():
+        generate_mailbox(mbox, 2 * messages, seed=2)
+    tokens = OUT / "tokens"
+    counter = iter(range(100))
+    with FakeGmailServer(client_id=None, client_secret=None) as server:
+        for n, mailbox in enumerate(MAILBOXES):
+            write_token_file(tokens, mailbox, server.token_uri, server.add_user(mailbox))
+            print(f"delivering {messages} messages to {mailbox} …", flush=True)
+            deliver(server, mbox, messages, skip=n * messages, mailbox=mailbox)
+        server.set_quota(quota, burst=quota)
+        run_concurrent(
+            OUT,
+            lambda mailbox: server.stats().units(mailbox),
+            lambda: fresh_schema(f"bench_quota_{next(counter)}_{uuid.uuid4().hex[:8]}"),
+            server.url,
+            tokens,
+            messages,
+            quota,
         )
     return 0
 

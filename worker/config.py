@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -252,11 +253,42 @@ class HttpSettings(Section):
     """
 
     request_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # Each connection is a file descriptor: stay well under the process's limit (systemd
+    # gives services 1,024 unless LimitNOFILE says otherwise).
     max_connections: int = Field(default=500, gt=0, le=100_000)
     # Push bodies over this are answered 413 (a Pub/Sub envelope is a few hundred bytes).
     max_body_bytes: int = Field(default=64 * 1024, gt=0, le=16 * 1024 * 1024)
     # On SIGTERM, requests in progress get this long to finish before they are cut off.
     shutdown_timeout_seconds: float = Field(default=5, ge=0, le=300)
+
+
+class DisplaySettings(Section):
+    """How the command line shows amounts and times (worker/cli/display.py)."""
+
+    locale: str = "da_DK"  # 3.450,50 kr; en_GB gives 3,450.50 kr
+    time_zone: str = "Europe/Copenhagen"
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value == "da_DK":
+            return value  # Babel is loaded only to check another locale
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(value)
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(f"unknown locale {value!r}; e.g. da_DK, en_GB, de_DE") from None
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, OSError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; e.g. Europe/Copenhagen") from None
+        return value
 
 
 class LoggingSettings(Section):
@@ -294,6 +326,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     mailboxes: list[MailboxConfig] = Field(default_factory=list)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    display: DisplaySettings = Field(default_factory=DisplaySettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     def ingest_rules(self) -> IngestRules:

@@ -27,7 +27,7 @@ from worker.http.guard import GuardedConfig
 logger = logging.getLogger("worker.http")
 
 # How long stop() waits beyond the shutdown timeout for the serving thread to end.
-_STOP_MARGIN_SECONDS = 5.0
+_STOP_MARGIN_SECONDS = 2.0
 
 
 class HttpServer:
