@@ -49,7 +49,6 @@ BAD_ARGUMENTS = [
     ),
     (("quote", "create", "--total", "1e400", "--customer", "{customer}"), "at most", 1),
     (("quote", "create", "--total", "-0.01", "--customer", "{customer}"), "zero or more", 1),
-    (("quote", "create", "--total", "NaN", "--customer", "nosuch"), "not a number", 1),
     (
         ("booking", "create", "--at", "0001-01-01T00:00", "--customer", "{customer}"),
         "date and time out of range",
