@@ -59,6 +59,14 @@ def _owner_line(session: Session, lead_id: str | None, customer_id: str | None) 
     ]
 
 
+def _customer_id(session: Session, key: str | None) -> str | None:
+    """A customer named by email is looked up here; an ID goes to the service as it is,
+    which checks the rest of the input before it looks the customer up."""
+    if key is None or "@" not in key:
+        return key
+    return find_customer(session, key).id
+
+
 # --- leads ------------------------------------------------------------------------
 
 
@@ -137,7 +145,7 @@ def create_quote(
     """Create a draft quote for a lead, a customer (email or ID), or both."""
     quote_total(total)  # a total that cannot be one is the first thing to hear about
     with session_for(ctx) as session:
-        customer_id = find_customer(session, customer).id if customer else None
+        customer_id = _customer_id(session, customer)
         quote = services.create_quote(
             session, total=total, lead_id=lead, customer_id=customer_id, description=description
         )
@@ -229,7 +237,7 @@ def create_booking(
             scheduled_at=scheduled_at,
             quote_id=quote,
             lead_id=lead,
-            customer_id=find_customer(session, customer).id if customer else None,
+            customer_id=_customer_id(session, customer),
             notes=notes,
             allow_second=allow_second,
         )
