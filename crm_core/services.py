@@ -30,12 +30,17 @@ from crm_core.messages import (
     get_email_message_by_gmail_id,
 )
 from crm_core.quotes import accept_quote, create_quote, reject_quote, send_quote
+from crm_core.replies import approve as approve_reply
+from crm_core.replies import cancel as cancel_reply
+from crm_core.replies import list_replies, reply
 from crm_core.stats import recompute_all_stats, update_customer_stats
 
 __all__ = [
     "accept_quote",
     "ai_emails_by_model",
+    "approve_reply",
     "cancel_booking",
+    "cancel_reply",
     "close_conversation",
     "complete_booking",
     "create_booking",
@@ -54,9 +59,11 @@ __all__ = [
     "get_customer_conversations",
     "get_email_message_by_gmail_id",
     "link_lead_to_customer",
+    "list_replies",
     "query_customers",
     "recompute_all_stats",
     "reject_quote",
+    "reply",
     "response_ratios",
     "send_quote",
     "set_lead_status",
