@@ -4,6 +4,7 @@ from crm_core.replies.copies import (
     SentCopy,
     find_reply_copy,
     is_copy_of,
+    matches_reply,
     normalised_text,
     threads_awaiting_copies,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "list_replies",
     "mark_drafted",
     "mark_sent",
+    "matches_reply",
     "normalised_text",
     "outgoing",
     "replies_needing_jobs",

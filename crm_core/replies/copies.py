@@ -135,3 +135,13 @@ def threads_awaiting_copies(
         )
     ).scalars()
     return {str(t) for t in rows if t}
+
+
+def matches_reply(session: Session, reply_id: str, copy: SentCopy) -> bool:
+    """Whether this message in the mailbox is the copy of the reply (rules 1-4; rule 4
+    only when the reply went out as a Gmail draft)."""
+    row = session.get(OutboundReply, reply_id)
+    message = session.get(EmailMessage, reply_id)
+    if row is None or message is None:
+        return False
+    return is_copy_of(message, row, copy, edited=row.gmail_draft_id is not None)

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFoundError
@@ -93,11 +93,14 @@ class ReplyLine:
 
 
 def list_replies(
-    session: Session, *, pending: bool = False, limit: int = 50
+    session: Session, *, pending: bool = False, limit: int = 50, reply_id: str | None = None
 ) -> tuple[list[ReplyLine], int]:
-    """Replies, newest first, at most ``limit``; and how many there are in all."""
+    """Replies, newest first, at most ``limit``; and how many there are in all.
+    ``pending``: only those still to send or to decide on; ``reply_id``: that one."""
     checked_limit(limit)
-    where = [OutboundReply.state.in_(PENDING)] if pending else []
+    where: list[ColumnElement[bool]] = [OutboundReply.state.in_(PENDING)] if pending else []
+    if reply_id is not None:
+        where.append(OutboundReply.id == reply_id)
     total = int(
         session.execute(select(func.count()).select_from(OutboundReply).where(*where)).scalar_one()
     )

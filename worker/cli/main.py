@@ -51,8 +51,9 @@ COMMANDS: dict[str, Lazy] = {
     "db": Lazy("worker.cli.db", "app", "Database migrations (Alembic)."),
     "import": Lazy("worker.cli.imports", "app", "Import mail exports (Google Takeout mbox)."),
     "quarantine": Lazy("worker.cli.quarantine", "app", "Messages that could not be processed."),
-    "ingest": Lazy(
-        "worker.cli.ingest", "app", "Ingestion housekeeping: resume pending messages."
+    "ingest": Lazy("worker.cli.ingest", "app", "Ingestion housekeeping: resume pending messages."),
+    "reply": Lazy(
+        "worker.cli.replies", "app", "Replies through Gmail: write, list, approve, cancel."
     ),
     "status": Lazy("worker.cli.status", "status"),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),

@@ -24,9 +24,9 @@ from crm_core.inbox import record_outcomes
 from crm_core.leads.bulk import create_linked_leads
 from crm_core.messages import NewMessage, already_stored, store_new_messages
 from crm_core.models import Customer, ReceivedMessage
-from crm_core.replies import threads_awaiting_copies
 from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_email
+from crm_core.replies import threads_awaiting_copies
 from crm_core.statuses import IngestOutcome
 from worker.ingest.pipeline import (
     LEAD_DATA_FIELDS,

@@ -24,8 +24,8 @@ from crm_core.messages import (
     waiting_bounce_reason,
 )
 from crm_core.models import Lead, ReceivedMessage
-from crm_core.replies import SentCopy
 from crm_core.models.types import utcnow
+from crm_core.replies import SentCopy
 from crm_core.statuses import Direction, IngestOutcome
 from worker.ingest.threading import thread_key
 from worker.mail.classify import classify

@@ -12,8 +12,9 @@ from datetime import timedelta
 
 from crm_core.inbox import pending_refs
 from crm_core.models.types import utcnow
+from crm_core.replies import replies_needing_jobs
 from worker.intake import send_staged
-from worker.runtime import Runtime, unit_of_work
+from worker.runtime import Runtime, enqueue, unit_of_work
 
 
 def resend_pending(runtime: Runtime, older_than_seconds: float = 60, limit: int = 100_000) -> int:
@@ -21,3 +22,13 @@ def resend_pending(runtime: Runtime, older_than_seconds: float = 60, limit: int 
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     with unit_of_work(runtime.sessions) as session:
         return send_staged(pending_refs(session, cutoff, limit))
+
+
+def resend_replies(runtime: Runtime, mailbox: str | None = None) -> int:
+    """Send the job of every reply still to act on (queued, a send to look up, a
+    draft to delete): the database, not the queue, says what is left to do."""
+    with unit_of_work(runtime.sessions) as session:
+        waiting = replies_needing_jobs(session, mailbox)
+        for reply_id in waiting:
+            enqueue("send_reply", reply_id)
+    return len(waiting)

@@ -1,4 +1,5 @@
-"""Recovery in seconds: a starting worker sends again the jobs of pending messages.
+"""Recovery in seconds: a starting worker sends again the jobs of pending messages
+and of replies still to send (or whose send is to be looked up).
 
 A worker killed mid-job leaves its messages pending and its jobs unacknowledged in
 Redis; Dramatiq gives such jobs back only after the dead worker's heartbeat times out
@@ -17,7 +18,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from worker.jobs.resume import resend_pending
+from worker.jobs.resume import resend_pending, resend_replies
 from worker.runtime import get_runtime
 
 log = logging.getLogger("worker.jobs")
@@ -36,6 +37,7 @@ class ResumeOnStart(Middleware):
             if client is not None and not client.set(lock, os.getpid(), nx=True, px=LOCK_MS):
                 return  # another process of this start does it
             sent = resend_pending(runtime, older_than_seconds=0)
+            sent += resend_replies(runtime)
         except Exception as exc:  # the watcher's resume and `crm ingest resume` remain
             log.warning("could not resume pending messages", extra={"error": repr(exc)[:200]})
             return
