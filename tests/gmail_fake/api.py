@@ -295,6 +295,9 @@ class GmailApi:
             return self._finish(req, route.name, email, err.to_response())
         self.usage.spend(email, route.name, cost)
 
+        if fault is not None and fault.drop and not fault.done:
+            self.usage.fault(email)
+            return self._finish(req, route.name, email, ApiResponse(0, drop=True))
         try:
             response = route.handler(box, req, args)
         except ApiError as exc:

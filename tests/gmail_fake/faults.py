@@ -133,6 +133,7 @@ class Fault:
     # Do the work, then drop the connection without answering (a POST that Gmail
     # accepted and whose answer was lost).
     drop: bool = False
+    done: bool = True  # with drop: False drops the connection before doing anything
 
 
 @dataclass

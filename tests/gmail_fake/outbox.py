@@ -10,7 +10,8 @@ the real service are reproduced on demand, because they matter to a sender:
   send (the sent message gets a new Gmail id and a Message-ID made by Gmail).
 
 Recipients are checked like Gmail does: an address without a dotted domain, or in
-the reserved ``.invalid`` top-level domain, is answered 400 "Invalid To header".
+the reserved ``.invalid`` top-level domain, or one in ``refused``, is answered 400
+"Invalid To header".
 """
 
 from __future__ import annotations
@@ -42,14 +43,14 @@ def _valid_recipient(address: str) -> bool:
     return bool(local) and "." in domain and not domain.lower().endswith(".invalid")
 
 
-def check_recipients(raw: bytes) -> None:
+def check_recipients(raw: bytes, refused: frozenset[str] = frozenset()) -> None:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     fields = [str(message.get(name) or "") for name in ("To", "Cc", "Bcc")]
     addresses = [a for _, a in email.utils.getaddresses(fields) if a]
     if not addresses:
         raise ApiError(400, "Recipient address required", reason="invalidArgument")
     for address in addresses:
-        if not _valid_recipient(address):
+        if not _valid_recipient(address) or address.lower() in refused:
             raise ApiError(400, "Invalid To header", reason="invalidArgument")
 
 
@@ -82,12 +83,13 @@ class Outbox:
         self._drafts: dict[str, Draft] = {}
         self.replace_message_ids = False
         self.sent: list[str] = []  # Gmail ids of mail sent, by whatever way, in order
+        self.refused: frozenset[str] = frozenset()  # addresses answered "Invalid To header"
 
     def _gmail_message_id(self) -> str:
         return email.utils.make_msgid(domain="mail.gmail.com")
 
     def _send_raw(self, raw: bytes, thread_id: str | None) -> JsonObj:
-        check_recipients(raw)
+        check_recipients(raw, self.refused)
         if self.replace_message_ids:
             raw = with_message_id(raw, self._gmail_message_id())
         known_thread = thread_id if thread_id in self.box.thread_ids() else None

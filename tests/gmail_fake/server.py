@@ -289,6 +289,11 @@ class FakeGmailServer:
         """Give mail sent through the API a Message-ID made by Gmail, as Gmail may."""
         self.store.get(user).outbox.replace_message_ids = replace
 
+    def refuse_recipient(self, user: str, address: str) -> None:
+        """Sends from ``user`` to ``address`` are answered 400 "Invalid To header"."""
+        outbox = self.store.get(user).outbox
+        outbox.refused = outbox.refused | {address.lower()}
+
     def sent_messages(self, user: str) -> list[str]:
         """Gmail ids of the mail sent from the mailbox (API, drafts, a person), in order."""
         return list(self.store.get(user).outbox.sent)
@@ -368,10 +373,13 @@ class FakeGmailServer:
         """
         self.faults.queue(method, Fault(status, delay, reason, message), count, user)
 
-    def queue_drop(self, method: str, *, count: int = 1, user: str | None = None) -> None:
+    def queue_drop(
+        self, method: str, *, count: int = 1, user: str | None = None, done: bool = True
+    ) -> None:
         """The next ``count`` calls of ``method`` are carried out, and then the connection
-        is closed without an answer (e.g. a send Gmail accepted, its answer lost)."""
-        self.faults.queue(method, Fault(None, drop=True), count, user)
+        is closed without an answer (e.g. a send Gmail accepted, its answer lost);
+        ``done=False`` closes it before anything is done."""
+        self.faults.queue(method, Fault(None, drop=True, done=done), count, user)
 
     def clear_faults(self) -> None:
         self.faults.clear()

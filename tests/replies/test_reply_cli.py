@@ -124,9 +124,7 @@ def test_cancel_deletes_the_draft_and_nothing_is_sent(
     assert gmail_server.drafts(MAILBOX) == [] and mailbox.sent == []
     assert reply_row(database, reply["id"]).gmail_draft_id is None
     assert "cannot be approved" not in crm.fails("reply", "cancel", reply["id"])
-    assert "only a drafted, dry-run or failed reply" in crm.fails(
-        "reply", "approve", reply["id"]
-    )
+    assert "only a drafted, dry-run or failed reply" in crm.fails("reply", "approve", reply["id"])
 
 
 def test_dry_run_records_and_sends_nothing_until_approved(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +35,7 @@ from worker.cli.output import (
     success,
     table,
 )
+from worker.gmail.errors import GmailUnavailableError
 from worker.jobs.resume import resend_replies
 from worker.runtime import Runtime, enqueue, unit_of_work
 
@@ -48,6 +50,13 @@ class ReplyGroup(TyperGroup):
 
 
 app = typer.Typer(cls=ReplyGroup, no_args_is_help=True)
+
+
+def _job_may_wait() -> suppress:
+    """With the inline broker the job runs when the block commits. Gmail busy past
+    its retries leaves the reply stored and queued with the reason (shown after),
+    for `crm reply resume`: that is an outcome to report, not an error."""
+    return suppress(GmailUnavailableError)
 
 
 def _read_text(path: str, what: str) -> str:
@@ -134,7 +143,7 @@ def write(
     html = _read_text(html_file, "HTML file") if html_file else None
     runtime = runtime_for(ctx)
     settings = runtime.settings
-    with unit_of_work(runtime.sessions) as session:
+    with _job_may_wait(), unit_of_work(runtime.sessions) as session:
         conversation = get_conversation(session, conversation_id)
         mailbox = conversation.mailbox or mailbox_key(settings.company.mailbox)
         mode, _ = settings.sending_of(mailbox)
@@ -203,7 +212,7 @@ def approve(ctx: typer.Context, reply_id: str, as_json: JsonFlag = False) -> Non
     """Send a reply: its Gmail draft as it stands (edits included), or a dry-run or
     failed reply as recorded."""
     runtime = runtime_for(ctx)
-    with unit_of_work(runtime.sessions) as session:
+    with _job_may_wait(), unit_of_work(runtime.sessions) as session:
         replies.approve(session, reply_id)
         enqueue("send_reply", reply_id)
     _report(ctx, runtime, reply_id, "Reply approved", as_json)
