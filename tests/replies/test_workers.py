@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from tests.gmail.conftest import MAILBOX
 from tests.gmail_fake import FakeGmailServer
 from tests.processes import REDIS_URL, clear_namespace, crm, daemon, new_namespace, stop, wait_for
 from tests.replies.conftest import (
+    Crm,
     Mailbox,
     config_text,
     conversation_of,
@@ -75,19 +76,21 @@ def _reply(config: Path, conversation: str, body_file: Path) -> dict[str, object
     return dict(json.loads(result.stdout))
 
 
-def _synced(config: Path, database: Database, thread: str) -> str:
-    crm(config, "sync")
-    found: list[str] = []
+def _synced(sync: Callable[[], object], database: Database, threads: list[str]) -> list[str]:
+    """Sync, and wait for the worker to file the threads; their conversations."""
+    sync()
+    found: dict[str, str] = {}
 
     def filed() -> bool:
-        try:
-            found.append(conversation_of(database, thread))
-        except Exception:  # noqa: BLE001 - not filed yet
-            return False
+        for thread in threads:
+            try:
+                found[thread] = conversation_of(database, thread)
+            except Exception:
+                return False
         return True
 
     wait_for(filed, 60, what="the customer's mail filed by the worker")
-    return found[-1]
+    return [found[t] for t in threads]
 
 
 def test_send_draft_approve_cancel_and_dry_run_with_workers(
@@ -97,37 +100,37 @@ def test_send_draft_approve_cancel_and_dry_run_with_workers(
     namespace: str,
     tmp_path: Path,
 ) -> None:
-    configs = {
-        mode: _config(tmp_path, database, gmail_server, mailbox, namespace, mode)
-        for mode in ("send", "draft", "dry-run")
-    }
+    """The commands run in-process (`crm` as CliRunner runs it), the worker as a process."""
+    config = _config(tmp_path, database, gmail_server, mailbox, namespace, "draft")
+    draft = Crm(config)
     threads = [customer_writes(gmail_server, n) for n in (1, 2, 3, 4)]
-    body = tmp_path / "body.txt"
-    body.write_text(BODY, encoding="utf-8")
-    with daemon(configs["draft"], "worker", "-p", "1", "-t", "2", log=tmp_path / "worker.log"):
-        conversations = [_synced(configs["draft"], database, t) for t in threads]
+    with daemon(config, "worker", "-p", "1", "-t", "2", log=tmp_path / "worker.log"):
+        conversations = _synced(lambda: draft.run("sync"), database, threads)
 
-        sent = _reply(configs["send"], conversations[0], body)
+        sent = draft.with_mode("send").reply(conversations[0], BODY)
         assert sent["state"] == "queued"  # the command only records and enqueues
         wait_for(lambda: _state(database, str(sent["id"])) == "sent", 60, what="sent")
 
-        drafted = _reply(configs["draft"], conversations[1], body)
+        drafted = draft.reply(conversations[1], BODY)
         wait_for(lambda: _state(database, str(drafted["id"])) == "drafted", 60, what="draft")
-        crm(configs["draft"], "reply", "approve", str(drafted["id"]))
+        draft.run("reply", "approve", str(drafted["id"]))
         wait_for(lambda: _state(database, str(drafted["id"])) == "sent", 60, what="approved")
 
-        cancelled = _reply(configs["draft"], conversations[2], body)
+        cancelled = draft.reply(conversations[2], BODY)
         wait_for(lambda: _state(database, str(cancelled["id"])) == "drafted", 60, what="draft")
         assert len(gmail_server.drafts(MAILBOX)) == 1
-        crm(configs["draft"], "reply", "cancel", str(cancelled["id"]))
+        draft.run("reply", "cancel", str(cancelled["id"]))
         wait_for(lambda: gmail_server.drafts(MAILBOX) == [], 60, what="draft deleted")
 
-        dry = _reply(configs["dry-run"], conversations[3], body)
+        dry = draft.with_mode("dry-run").reply(conversations[3], BODY)
         assert dry["state"] == "dry_run"
 
-        crm(configs["draft"], "sync")
-        time.sleep(0.5)
-        crm(configs["draft"], "ingest", "resume", "--older-than", "0")
+        draft.run("sync")
+        wait_for(
+            lambda: all(len(messages_of(database, c)) == 2 for c in conversations[:2]),
+            60,
+            what="the sent copies filed",
+        )
     assert len(mailbox.sent) == 2
     assert _state(database, str(cancelled["id"])) == "cancelled"
     assert _state(database, str(dry["id"])) == "dry_run"
@@ -137,8 +140,7 @@ def test_send_draft_approve_cancel_and_dry_run_with_workers(
             ("inbound", "sent"),
             ("outbound", "sent"),
         ]
-    listed = json.loads(crm(configs["draft"], "reply", "list", "--json").stdout)
-    assert listed["total"] == 4
+    assert draft.json("reply", "list")["total"] == 4
 
 
 def test_worker_killed_between_gmails_answer_and_its_commit(
@@ -148,6 +150,7 @@ def test_worker_killed_between_gmails_answer_and_its_commit(
     namespace: str,
     tmp_path: Path,
 ) -> None:
+    """The commands and the workers run as processes, as a user and systemd run them."""
     config = _config(tmp_path, database, gmail_server, mailbox, namespace, "send")
     thread = customer_writes(gmail_server)
     body = tmp_path / "body.txt"
@@ -156,7 +159,7 @@ def test_worker_killed_between_gmails_answer_and_its_commit(
     first = daemon(config, "worker", "-p", "1", "-t", "1", log=tmp_path / "worker1.log")
     worker = first.__enter__()
     try:
-        conversation = _synced(config, database, thread)
+        (conversation,) = _synced(lambda: crm(config, "sync"), database, [thread])
         reply = _reply(config, conversation, body)
         reply_id = str(reply["id"])
         wait_for(lambda: _state(database, reply_id) == "sending", 60, 0.02, what="sending")
