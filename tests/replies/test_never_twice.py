@@ -7,6 +7,9 @@ import pytest
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build_from_document
 
+from crm_core import replies, services
+from crm_core.db import transaction
+from crm_core.models.types import utcnow
 from tests.conftest import Database
 from tests.gmail.conftest import MAILBOX, customer_mail
 from tests.gmail_fake import FakeGmailServer
@@ -21,6 +24,7 @@ from tests.replies.conftest import (
 from worker.gmail import send
 from worker.gmail.service import GmailApi, discovery_document
 from worker.gmail.transport import NoRepeatHttp
+from worker.mail.compose import Reply, compose
 
 BODY = "Hej,\n\nTak for din henvendelse. Vi kommer på mandag.\n"
 
@@ -110,3 +114,40 @@ def test_gmail_busy_is_retried_with_backoff_and_sent_once(
     assert reply["state"] == "sent" and len(mailbox.sent) == 1
     assert gmail_server.stats().calls(MAILBOX, "messages.send") == 4
     assert reply_row(database, reply["id"]).attempts == 1
+
+
+def test_the_sync_settles_a_send_whose_copy_it_sees_first(
+    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+) -> None:
+    """The worker died after Gmail sent the reply under a Message-ID of Gmail's own;
+    the sync sees the copy before any lookup: thread, recipients, subject and body
+    make it the reply's row, and the reply is sent."""
+    thread = customer_writes(gmail_server)
+    crm.run("sync")
+    conversation = conversation_of(database, thread)
+    with transaction(database.sessions) as session:
+        reply_id = services.reply(session, conversation, BODY, author="test", mode="send").id
+        assert replies.start_send(session, reply_id, None, 10) is None
+        out = replies.outgoing(session, reply_id)
+    mime = compose(
+        Reply(
+            from_address=out.from_address,
+            to_address=out.to_address,
+            subject=out.subject,
+            message_id="CAGmail-made-1234@mail.gmail.com",
+            in_reply_to=out.in_reply_to,
+            references=out.references,
+            body=out.body,
+            html=None,
+            date=utcnow(),
+        )
+    )
+    copy = gmail_server.deliver(MAILBOX, mime, labels=["SENT"], thread_id=thread)
+
+    crm.run("sync")
+
+    rows = messages_of(database, conversation)
+    assert [(m.id == reply_id, m.status.value, m.gmail_message_id) for m in rows[1:]] == [
+        (True, "sent", copy)
+    ]
+    assert reply_row(database, reply_id).state.value == "sent"
