@@ -132,9 +132,12 @@ def list_replies(
     ], total
 
 
-def replies_needing_jobs(session: Session, mailbox: str | None = None) -> list[str]:
+def replies_needing_jobs(
+    session: Session, mailbox: str | None = None, unchanged_since: datetime | None = None
+) -> list[str]:
     """Replies a job must still act on: queued, sending (outcome to look up), and
-    cancelled ones whose Gmail draft is still to be deleted. Oldest first."""
+    cancelled ones whose Gmail draft is still to be deleted; with ``unchanged_since``,
+    only those not touched since then (younger ones have their job). Oldest first."""
     statement = (
         select(OutboundReply.id)
         .where(
@@ -148,6 +151,8 @@ def replies_needing_jobs(session: Session, mailbox: str | None = None) -> list[s
     )
     if mailbox is not None:
         statement = statement.where(OutboundReply.mailbox == mailbox_key(mailbox))
+    if unchanged_since is not None:
+        statement = statement.where(OutboundReply.updated_at < unchanged_since)
     return [str(i) for i in session.execute(statement).scalars()]
 
 

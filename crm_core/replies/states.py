@@ -187,6 +187,16 @@ def fail(session: Session, reply_id: str, reason: str) -> None:
     _message(session, reply_id).status = MessageStatus.FAILED
 
 
+def give_up_lookup(session: Session, reply_id: str, reason: str) -> bool:
+    """A send of unknown outcome was not found in the mailbox in time: failed, unless
+    something settled it meanwhile. Returns whether it was failed."""
+    row = _locked(session, reply_id)
+    if row.state is not ReplyState.SENDING:
+        return False
+    fail(session, reply_id, reason)
+    return True
+
+
 def approve(session: Session, reply_id: str) -> OutboundReply:
     """A person says: send it. A Gmail draft is sent as it stands in Gmail (edits
     included); a dry-run or failed reply is sent as recorded."""

@@ -219,6 +219,10 @@ def _resolve(runtime: Runtime, client: GmailClient, reply: Outgoing) -> Delivery
     deadline = started + timedelta(seconds=window)
     pause = 0.5
     while True:
+        with transaction(runtime.sessions) as session:
+            now_state = replies.outgoing(session, reply.id).state
+        if now_state is not ReplyState.SENDING:  # another job settled it meanwhile
+            return Delivery(reply.id, now_state, "settled meanwhile")
         found = find_sent_copy(runtime, client, reply)
         if found is not None:
             with transaction(runtime.sessions) as session:
@@ -235,7 +239,8 @@ def _resolve(runtime: Runtime, client: GmailClient, reply: Outgoing) -> Delivery
         f"`crm reply approve {reply.id}` sends it"
     )
     with transaction(runtime.sessions) as session:
-        replies.fail(session, reply.id, reason)
+        if not replies.give_up_lookup(session, reply.id, reason):
+            return Delivery(reply.id, replies.outgoing(session, reply.id).state, "settled")
     return Delivery(reply.id, ReplyState.FAILED, reason)
 
 

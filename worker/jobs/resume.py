@@ -24,11 +24,16 @@ def resend_pending(runtime: Runtime, older_than_seconds: float = 60, limit: int 
         return send_staged(pending_refs(session, cutoff, limit))
 
 
-def resend_replies(runtime: Runtime, mailbox: str | None = None) -> int:
+def resend_replies(
+    runtime: Runtime, mailbox: str | None = None, older_than_seconds: float = 0
+) -> int:
     """Send the job of every reply still to act on (queued, a send to look up, a
-    draft to delete): the database, not the queue, says what is left to do."""
+    draft to delete) and unchanged for ``older_than_seconds``: the database, not the
+    queue, says what is left to do. A job sent twice is harmless (the row's state
+    and lock decide what it does)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds) if older_than_seconds else None
     with unit_of_work(runtime.sessions) as session:
-        waiting = replies_needing_jobs(session, mailbox)
+        waiting = replies_needing_jobs(session, mailbox, cutoff)
         for reply_id in waiting:
             enqueue("send_reply", reply_id)
     return len(waiting)
