@@ -155,7 +155,7 @@ def test_worker_killed_between_gmails_answer_and_its_commit(
     thread = customer_writes(gmail_server)
     body = tmp_path / "body.txt"
     body.write_text(BODY, encoding="utf-8")
-    gmail_server.queue_fault("messages.send", None, delay=2.0)  # time to hold the row
+    gmail_server.queue_fault("messages.send", None, delay=5.0)  # time to hold the row
     first = daemon(config, "worker", "-p", "1", "-t", "1", log=tmp_path / "worker1.log")
     worker = first.__enter__()
     try:
@@ -165,12 +165,13 @@ def test_worker_killed_between_gmails_answer_and_its_commit(
         wait_for(lambda: _state(database, reply_id) == "sending", 60, 0.02, what="sending")
         with database.engine.connect() as holder:
             # The worker's commit of Gmail's answer waits for this row lock...
-            holder.execute(
-                text("SELECT id FROM outbound_replies WHERE id = :id FOR UPDATE"),
+            locked = holder.execute(
+                text("SELECT state FROM outbound_replies WHERE id = :id FOR UPDATE"),
                 {"id": reply_id},
-            )
+            ).scalar_one()
+            assert (locked, mailbox.sent) == ("sending", [])  # held before Gmail answers
             wait_for(lambda: len(mailbox.sent) == 1, 30, 0.02, what="Gmail to accept it")
-            time.sleep(1.0)  # ...its answer has arrived; the worker is waiting on us
+            time.sleep(1.5)  # ...its answer has arrived; the worker is waiting on us
             stop(worker, signal.SIGKILL)
             holder.rollback()
     finally:
