@@ -133,12 +133,13 @@ def _settle_reply(session: Session, stored: EmailMessage, seen: SeenInMailbox) -
     """A reply of ours seen as sent mail is sent. What the customer received is what
     the row holds: a draft a person edited keeps the edited text."""
     reply = session.get(OutboundReply, stored.id)
-    if reply is None or reply.state in (ReplyState.SENT, ReplyState.CANCELLED):
+    if reply is None or reply.state is ReplyState.CANCELLED:
         return
     if seen.body and normalised_text(seen.body) != normalised_text(stored.body):
         stored.body = seen.body
         stored.body_preview = seen.body_preview
-    mark_sent(session, stored.id, seen.gmail_message_id, seen.gmail_thread_id, seen.sent_at)
+    if reply.state is not ReplyState.SENT:
+        mark_sent(session, stored.id, seen.gmail_message_id, seen.gmail_thread_id, seen.sent_at)
 
 
 def _adopt_thread(

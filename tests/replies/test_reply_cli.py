@@ -144,3 +144,23 @@ def test_dry_run_records_and_sends_nothing_until_approved(
 
     assert crm.json("reply", "approve", reply["id"])["state"] == "sent"
     assert len(mailbox.sent) == 1
+
+
+def test_approve_after_a_person_sent_the_draft_finds_it_instead_of_sending(
+    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+) -> None:
+    thread = customer_writes(gmail_server)
+    crm.run("sync")
+    conversation = conversation_of(database, thread)
+    reply = crm.reply(conversation, BODY)
+    (draft,) = gmail_server.drafts(MAILBOX)
+    sent = gmail_server.send_draft_as_person(MAILBOX, draft, "Hej, vi kommer kl. 11.\n")
+
+    approved = crm.json("reply", "approve", reply["id"])  # before any sync saw it
+
+    assert approved["state"] == "sent" and approved["gmail_message_id"] == sent
+    assert mailbox.sent == [sent]
+    crm.run("sync")
+    rows = messages_of(database, conversation)
+    assert [(m.id, m.gmail_message_id) for m in rows[1:]] == [(reply["id"], sent)]
+    assert rows[1].body.strip() == "Hej, vi kommer kl. 11."  # what the customer received

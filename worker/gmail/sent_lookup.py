@@ -8,7 +8,9 @@ replace the Message-ID of mail sent through the API:
 1. ``rfc822msgid:<our Message-ID>`` (a search, 5 units);
 2. the history since just before the send (the history id stored when the send
    started): messages added with the SENT label, in the reply's thread, fetched and
-   compared by crm_core.replies.matches_reply (recipients, subject, body).
+   compared by crm_core.replies.matches_reply (recipients, subject, body);
+3. for a Gmail draft, which a person may have sent (edited) from Gmail before the
+   send started: the SENT messages of its thread that no stored message holds yet.
 
 Gmail may show a just-sent message a little later, so the caller asks again with
 backoff for ``[sending] lookup_window_seconds`` before giving up.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from googleapiclient.errors import HttpError
 
 from crm_core.db import transaction
+from crm_core.messages import already_stored
 from crm_core.replies import Outgoing, SentCopy, matches_reply
 from worker.gmail import requests, send
 from worker.gmail.calls import GmailClient
@@ -42,18 +45,42 @@ def find_sent_copy(runtime: Runtime, client: GmailClient, reply: Outgoing) -> Fo
     by_id = client.call("messages.list", send.search(f"rfc822msgid:{reply.message_id}"))
     for ref in by_id.get("messages") or ():
         return Found(str(ref["id"]), ref.get("threadId"), "message-id")
-    if reply.history_id_before is None:
-        return None
-    for gmail_id, thread_id in _sent_since(client, reply.history_id_before):
-        if reply.gmail_thread_id and thread_id != reply.gmail_thread_id:
-            continue
+    candidates: dict[str, str] = {}
+    if reply.history_id_before is not None:
+        for gmail_id, thread_id in _sent_since(client, reply.history_id_before):
+            if not reply.gmail_thread_id or thread_id == reply.gmail_thread_id:
+                candidates[gmail_id] = "history"
+    if reply.gmail_draft_id and reply.gmail_thread_id:
+        for gmail_id in _unknown_sent_in_thread(runtime, client, reply):
+            candidates.setdefault(gmail_id, "thread")
+    for gmail_id, how in candidates.items():
         copy = _copy_of(client, reply.mailbox, gmail_id, runtime.limits)
         if copy is None:
             continue
         with transaction(runtime.sessions) as session:
             if matches_reply(session, reply.id, copy):
-                return Found(gmail_id, copy.gmail_thread_id, "history")
+                return Found(gmail_id, copy.gmail_thread_id, how)
     return None
+
+
+def _unknown_sent_in_thread(runtime: Runtime, client: GmailClient, reply: Outgoing) -> list[str]:
+    """SENT messages of the reply's thread that no stored message holds (10 units)."""
+    try:
+        thread = client.call(
+            "threads.get", requests.get_thread_minimal(reply.gmail_thread_id or "")
+        )
+    except HttpError as exc:
+        if status_of(exc) == 404:
+            return []
+        raise
+    sent = [
+        str(m["id"])
+        for m in thread.get("messages") or ()
+        if "SENT" in (m.get("labelIds") or ()) and "DRAFT" not in (m.get("labelIds") or ())
+    ]
+    with transaction(runtime.sessions) as session:
+        known = already_stored(session, reply.mailbox, sent, {})
+    return [gmail_id for gmail_id in sent if gmail_id not in known]
 
 
 def _sent_since(client: GmailClient, history_id: int) -> list[tuple[str, str | None]]:
