@@ -29,6 +29,13 @@ MAX_REFERENCES = 20
 _REPLY_PREFIX = re.compile(r"^\s*(re|sv|aw|vs)\s*:", re.IGNORECASE)
 
 
+def gmail_thread_of(thread_key: str | None) -> str | None:
+    """The conversation's Gmail thread id, or None for the keys ingestion makes up for
+    mail that came without one (``msgid:…``, ``gmail:…``, e.g. from an mbox file):
+    Gmail knows no such thread, so the reply starts its own and takes its id."""
+    return thread_key if thread_key and ":" not in thread_key else None
+
+
 def reply_subject(subject: str | None) -> str:
     """ "Re: " before the thread's subject, unless it already has a reply prefix."""
     text = " ".join((subject or "").split())
@@ -81,7 +88,7 @@ def reply(
     message = EmailMessage(
         conversation_id=conversation.id,
         mailbox=mailbox,
-        gmail_thread_id=conversation.gmail_thread_id,
+        gmail_thread_id=gmail_thread_of(conversation.gmail_thread_id),
         rfc822_message_id=make_msgid(domain=mailbox.rpartition("@")[2])[1:-1],
         in_reply_to=earlier[-1] if earlier else None,
         from_address=mailbox,

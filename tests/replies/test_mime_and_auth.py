@@ -131,3 +131,31 @@ def test_gmail_auth_asks_for_the_send_scopes_only_with_send(
 
     assert result.exit_code == 0, result.output
     assert asked == [scopes]
+
+
+def test_a_conversation_from_an_mbox_import_gets_a_gmail_thread_of_its_own(
+    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+) -> None:
+    """Mail imported without Gmail thread ids is threaded under made-up keys; Gmail
+    knows no such thread, so the reply goes without one and keeps the thread Gmail
+    gives it."""
+    with transaction(database.sessions) as session:
+        customer = services.find_or_create_customer(session, "kunde9@example.net", "Kunde")
+        conversation = services.create_conversation(
+            session,
+            customer_id=customer.id,
+            subject="Tilbud",
+            mailbox=MAILBOX,
+            gmail_thread_id="msgid:old@example.net",
+        )
+        conversation_id = conversation.id
+
+    reply = crm.with_mode("send").reply(conversation_id, "Hej,\n\nHer er tilbuddet.\n")
+
+    (sent,) = mailbox.sent
+    assert reply["state"] == "sent" and reply["subject"] == "Re: Tilbud"
+    crm.run("sync")
+    with transaction(database.sessions) as session:
+        (message,) = services.get_conversation_messages(session, conversation_id)
+        assert message.id == reply["id"] and message.gmail_message_id == sent
+        assert message.gmail_thread_id == gmail_server.mailbox(MAILBOX).message(sent).thread_id
