@@ -151,3 +151,18 @@ def test_the_sync_settles_a_send_whose_copy_it_sees_first(
         (True, "sent", copy)
     ]
     assert reply_row(database, reply_id).state.value == "sent"
+
+
+def test_a_draft_whose_answer_was_lost_is_adopted_not_made_twice(
+    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+) -> None:
+    thread = customer_writes(gmail_server)
+    crm.run("sync")
+    gmail_server.queue_drop("drafts.create")
+
+    reply = crm.reply(conversation_of(database, thread), BODY)
+
+    assert reply["state"] == "drafted"
+    (draft,) = gmail_server.drafts(MAILBOX)
+    assert reply_row(database, reply["id"]).gmail_draft_id == draft
+    assert gmail_server.stats().calls(MAILBOX, "drafts.create") == 1

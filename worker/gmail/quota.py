@@ -38,6 +38,7 @@ COSTS: dict[str, int] = {
     "messages.send": 100,
     "drafts.create": 10,
     "drafts.get": 5,
+    "drafts.list": 5,
     "drafts.send": 100,
     "drafts.delete": 10,
 }

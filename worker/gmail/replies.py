@@ -22,6 +22,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from googleapiclient.errors import HttpError
 
@@ -135,12 +136,22 @@ def _hold_for_scope(runtime: Runtime, reply: Outgoing) -> Delivery:
 def _draft(runtime: Runtime, client: GmailClient, reply: Outgoing) -> Delivery:
     if _lacks_scope(client, SCOPES_THAT_DRAFT):
         return _hold_for_scope(runtime, reply)
+    # A job that died after Gmail made the draft, or whose answer was lost, left it
+    # there: adopt it rather than make a second one.
+    answer = _existing_draft(client, reply)
     try:
-        answer = client.call(
-            "drafts.create", send.create_draft(_mime(reply), reply.gmail_thread_id)
-        )
+        if answer is None:
+            answer = client.call(
+                "drafts.create",
+                send.create_draft(_mime(reply), reply.gmail_thread_id),
+                retry_on=is_retryable_answer,
+            )
     except HttpError as exc:
         return _refused(runtime, reply, exc)
+    except GmailUnavailableError as exc:
+        answer = None if isinstance(exc.__cause__, HttpError) else _existing_draft(client, reply)
+        if answer is None:
+            raise  # not made (or not yet visible): the job runs again and looks first
     message = answer.get("message") or {}
     with transaction(runtime.sessions) as session:
         replies.mark_drafted(
@@ -148,6 +159,22 @@ def _draft(runtime: Runtime, client: GmailClient, reply: Outgoing) -> Delivery:
         )
     log.info("reply drafted", extra={"reply": reply.id, "mailbox": reply.mailbox})
     return Delivery(reply.id, ReplyState.DRAFTED, "a Gmail draft waits in the thread")
+
+
+def _existing_draft(client: GmailClient, reply: Outgoing) -> dict[str, Any] | None:
+    """The Gmail draft holding our Message-ID, if one was made already."""
+    found = client.call("messages.list", send.search(f"rfc822msgid:{reply.message_id}"))
+    ids = {str(m["id"]) for m in found.get("messages") or ()}
+    token: str | None = None
+    while ids:
+        page = client.call("drafts.list", send.list_drafts(token))
+        for draft in page.get("drafts") or ():
+            if str((draft.get("message") or {}).get("id")) in ids:
+                return dict(draft)
+        token = page.get("nextPageToken")
+        if not token:
+            break
+    return None
 
 
 def _send(runtime: Runtime, client: GmailClient, reply: Outgoing) -> Delivery:

@@ -43,6 +43,10 @@ def delete_draft(draft_id: str) -> RequestFactory:
     return lambda api: api.drafts.delete(userId="me", id=draft_id)
 
 
+def list_drafts(page_token: str | None) -> RequestFactory:
+    return lambda api: api.drafts.list(userId="me", maxResults=500, pageToken=page_token)
+
+
 def search(query: str) -> RequestFactory:
     """Message ids matching a Gmail search, spam and trash included."""
 
