@@ -37,9 +37,15 @@ class ResumeOnStart(Middleware):
             if client is not None and not client.set(lock, os.getpid(), nx=True, px=LOCK_MS):
                 return  # another process of this start does it
             sent = resend_pending(runtime, older_than_seconds=0)
-            sent += resend_replies(runtime)
         except Exception as exc:  # the watcher's resume and `crm ingest resume` remain
             log.warning("could not resume pending messages", extra={"error": repr(exc)[:200]})
             return
         if sent:
             log.info("resumed pending messages", extra={"sent": sent})
+        try:
+            replies = resend_replies(runtime)
+        except Exception as exc:  # the watcher's resume and `crm reply resume` remain
+            log.warning("could not resume replies", extra={"error": repr(exc)[:200]})
+            return
+        if replies:
+            log.info("resumed replies", extra={"sent": replies})
