@@ -64,6 +64,9 @@ from crm_core.quotes import (
     reject_quote,
     send_quote,
 )
+from crm_core.replies import approve as approve_reply
+from crm_core.replies import cancel as cancel_reply
+from crm_core.replies import list_replies, reply
 from crm_core.search import search_customers, search_messages
 from crm_core.stats import recompute_all_stats, update_customer_stats
 
@@ -73,8 +76,10 @@ __all__ = [
     "add_note",
     "ai_emails_by_model",
     "aliases_of",
+    "approve_reply",
     "archive_conversation",
     "cancel_booking",
+    "cancel_reply",
     "close_conversation",
     "complete_booking",
     "count_bookings",
@@ -109,12 +114,14 @@ __all__ = [
     "list_leads",
     "list_notes",
     "list_quotes",
+    "list_replies",
     "mail_refusal",
     "merge_customers",
     "query_customers",
     "recompute_all_stats",
     "reject_quote",
     "reopen_conversation",
+    "reply",
     "response_ratios",
     "search_customers",
     "search_messages",

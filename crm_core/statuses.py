@@ -85,3 +85,23 @@ class MailboxStatus(StrEnum):
     ACTIVE = "active"
     NEEDS_REAUTH = "needs_reauth"  # the refresh token was revoked or expired
     FAILED = "failed"  # repeated errors; see last_error
+
+
+class SendMode(StrEnum):
+    """How a reply leaves the CRM (``[sending] mode``, per mailbox overridable)."""
+
+    DRAFT = "draft"  # a Gmail draft in the thread, for a person to read, edit and send
+    SEND = "send"  # sent at once
+    DRY_RUN = "dry-run"  # recorded, nothing sent
+
+
+class ReplyState(StrEnum):
+    """Where a reply stands on its way out; see crm_core/replies/states.py."""
+
+    QUEUED = "queued"  # recorded; its job will draft or send it (reason: why it waits)
+    SENDING = "sending"  # a send was started: its outcome is known only once looked up
+    DRAFTED = "drafted"  # a Gmail draft waits for a person (or `crm reply approve`)
+    DRY_RUN = "dry_run"  # recorded only
+    SENT = "sent"
+    FAILED = "failed"  # Gmail refused it, or a safety rule did (reason says which)
+    CANCELLED = "cancelled"

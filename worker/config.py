@@ -190,6 +190,9 @@ class MailboxConfig(Section):
     # Default: <gmail.token_dir>/<address>.json
     credentials_file: Path | None = None
     mode: Literal["poll", "push"] = "poll"
+    # Override [sending] for this mailbox.
+    sending_mode: Literal["draft", "send", "dry-run"] | None = None
+    max_per_day: int | None = Field(default=None, ge=0)
 
     @field_validator("address")
     @classmethod
@@ -200,6 +203,19 @@ class MailboxConfig(Section):
     @classmethod
     def _aliases_are_addresses(cls, values: list[str]) -> list[str]:
         return [_valid_address(value) for value in values]
+
+
+class SendingSettings(Section):
+    """Replies written in the CRM (``crm reply``): how they leave, and how many a day."""
+
+    # draft: a Gmail draft a person sends; send: at once; dry-run: recorded only.
+    mode: Literal["draft", "send", "dry-run"] = "draft"
+    # Replies per mailbox per rolling 24 hours (Gmail: 2,000 Workspace, 500 consumer).
+    max_per_day: int = Field(default=400, ge=0)
+    # After a send whose answer never came, how long the mailbox is searched for it
+    # (Gmail may show a just-sent message late) before the reply is failed for a
+    # person to look at; it is never sent again by itself.
+    lookup_window_seconds: float = Field(default=300, gt=0)
 
 
 class GmailSettings(Section):
@@ -322,6 +338,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     gmail: GmailSettings = Field(default_factory=GmailSettings)
+    sending: SendingSettings = Field(default_factory=SendingSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     mailboxes: list[MailboxConfig] = Field(default_factory=list)
@@ -343,6 +360,16 @@ class Settings(BaseSettings):
             if mailbox.address.strip().lower() == wanted:
                 return mailbox
         raise ConfigError(f"mailbox {address!r} is not configured in [[mailboxes]]")
+
+    def sending_of(self, address: str) -> tuple[str, int]:
+        """The sending mode and daily cap of a mailbox ([sending], or its override)."""
+        try:
+            mailbox: MailboxConfig | None = self.mailbox(address)
+        except ConfigError:
+            mailbox = None
+        mode = (mailbox.sending_mode if mailbox else None) or self.sending.mode
+        cap = mailbox.max_per_day if mailbox and mailbox.max_per_day is not None else None
+        return mode, cap if cap is not None else self.sending.max_per_day
 
     _toml_file: ClassVar[Path | None] = None
 

@@ -8,6 +8,7 @@ from crm_core.models.email_message import EmailMessage
 from crm_core.models.lead import Lead
 from crm_core.models.mailbox import Mailbox
 from crm_core.models.note import Note
+from crm_core.models.outbound_reply import OutboundReply
 from crm_core.models.quote import Quote
 from crm_core.models.received_message import ReceivedMessage
 
@@ -20,6 +21,7 @@ __all__ = [
     "Lead",
     "Mailbox",
     "Note",
+    "OutboundReply",
     "Quote",
     "ReceivedMessage",
 ]

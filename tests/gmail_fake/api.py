@@ -39,6 +39,13 @@ class Route:
     pattern: re.Pattern[str]
     name: str  # quota / stats name, e.g. "messages.get"
     handler: Handler
+    scopes: frozenset[str] = frozenset()  # one of these is needed (none: any Gmail scope)
+
+
+_SCOPE = "https://www.googleapis.com/auth/"
+_FULL = "https://mail.google.com/"
+SEND_SCOPES = frozenset({_SCOPE + "gmail.send", _SCOPE + "gmail.compose", _FULL})
+COMPOSE_SCOPES = frozenset({_SCOPE + "gmail.compose", _FULL})
 
 
 def _int_param(req: ApiRequest, name: str, default: int) -> int:
@@ -72,6 +79,9 @@ def _get_profile(box: Mailbox, req: ApiRequest, args: tuple[str, ...]) -> ApiRes
 
 def _list_messages(box: Mailbox, req: ApiRequest, args: tuple[str, ...]) -> ApiResponse:
     q = req.param("q") or ""
+    searched = _RFC822_QUERY.search(q)
+    if searched:
+        return ApiResponse.json(box.search_rfc822_id(searched.group(1)))
     include = _bool_param(req, "includeSpamTrash") or "in:anywhere" in q.lower()
     return ApiResponse.json(
         box.list_messages(
@@ -81,6 +91,34 @@ def _list_messages(box: Mailbox, req: ApiRequest, args: tuple[str, ...]) -> ApiR
             page_token=req.param("pageToken"),
         )
     )
+
+
+_RFC822_QUERY = re.compile(r"rfc822msgid:(\S+)", re.IGNORECASE)
+
+
+def _send_message(box: Mailbox, req: ApiRequest, args: tuple[str, ...]) -> ApiResponse:
+    return ApiResponse.json(box.outbox.send(req.json_body()))
+
+
+def _create_draft(box: Mailbox, req: ApiRequest, args: tuple[str, ...]) -> ApiResponse:
+    return ApiResponse.json(box.outbox.create_draft(req.json_body()))
+
+
+def _get_draft(box: Mailbox, req: ApiRequest, args: tuple[str, ...]) -> ApiResponse:
+    return ApiResponse.json(box.outbox.get_draft(args[0]))
+
+
+def _list_drafts(box: Mailbox, req: ApiRequest, args: tuple[str, ...]) -> ApiResponse:
+    return ApiResponse.json(box.outbox.list_drafts())
+
+
+def _send_draft(box: Mailbox, req: ApiRequest, args: tuple[str, ...]) -> ApiResponse:
+    return ApiResponse.json(box.outbox.send_draft(req.json_body()))
+
+
+def _delete_draft(box: Mailbox, req: ApiRequest, args: tuple[str, ...]) -> ApiResponse:
+    box.outbox.delete_draft(args[0])
+    return ApiResponse.no_content()
 
 
 def _get_message(box: Mailbox, req: ApiRequest, args: tuple[str, ...]) -> ApiResponse:
@@ -148,6 +186,12 @@ _SEG = r"([^/]+)"
 ROUTES: tuple[Route, ...] = tuple(
     Route(verb, re.compile(f"^{pattern}$"), name, handler)
     for verb, pattern, name, handler in (
+        ("POST", "messages/send", "messages.send", _send_message),
+        ("GET", "drafts", "drafts.list", _list_drafts),
+        ("POST", "drafts", "drafts.create", _create_draft),
+        ("POST", "drafts/send", "drafts.send", _send_draft),
+        ("GET", f"drafts/{_SEG}", "drafts.get", _get_draft),
+        ("DELETE", f"drafts/{_SEG}", "drafts.delete", _delete_draft),
         ("GET", "profile", "getProfile", _get_profile),
         ("GET", "messages", "messages.list", _list_messages),
         ("GET", f"messages/{_SEG}", "messages.get", _get_message),
@@ -159,6 +203,17 @@ ROUTES: tuple[Route, ...] = tuple(
         ("POST", "watch", "watch", _watch),
         ("POST", "stop", "stop", _stop),
     )
+)
+_NEEDS = {
+    "messages.send": SEND_SCOPES,
+    **dict.fromkeys(
+        ("drafts.list", "drafts.create", "drafts.send", "drafts.get", "drafts.delete"),
+        COMPOSE_SCOPES,
+    ),
+}
+ROUTES = tuple(
+    Route(r.http_method, r.pattern, r.name, r.handler, _NEEDS.get(r.name, frozenset()))
+    for r in ROUTES
 )
 
 
@@ -210,6 +265,13 @@ class GmailApi:
         if user_id != "me" and user_id.lower() != email.lower():
             err = ApiError(403, f"Delegation denied for {email}", reason="forbidden")
             return self._finish(req, route.name, email, err.to_response())
+        if route.scopes and not route.scopes & self.auth.scopes_of(req.bearer_token()):
+            err = ApiError(
+                403,
+                "Request had insufficient authentication scopes.",
+                reason="insufficientPermissions",
+            )
+            return self._finish(req, route.name, email, err.to_response())
         box = self.store.find(email)
         if box is None:
             return self._finish(req, route.name, email, ApiError(404).to_response())
@@ -220,7 +282,7 @@ class GmailApi:
         if fault is not None:
             if fault.delay > 0:
                 self._sleep(fault.delay)
-            if fault.status is not None:
+            if fault.status is not None and not fault.drop:
                 self.usage.fault(email)
                 err = ApiError(fault.status, fault.message, reason=fault.reason)
                 return self._finish(req, route.name, email, err.to_response())
@@ -233,10 +295,17 @@ class GmailApi:
             return self._finish(req, route.name, email, err.to_response())
         self.usage.spend(email, route.name, cost)
 
+        if fault is not None and fault.drop and not fault.done:
+            self.usage.fault(email)
+            return self._finish(req, route.name, email, ApiResponse(0, drop=True))
         try:
             response = route.handler(box, req, args)
         except ApiError as exc:
             response = exc.to_response()
+        if fault is not None and fault.drop:
+            # Done, and then the connection is lost before the answer leaves.
+            self.usage.fault(email)
+            response = ApiResponse(response.status, response.body, response.headers, drop=True)
         return self._finish(req, route.name, email, response)
 
     def _finish(

@@ -21,6 +21,12 @@ DEFAULT_COSTS: dict[str, int] = {
     "labels.list": 1,
     "watch": 100,
     "stop": 50,
+    "messages.send": 100,
+    "drafts.create": 10,
+    "drafts.get": 5,
+    "drafts.list": 5,
+    "drafts.send": 100,
+    "drafts.delete": 10,
 }
 
 ANY_METHOD = "*"
@@ -124,6 +130,10 @@ class Fault:
     delay: float = 0.0
     reason: str | None = None
     message: str | None = None
+    # Do the work, then drop the connection without answering (a POST that Gmail
+    # accepted and whose answer was lost).
+    drop: bool = False
+    done: bool = True  # with drop: False drops the connection before doing anything
 
 
 @dataclass

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from . import mime
+from .outbox import Outbox
 from .protocol import ApiError, JsonObj, b64url, b64url_decode
 
 SYSTEM_LABELS: tuple[str, ...] = (
@@ -185,6 +186,7 @@ class Mailbox:
         self._seq = 0
         self._watch: WatchState | None = None
         self._notifications: list[JsonObj] = []
+        self.outbox = Outbox(self)
 
     # ------------------------------------------------------------------ test API
 
@@ -360,6 +362,17 @@ class Mailbox:
             else:
                 out["resultSizeEstimate"] = len(page)
             return out
+
+    def search_rfc822_id(self, rfc822_id: str) -> JsonObj:
+        """``q=rfc822msgid:ID``: the messages with this Message-ID (brackets optional)."""
+        wanted = rfc822_id.strip().strip("<>")
+        with self._lock:
+            found = [m.ref() for m in self._messages.values() if m.rfc822_id == wanted]
+        return (
+            {"messages": found, "resultSizeEstimate": len(found)}
+            if found
+            else {"resultSizeEstimate": 0}
+        )
 
     def get_message(
         self, message_id: str, fmt: str = "full", metadata_headers: Sequence[str] = ()

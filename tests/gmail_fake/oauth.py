@@ -106,6 +106,15 @@ class TokenAuthority:
                 return None
             return grant.email
 
+    def scopes_of(self, access_token: str | None) -> frozenset[str]:
+        """The scopes granted to the refresh token an access token was issued from."""
+        if not access_token:
+            return frozenset()
+        with self._lock:
+            access = self._access.get(access_token)
+            grant = self._refresh.get(access.refresh_token or "") if access else None
+            return frozenset(grant.scopes) if grant else frozenset()
+
     def handle_token_request(self, req: ApiRequest) -> ApiResponse:
         if req.method != "POST":
             return _oauth_error(405, "invalid_request", "Token requests must be POSTed.")

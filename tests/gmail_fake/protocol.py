@@ -85,6 +85,7 @@ class ApiResponse:
     status: int
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
+    drop: bool = False  # close the connection instead of answering (the work is done)
 
     @classmethod
     def json(

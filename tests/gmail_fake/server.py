@@ -106,6 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
         )
         resp = self.server.app.handle(req)
+        if resp.drop:
+            self.close_connection = True  # closed without a byte of answer
+            return
         self.send_response(resp.status)
         for key, value in resp.headers:
             if key.lower() != "content-length":
@@ -275,6 +278,29 @@ class FakeGmailServer:
     ) -> str:
         return self.store.get(user).deliver(raw, labels, thread_id, internal_date=internal_date)
 
+    # ------------------------------------------------------------------ sending
+
+    def send_draft_as_person(self, user: str, draft_id: str, body: str | None = None) -> str:
+        """A person opens the draft in Gmail, edits its text (``body``) and sends it;
+        returns the sent message's Gmail id (see outbox.py)."""
+        return self.store.get(user).outbox.send_draft_as_person(draft_id, body)
+
+    def replace_sent_message_ids(self, user: str, replace: bool = True) -> None:
+        """Give mail sent through the API a Message-ID made by Gmail, as Gmail may."""
+        self.store.get(user).outbox.replace_message_ids = replace
+
+    def refuse_recipient(self, user: str, address: str) -> None:
+        """Sends from ``user`` to ``address`` are answered 400 "Invalid To header"."""
+        outbox = self.store.get(user).outbox
+        outbox.refused = outbox.refused | {address.lower()}
+
+    def sent_messages(self, user: str) -> list[str]:
+        """Gmail ids of the mail sent from the mailbox (API, drafts, a person), in order."""
+        return list(self.store.get(user).outbox.sent)
+
+    def drafts(self, user: str) -> list[str]:
+        return [d["id"] for d in self.store.get(user).outbox.list_drafts().get("drafts", [])]
+
     def delete(self, user: str, message_id: str) -> None:
         self.store.get(user).delete(message_id)
 
@@ -346,6 +372,14 @@ class FakeGmailServer:
         reason="userRateLimitExceeded")``.
         """
         self.faults.queue(method, Fault(status, delay, reason, message), count, user)
+
+    def queue_drop(
+        self, method: str, *, count: int = 1, user: str | None = None, done: bool = True
+    ) -> None:
+        """The next ``count`` calls of ``method`` are carried out, and then the connection
+        is closed without an answer (e.g. a send Gmail accepted, its answer lost);
+        ``done=False`` closes it before anything is done."""
+        self.faults.queue(method, Fault(None, drop=True, done=done), count, user)
 
     def clear_faults(self) -> None:
         self.faults.clear()

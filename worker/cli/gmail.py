@@ -39,6 +39,7 @@ from worker.config import Settings
 from worker.gmail.audit import AuditResult, audit_mailbox
 from worker.gmail.auth_flow import FlowOptions, authorise
 from worker.gmail.calls import describe
+from worker.gmail.credentials import SEND_SCOPES
 from worker.gmail.errors import GmailError
 from worker.gmail.report import SyncReport
 from worker.gmail.sync import sync_mailbox
@@ -81,11 +82,21 @@ def auth(
     port: Annotated[
         int, typer.Option(min=0, max=65535, help="Local port for Google's redirect (0: any).")
     ] = 0,
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send", help="Also allow sending replies and making drafts (gmail.send, compose)."
+        ),
+    ] = False,
 ) -> None:
-    """Authorise read-only access to a Gmail mailbox and save its token file (mode 0600)."""
+    """Authorise read-only access to a Gmail mailbox (with --send: also sending) and
+    save its token file (mode 0600)."""
     settings = settings_of(ctx)
+    options = FlowOptions(open_browser=not no_browser, port=port)
+    if send:
+        options = FlowOptions(open_browser=not no_browser, port=port, scopes=SEND_SCOPES)
     try:
-        path = authorise(settings, address, FlowOptions(open_browser=not no_browser, port=port))
+        path = authorise(settings, address, options)
     except GmailError as exc:
         raise CliError(str(exc)) from None
     prepare_embedded_database(settings.database)

@@ -101,6 +101,9 @@ COMMANDS: dict[str, Lazy] = {
         "explain_command",
         "Why a message is (or would be) filed as it is: parse, rules, lead fields. Writes nothing.",
     ),
+    "reply": Lazy(
+        "worker.cli.replies", "app", "Replies through Gmail: write, list, approve, cancel."
+    ),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),
 }

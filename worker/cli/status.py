@@ -12,9 +12,18 @@ from crm_core.analytics import record_counts
 from crm_core.inbox import ledger_counts
 from crm_core.mailboxes import list_mailboxes
 from crm_core.models.types import utcnow
+from crm_core.replies import reply_report
 from crm_core.statuses import MailboxStatus
 from worker.cli.context import session_for, settings_of
-from worker.cli.output import JsonFlag, emit, format_datetime, heading, print_json, table
+from worker.cli.output import (
+    JsonFlag,
+    Line,
+    emit,
+    format_datetime,
+    heading,
+    print_json,
+    table,
+)
 
 
 def _duration(seconds: float | None) -> str:
@@ -72,6 +81,35 @@ def mailbox_report(session: Session, configured: list[str]) -> list[dict[str, An
     return report
 
 
+def _replies(session: Session) -> dict[str, dict[str, Any]]:
+    return {
+        mailbox: {
+            "counts": r.counts,
+            "waiting_reason": r.waiting_reason,
+            "failed_reason": r.failed_reason,
+        }
+        for mailbox, r in sorted(reply_report(session).items())
+    }
+
+
+def _reply_lines(reply_states: dict[str, dict[str, Any]]) -> list[Line]:
+    """Replies per mailbox by state, and what a person should do about those stuck."""
+    if not reply_states:
+        return []
+    lines: list[Line] = [heading("Replies")]
+    for mailbox, r in reply_states.items():
+        counts = ", ".join(f"{state} {count}" for state, count in sorted(r["counts"].items()))
+        lines.append(f"{mailbox}: {counts}")
+        if r["waiting_reason"]:
+            lines.append(f"! {mailbox}: replies wait: {r['waiting_reason']}")
+        if r["failed_reason"]:
+            lines.append(
+                f"! {mailbox}: {r['counts'].get('failed', 0)} failed, the newest: "
+                f"{r['failed_reason']} (crm reply list; crm reply approve ID sends one again)"
+            )
+    return lines
+
+
 def status(
     ctx: typer.Context,
     as_json: JsonFlag = False,
@@ -92,11 +130,21 @@ def status(
             "messages": records.messages,
             **_counts(session, None, _start_of_today()),
         }
+        reply_states = _replies(session)
     attention = [m["mailbox"] for m in mailboxes if m["needs_reauth"] or m["last_error"]] + (
         ["quarantine"] if overall["quarantined"] else []
     )
+    if any(r["waiting_reason"] or r["failed_reason"] for r in reply_states.values()):
+        attention.append("replies")
     if as_json:
-        print_json({"mailboxes": mailboxes, "overall": overall, "needs_attention": attention})
+        print_json(
+            {
+                "mailboxes": mailboxes,
+                "overall": overall,
+                "replies": reply_states,
+                "needs_attention": attention,
+            }
+        )
     else:
         rows = [
             [
@@ -149,6 +197,7 @@ def status(
             )
         if overall["quarantined"]:
             lines.append("! quarantined messages: crm quarantine list")
+        lines += _reply_lines(reply_states)
         emit(lines)
     if strict and attention:
         raise typer.Exit(2)

@@ -13,7 +13,7 @@ import typer
 from worker.cli.config_check import preflight
 from worker.cli.context import settings_of
 from worker.cli.jobs import is_inline, runtime_for
-from worker.jobs.resume import resend_pending
+from worker.jobs.resume import resend_pending, resend_replies
 from worker.observability.logs import configure_logging
 from worker.observability.metrics import render
 from worker.observability.readiness import readiness_checks
@@ -78,7 +78,10 @@ def watch(ctx: typer.Context) -> None:
         settings,
         enqueue_sync=enqueue_sync,
         renew_watch=renew,
-        resume_pending=lambda older_than: resend_pending(runtime, older_than_seconds=older_than),
+        resume_pending=lambda older_than: (
+            resend_pending(runtime, older_than_seconds=older_than)
+            + resend_replies(runtime, older_than_seconds=older_than)
+        ),
         readiness=lambda: readiness_checks(runtime.sessions, current_broker()),
         metrics=lambda: render(runtime.sessions),
     )

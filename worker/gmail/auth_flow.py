@@ -1,11 +1,12 @@
 """Authorising the CRM to read a mailbox: the OAuth installed-app flow.
 
 ``crm gmail auth ADDRESS`` runs it with the OAuth client of ``gmail.client_secrets_file``
-and read-only Gmail scope, asking for offline access with forced consent so that
-Google returns a refresh token every time (it omits it on a repeated consent
-otherwise). The flow listens on a local port for Google's redirect. On a machine
-without a browser, ``--no-browser`` prints the URL instead; open it anywhere and let
-the redirect reach the port (e.g. ``ssh -L PORT:localhost:PORT``, with ``--port``).
+and read-only Gmail scope (``--send`` adds gmail.send and gmail.compose, for replies),
+asking for offline access with forced consent so that Google returns a refresh token
+every time (it omits it on a repeated consent otherwise). The flow listens on a local
+port for Google's redirect. On a machine without a browser, ``--no-browser`` prints
+the URL instead; open it anywhere and let the redirect reach the port (e.g.
+``ssh -L PORT:localhost:PORT``, with ``--port``).
 
 Before the credentials are written, one getProfile call checks that the account
 authorised is the mailbox's: authorising the wrong account would file someone else's
@@ -27,7 +28,7 @@ from worker.gmail.credentials import SCOPES, credentials_path, save_authorized_u
 from worker.gmail.errors import CredentialsUnavailableError, WrongAccountError
 from worker.gmail.service import build_gmail_service
 
-PROMPT = "Open this address in a browser and allow read access to {address}:\n{{url}}"
+PROMPT = "Open this address in a browser and allow {access} access to {address}:\n{{url}}"
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,20 @@ class FlowOptions:
     host: str = "localhost"
     port: int = 0  # 0: any free port
     timeout_seconds: int | None = 600
+    scopes: tuple[str, ...] = SCOPES  # credentials.SEND_SCOPES: also send and draft
 
 
 def run_installed_app_flow(client_secrets: Path, address: str, options: FlowOptions) -> Any:
     """The user's consent, as google.oauth2.credentials.Credentials with a refresh token."""
-    flow = InstalledAppFlow.from_client_secrets_file(str(client_secrets), scopes=list(SCOPES))
+    flow = InstalledAppFlow.from_client_secrets_file(
+        str(client_secrets), scopes=list(options.scopes)
+    )
+    access = "read and send" if options.scopes != SCOPES else "read"
     return flow.run_local_server(
         host=options.host,
         port=options.port,
         open_browser=options.open_browser,
-        authorization_prompt_message=PROMPT.format(address=address),
+        authorization_prompt_message=PROMPT.format(access=access, address=address),
         timeout_seconds=options.timeout_seconds,
         access_type="offline",
         prompt="consent",

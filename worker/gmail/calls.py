@@ -91,6 +91,8 @@ class GmailClient:
         self.heartbeat = heartbeat
         self.sleep = sleep
         self.usage = Usage()
+        # The MailboxCredentials behind the service, when open_client built it.
+        self.credentials: Any = None
         self._waited_before = bucket.waited
 
     @property
@@ -114,10 +116,18 @@ class GmailClient:
             GMAIL_RATE_LIMITED.inc()
             self.bucket.drain()
 
-    def call(self, method: str, make: RequestFactory) -> Any:
-        """Execute one request, retrying what is worth retrying; returns the JSON answer."""
+    def call(
+        self,
+        method: str,
+        make: RequestFactory,
+        retry_on: Callable[[BaseException], bool] = is_retryable,
+    ) -> Any:
+        """Execute one request, retrying what is worth retrying; returns the JSON answer.
+
+        Sends pass ``retry_on=is_retryable_answer``: Gmail's "later" (429, 5xx) is
+        retried, a lost connection is not (Gmail may have accepted the request)."""
         retrying = Retrying(
-            retry=retry_if_exception(is_retryable),
+            retry=retry_if_exception(retry_on),
             stop=stop_after_attempt(self.policy.attempts),
             wait=lambda state: self.policy.delay(state.attempt_number),
             sleep=self.sleep,

@@ -33,6 +33,15 @@ from worker.gmail.errors import CredentialsUnavailableError
 
 SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
 SCOPES = (SCOPE,)
+# Replies: gmail.send sends, gmail.compose makes (and sends) drafts. Asked for only by
+# `crm gmail auth ADDRESS --send`; reading stays the default.
+SEND_SCOPE = "https://www.googleapis.com/auth/gmail.send"
+COMPOSE_SCOPE = "https://www.googleapis.com/auth/gmail.compose"
+SEND_SCOPES = (SCOPE, SEND_SCOPE, COMPOSE_SCOPE)
+# Scopes that include sending (compose sends drafts and messages; full access all).
+FULL_SCOPE = "https://mail.google.com/"
+SCOPES_THAT_SEND = frozenset({SEND_SCOPE, COMPOSE_SCOPE, FULL_SCOPE})
+SCOPES_THAT_DRAFT = frozenset({COMPOSE_SCOPE, FULL_SCOPE})
 
 log = logging.getLogger("worker.gmail")
 
@@ -72,6 +81,25 @@ class MailboxCredentials:
         return True
 
 
+def granted_scopes(credentials: MailboxCredentials) -> frozenset[str] | None:
+    """The scopes the file says were granted; None when it does not say (older files,
+    service accounts: Gmail's answer then tells)."""
+    if credentials.service_account:
+        return None
+    scopes = getattr(credentials.credentials, "granted_scopes", None) or getattr(
+        credentials.credentials, "scopes", None
+    )
+    return frozenset(scopes) if scopes else None
+
+
+def send_hint(address: str) -> str:
+    key = mailbox_key(address)
+    return (
+        f"{key} is not authorised to send: run `crm gmail auth {key} --send` "
+        "(asks for gmail.send and gmail.compose); the replies wait queued until then"
+    )
+
+
 def narrow_permissions(path: Path) -> None:
     """A secrets file readable by group or others is narrowed to 0600 (and said so)."""
     mode = stat.S_IMODE(path.stat().st_mode)
@@ -83,7 +111,9 @@ def narrow_permissions(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
-def load_credentials(path: Path, address: str) -> MailboxCredentials:
+def load_credentials(
+    path: Path, address: str, scopes: tuple[str, ...] = SCOPES
+) -> MailboxCredentials:
     """Read the file at ``path``; raise CredentialsUnavailableError with a fix when unusable."""
     if not path.is_file():
         raise CredentialsUnavailableError(
@@ -97,7 +127,7 @@ def load_credentials(path: Path, address: str) -> MailboxCredentials:
             raise ValueError("not a JSON object")
         if info.get("type") == "service_account":
             credentials: Any = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-                info, scopes=list(SCOPES), subject=mailbox_key(address)
+                info, scopes=list(scopes), subject=mailbox_key(address)
             )
             return MailboxCredentials(credentials, path, service_account=True)
         credentials = Credentials.from_authorized_user_info(info)  # type: ignore[no-untyped-call]

@@ -78,6 +78,18 @@ def is_retryable_transport(exc: BaseException) -> bool:
     return isinstance(exc, (OSError, socket.timeout, httplib2.HttpLib2Error, TransportError))
 
 
+def is_retryable_answer(exc: BaseException) -> bool:
+    """Gmail answered, and the answer says "later" (429, 403 rate limit, 5xx)."""
+    return isinstance(exc, HttpError) and not isinstance(exc, BatchError) and is_retryable_http(exc)
+
+
+def is_insufficient_scope(exc: BaseException) -> bool:
+    """403: the token lacks the scope the call needs (gmail.send, gmail.compose)."""
+    if not isinstance(exc, HttpError) or status_of(exc) != 403:
+        return False
+    return reason_of(exc) in ("insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT")
+
+
 def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, BatchError):  # a malformed batch answer (an HttpError subclass)
         return True

@@ -35,6 +35,12 @@ COSTS: dict[str, int] = {
     "labels.list": 1,
     "watch": 100,
     "stop": 1,
+    "messages.send": 100,
+    "drafts.create": 10,
+    "drafts.get": 5,
+    "drafts.list": 5,
+    "drafts.send": 100,
+    "drafts.delete": 10,
 }
 DEFAULT_COST = 5
 

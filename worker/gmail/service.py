@@ -51,9 +51,12 @@ def discovery_document(api_endpoint: str) -> dict[str, Any]:
     return document
 
 
-def build_gmail_service(api_endpoint: str, credentials: Any) -> Any:
-    """A Gmail v1 ``Resource``. Not thread-safe (httplib2): one per thread or sync."""
-    http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=HTTP_TIMEOUT))
+def build_gmail_service(api_endpoint: str, credentials: Any, http: Any = None) -> Any:
+    """A Gmail v1 ``Resource``. Not thread-safe (httplib2): one per thread or sync.
+
+    ``http`` replaces the default transport (sends use transport.NoRepeatHttp)."""
+    if http is None:
+        http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=HTTP_TIMEOUT))
     return build_from_document(discovery_document(api_endpoint), http=http)
 
 
@@ -82,6 +85,10 @@ class GmailApi:
     @cached_property
     def threads(self) -> Any:
         return self.users.threads()
+
+    @cached_property
+    def drafts(self) -> Any:
+        return self.users.drafts()
 
     def new_batch(self, callback: Any) -> Any:
         return self.service.new_batch_http_request(callback=callback)

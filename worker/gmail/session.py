@@ -30,6 +30,8 @@ from crm_core.statuses import MailboxStatus
 from worker.gmail.batch_sizer import BatchSizer
 from worker.gmail.calls import GmailClient, RetryPolicy, describe
 from worker.gmail.credentials import (
+    SCOPES,
+    SEND_SCOPES,
     MailboxCredentials,
     credentials_path,
     load_credentials,
@@ -41,6 +43,7 @@ from worker.gmail.lease import Lease
 from worker.gmail.quota import bucket_for
 from worker.gmail.report import SyncReport
 from worker.gmail.service import build_gmail_service
+from worker.gmail.transport import NoRepeatHttp
 from worker.observability.errors import describe_error
 from worker.runtime import Runtime
 
@@ -156,19 +159,30 @@ def open_client(
     options: SyncOptions | None = None,
     *,
     heartbeat: Callable[[], None] = lambda: None,
+    sending: bool = False,
 ) -> Iterator[GmailClient]:
     """A Gmail client for the mailbox. An ``invalid_grant`` inside the block sets the
     mailbox to needs_reauth and raises NeedsReauthError with the fix; a refreshed
-    access token is written back to the credentials file afterwards."""
+    access token is written back to the credentials file afterwards.
+
+    ``sending``: the client of replies, on the transport that never repeats a request
+    (transport.py), its credentials holding the send scopes; ``client.credentials``
+    tells what was granted."""
     mailbox = mailbox_key(address)
-    credentials = load_credentials(credentials_path(runtime.settings, mailbox), mailbox)
+    credentials = load_credentials(
+        credentials_path(runtime.settings, mailbox),
+        mailbox,
+        SEND_SCOPES if sending else SCOPES,
+    )
     gmail = runtime.settings.gmail
+    http = NoRepeatHttp(credentials.credentials) if sending else None
     client = GmailClient(
-        build_gmail_service(gmail.api_endpoint, credentials.credentials),
+        build_gmail_service(gmail.api_endpoint, credentials.credentials, http),
         bucket_for(mailbox, runtime.settings),
         policy=(options or DEFAULT_OPTIONS).retry,
         heartbeat=heartbeat,
     )
+    client.credentials = credentials
     try:
         yield client
     except NeedsReauthError:

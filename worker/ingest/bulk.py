@@ -27,6 +27,7 @@ from crm_core.messages import NewMessage, already_stored, store_new_messages
 from crm_core.models import Customer, ReceivedMessage
 from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_email
+from crm_core.replies import threads_awaiting_copies
 from crm_core.statuses import IngestOutcome
 from worker.ingest.pipeline import (
     LEAD_DATA_FIELDS,
@@ -118,7 +119,13 @@ def _already_in_database(session: Session, plain: list[_Plain]) -> set[str]:
         p.parsed.message_id: p.row.gmail_message_id for p in plain if p.parsed.message_id
     }
     gmail_ids = {p.row.gmail_message_id for p in plain}
-    return already_stored(session, plain[0].row.mailbox, gmail_ids, message_ids)
+    mailbox = plain[0].row.mailbox
+    known = already_stored(session, mailbox, gmail_ids, message_ids)
+    # Sent mail in a thread where a reply of ours waits may be its copy (under another
+    # Message-ID, or a draft a person edited): find_recorded decides, one by one.
+    outbound = [p for p in plain if p.verdict.kind is Kind.OUTBOUND]
+    awaiting = threads_awaiting_copies(session, mailbox, {p.thread for p in outbound})
+    return known | {p.row.gmail_message_id for p in outbound if p.thread in awaiting}
 
 
 def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:

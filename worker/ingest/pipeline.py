@@ -25,6 +25,7 @@ from crm_core.messages import (
 )
 from crm_core.models import Lead, ReceivedMessage
 from crm_core.models.types import utcnow
+from crm_core.replies import SentCopy
 from crm_core.statuses import Direction, IngestOutcome
 from worker.ingest.threading import thread_key
 from worker.ingest.unlinked import is_unlinked_lead, keep_unlinked_lead
@@ -156,7 +157,8 @@ def _store(
         session, verdict.customer.email, display_name(verdict.customer, verdict.lead)
     )
     lead = _lead(session, received, verdict.lead, customer.id)
-    recorded = find_recorded(session, mailbox, received.gmail_message_id, parsed.message_id)
+    copy = sent_copy(received, parsed) if verdict.kind is Kind.OUTBOUND else None
+    recorded = find_recorded(session, mailbox, received.gmail_message_id, parsed.message_id, copy)
     if recorded is not None:
         merged = recorded.mailbox == "" or recorded.gmail_message_id is None
         conversation_id = complete_recorded(session, recorded, seen_in_mailbox(received, parsed))
@@ -273,4 +275,18 @@ def seen_in_mailbox(received: ReceivedMessage, parsed: ParsedMessage) -> SeenInM
         body=parsed.body_text,
         body_preview=parsed.body_preview,
         attachments=columns["attachments"],
+        sent_at=received.received_at or parsed.date,
+    )
+
+
+def sent_copy(received: ReceivedMessage, parsed: ParsedMessage) -> SentCopy:
+    """What the mailbox shows of an outbound message, to recognise a reply of ours."""
+    return SentCopy(
+        mailbox=received.mailbox,
+        gmail_message_id=received.gmail_message_id,
+        gmail_thread_id=received.gmail_thread_id,
+        rfc822_message_id=parsed.message_id,
+        recipients=[a.email for a in (*parsed.to, *parsed.cc)],
+        subject=parsed.subject or None,
+        body=parsed.body_text,
     )

@@ -1,4 +1,5 @@
-"""Recovery in seconds: a starting worker sends again the jobs of pending messages.
+"""Recovery in seconds: a starting worker sends again the jobs of pending messages
+and of replies still to send (or whose send is to be looked up).
 
 A worker killed mid-job leaves its messages pending and its jobs unacknowledged in
 Redis; Dramatiq gives such jobs back only after the dead worker's heartbeat times out
@@ -20,7 +21,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from worker.jobs.resume import resend_pending
+from worker.jobs.resume import resend_pending, resend_replies
 from worker.runtime import get_runtime
 
 log = logging.getLogger("worker.jobs")
@@ -45,3 +46,10 @@ class ResumeOnStart(Middleware):
             return
         if sent:
             log.info("resumed pending messages", extra={"sent": sent})
+        try:
+            replies = resend_replies(runtime)
+        except Exception as exc:  # the watcher's resume and `crm reply resume` remain
+            log.warning("could not resume replies", extra={"error": repr(exc)[:200]})
+            return
+        if replies:
+            log.info("resumed replies", extra={"sent": replies})

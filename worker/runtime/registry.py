@@ -18,6 +18,7 @@ JobName = Literal[
     "update_customer_stats",
     "replay_thread",
     "sync_mailbox",
+    "send_reply",
 ]
 
 
@@ -30,6 +31,7 @@ class Job:
 
 _ACTORS = "worker.jobs.actors"
 _SYNC_ACTORS = "worker.jobs.sync_actors"
+_SEND_ACTORS = "worker.jobs.send_actors"
 
 JOBS: dict[str, Job] = {
     job.name: job
@@ -40,6 +42,7 @@ JOBS: dict[str, Job] = {
         Job("replay_thread", "ingest", _ACTORS),
         Job("update_customer_stats", "stats", _ACTORS),
         Job("sync_mailbox", "sync", _SYNC_ACTORS),
+        Job("send_reply", "send", _SEND_ACTORS),
     ]
 }
 
