@@ -1,0 +1,148 @@
+"""Writing customers to CSV or JSON Lines, streamed: memory stays flat however many there are.
+
+Rows come from one SELECT read in chunks (``yield_per``: a server-side cursor on
+PostgreSQL), as plain tuples, not ORM objects, so a million customers cost what a
+few thousand do. Formats:
+
+- ``csv``: comma-separated UTF-8, ISO 8601 UTC times (``2025-09-30T14:30:00Z``),
+  amounts with a decimal point, tags joined by ", ".
+- ``csv`` with ``excel=True``: what Danish Excel opens correctly by double-click:
+  semicolons, UTF-8 with a byte-order mark, decimal comma, times as
+  ``2025-09-30 14:30:00`` (UTC), CRLF line ends.
+- ``jsonl``: one JSON object per customer, the fields of ``crm customer get --json``.
+
+Formula injection: a spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or
+``@`` (``=cmd|' /C calc'!A0``). Text cells that start so, or with a tab or carriage
+return, are written with a leading apostrophe, which spreadsheets show as text; the
+import removes it again, so a round trip is exact. JSON Lines is not for spreadsheets
+and is written as stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal, TextIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.customers.filters import CustomerFilter, filter_condition
+from crm_core.models import Customer
+from crm_core.transfer.columns import EXPORT_FIELDS, EXPORT_HEADERS
+
+ExportFormat = Literal["csv", "jsonl"]
+CHUNK = 5_000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_TEXT_FIELDS = {"name", "email", "phone", "company_name", "address", "notes", "tags"}
+_TEXT_INDEXES = [i for i, key in enumerate(EXPORT_FIELDS) if key in _TEXT_FIELDS]
+
+
+def stream_customer_rows(session: Session, wanted: CustomerFilter) -> Iterator[tuple[Any, ...]]:
+    """Tuples in EXPORT_FIELDS order, oldest customer first, read CHUNK rows at a time."""
+    columns = [getattr(Customer, key) for key in EXPORT_FIELDS]
+    statement = (
+        select(*columns)
+        .where(filter_condition(session, wanted))
+        .order_by(Customer.created_at, Customer.id)
+        .execution_options(yield_per=CHUNK)
+    )
+    for partition in session.execute(statement).partitions():
+        yield from (tuple(row) for row in partition)
+
+
+def neutralised(text: str) -> str:
+    """The cell as a spreadsheet shows it but never runs it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_time(moment: datetime | None, excel: bool) -> str:
+    if moment is None:
+        return ""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if excel else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _csv_cells(row: tuple[Any, ...], excel: bool) -> list[Any]:
+    (ident, name, email, phone, company, address, notes, tags, status,
+     leads, bookings, revenue, last_contact, created, updated) = row  # fmt: skip
+    cells: list[Any] = [
+        ident,
+        name,
+        email,
+        phone,
+        company,
+        address,
+        notes,
+        ", ".join(tags or ()),
+        str(status),
+        leads,
+        bookings,
+        f"{revenue:.2f}".replace(".", ",") if excel else f"{revenue:.2f}",
+        _csv_time(last_contact, excel),
+        _csv_time(created, excel),
+        _csv_time(updated, excel),
+    ]
+    for index in _TEXT_INDEXES:
+        value = cells[index]
+        if value and value.startswith(FORMULA_STARTS):
+            cells[index] = "'" + value
+    return cells
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, list):
+        return list(value)
+    if value is not None and not isinstance(value, (int, str)):
+        return str(value)
+    return value
+
+
+def write_customers(
+    session: Session,
+    out: TextIO,
+    wanted: CustomerFilter,
+    *,
+    fmt: ExportFormat = "csv",
+    excel: bool = False,
+) -> Iterator[int]:
+    """Write the customers to ``out``; yields the running count after each chunk.
+
+    ``out`` is a text stream opened with ``newline=""`` (the csv module writes the
+    line ends); with ``excel`` the caller opens it as ``utf-8-sig`` for the byte-order mark.
+    """
+    rows = stream_customer_rows(session, wanted)
+    written = 0
+    if fmt == "jsonl":
+        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        for row in rows:
+            record = {
+                key: _json_value(value) for key, value in zip(EXPORT_FIELDS, row, strict=True)
+            }
+            out.write(encode(record) + "\n")
+            written += 1
+            if written % CHUNK == 0:
+                yield written
+        yield written
+        return
+    writer = csv.writer(
+        out, delimiter=";" if excel else ",", lineterminator="\r\n" if excel else "\n"
+    )
+    writer.writerow(EXPORT_HEADERS)
+    batch: list[list[Any]] = []
+    for row in rows:
+        batch.append(_csv_cells(row, excel))
+        if len(batch) == CHUNK:
+            writer.writerows(batch)
+            written += len(batch)
+            batch.clear()
+            yield written
+    writer.writerows(batch)
+    yield written + len(batch)
