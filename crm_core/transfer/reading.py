@@ -72,7 +72,7 @@ def _check_text(head: bytes, name: str) -> None:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FileError(f"{name} is UTF-16 text: save it as CSV UTF-8 (or CSV) and import that")
     controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 13))
-    if b"\x00" in head or controls > len(head) // 100:
+    if b"\x00" in head or (controls > 32 and controls > len(head) // 20):
         raise FileError(f"{name} is not a text file (it holds binary data): import a CSV file")
     if not head.strip(codecs.BOM_UTF8 + b" \r\n\t"):
         raise FileError(f"{name} is empty: a header line and one row per customer expected")
