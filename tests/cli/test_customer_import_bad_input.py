@@ -77,7 +77,8 @@ def test_control_characters_of_a_file_are_not_printed(cli: Cli, tmp_path: Path) 
 def test_a_large_file_is_read_in_constant_memory_and_a_late_error_names_its_line(
     tmp_path: Path,
 ) -> None:
-    """About 16 MB (over three times the bound on memory) with a broken record near the end: read row by row, never whole."""
+    """About 16 MB, three times the bound on memory, with a broken record near the end:
+    read row by row, never whole."""
     rows = 500_000
     path = rows_file(tmp_path / "big.csv", rows, 'x,"y\r\n')
     assert path.stat().st_size > 15_000_000
