@@ -14,7 +14,8 @@ few thousand do. Formats:
 Formula injection: a spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or
 ``@`` (``=cmd|' /C calc'!A0``). Text cells that start so, or with a tab or carriage
 return, are written with a leading apostrophe, which spreadsheets show as text; the
-import removes it again, so a round trip is exact. JSON Lines is not for spreadsheets
+import removes one leading apostrophe again (a cell that starts with one gets one
+more), so a round trip is exact. JSON Lines is not for spreadsheets
 and is written as stored.
 """
 
@@ -37,6 +38,9 @@ from crm_core.transfer.columns import EXPORT_FIELDS, EXPORT_HEADERS
 ExportFormat = Literal["csv", "jsonl"]
 CHUNK = 5_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell that starts with the apostrophe itself gets one more, so the import's removal
+# of one apostrophe gives back exactly what was stored.
+ESCAPED_STARTS = (*FORMULA_STARTS, "'")
 _TEXT_FIELDS = {"name", "email", "phone", "company_name", "address", "notes", "tags"}
 _TEXT_INDEXES = [i for i, key in enumerate(EXPORT_FIELDS) if key in _TEXT_FIELDS]
 
@@ -56,7 +60,7 @@ def stream_customer_rows(session: Session, wanted: CustomerFilter) -> Iterator[t
 
 def neutralised(text: str) -> str:
     """The cell as a spreadsheet shows it but never runs it."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.startswith(ESCAPED_STARTS) else text
 
 
 def _csv_time(moment: datetime | None, excel: bool) -> str:
@@ -88,7 +92,7 @@ def _csv_cells(row: tuple[Any, ...], excel: bool) -> list[Any]:
     ]
     for index in _TEXT_INDEXES:
         value = cells[index]
-        if value and value.startswith(FORMULA_STARTS):
+        if value and value.startswith(ESCAPED_STARTS):
             cells[index] = "'" + value
     return cells
 

@@ -9,7 +9,7 @@ from crm_core.customers.bulk import placeholder_name
 from crm_core.errors import ValidationError
 from crm_core.normalize import checked_phone, normalize_email, normalize_phone, normalize_tags
 from crm_core.statuses import CustomerStatus, parse_status
-from crm_core.transfer.export import FORMULA_STARTS
+from crm_core.transfer.export import ESCAPED_STARTS
 from crm_core.transfer.reading import RawRow
 
 _TAG_SEPARATORS = re.compile(r"[,;]")
@@ -48,7 +48,7 @@ class RejectedRowError(ValidationError):
 
 def _cell(value: str) -> str:
     """The cell without the apostrophe an export adds against formula injection."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    if value.startswith("'") and value[1:].startswith(ESCAPED_STARTS):
         return value[1:]
     return value
 
