@@ -24,9 +24,11 @@ WRITABLE = {
     "tags": "Tags",
     "status": "Status",
 }
+# The customer's ID: an import matches a row by it first (an export's rows are matched
+# exactly, even customers without an email that share a name).
+MATCHED = {"id": "ID"}
 # Written by an export, recognised and ignored by an import: the database derives them.
 READ_ONLY = {
-    "id": "ID",
     "total_leads": "Leads",
     "total_bookings": "Bookings",
     "total_revenue": "Revenue",
@@ -34,8 +36,10 @@ READ_ONLY = {
     "created_at": "Created",
     "updated_at": "Updated",
 }
-EXPORT_FIELDS: tuple[str, ...] = ("id", *WRITABLE, *tuple(READ_ONLY)[1:])
-EXPORT_HEADERS: tuple[str, ...] = tuple({**WRITABLE, **READ_ONLY}[key] for key in EXPORT_FIELDS)
+EXPORT_FIELDS: tuple[str, ...] = ("id", *WRITABLE, *READ_ONLY)
+EXPORT_HEADERS: tuple[str, ...] = tuple(
+    {**MATCHED, **WRITABLE, **READ_ONLY}[key] for key in EXPORT_FIELDS
+)
 
 _SYNONYMS: Mapping[str, str] = {
     "navn": "name",
@@ -69,6 +73,9 @@ _SYNONYMS: Mapping[str, str] = {
     "tag": "tags",
     "maerker": "tags",
     "status": "status",
+    "id": "id",
+    "kundeid": "id",
+    "customerid": "id",
 }
 _READ_ONLY_KEYS = {re.sub(r"[\W_]+", "", header.lower()): key for key, header in READ_ONLY.items()}
 _READ_ONLY_KEYS.update({key.replace("_", ""): key for key in READ_ONLY})
@@ -88,10 +95,9 @@ def map_headers(headers: Sequence[str], mapping: Mapping[str, str]) -> list[str 
     """
     explicit = {header_key(column): field for column, field in mapping.items()}
     for column, field in mapping.items():
-        if field not in WRITABLE:
-            raise ValidationError(
-                f"--map {column}={field}: unknown field; expected one of {', '.join(WRITABLE)}"
-            )
+        if field not in WRITABLE and field not in MATCHED:
+            known = ", ".join([*WRITABLE, *MATCHED])
+            raise ValidationError(f"--map {column}={field}: unknown field; expected one of {known}")
     fields: list[str | None] = []
     for header in headers:
         key = header_key(header)

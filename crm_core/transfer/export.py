@@ -5,10 +5,10 @@ PostgreSQL), as plain tuples, not ORM objects, so a million customers cost what 
 few thousand do. Formats:
 
 - ``csv``: comma-separated UTF-8, ISO 8601 UTC times (``2025-09-30T14:30:00Z``),
-  amounts with a decimal point, tags joined by ", ".
+  amounts with a decimal point, tags joined by ", ", CRLF line ends (RFC 4180).
 - ``csv`` with ``excel=True``: what Danish Excel opens correctly by double-click:
   semicolons, UTF-8 with a byte-order mark, decimal comma, times as
-  ``2025-09-30 14:30:00`` (UTC), CRLF line ends.
+  ``2025-09-30 14:30:00`` (UTC).
 - ``jsonl``: one JSON object per customer, the fields of ``crm customer get --json``.
 
 Formula injection: a spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or
@@ -136,9 +136,8 @@ def write_customers(
                 yield written
         yield written
         return
-    writer = csv.writer(
-        out, delimiter=";" if excel else ",", lineterminator="\r\n" if excel else "\n"
-    )
+    # CRLF (RFC 4180) also makes the writer quote a cell holding a lone "\r".
+    writer = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n")
     writer.writerow(EXPORT_HEADERS)
     batch: list[list[Any]] = []
     for row in rows:

@@ -1,10 +1,11 @@
 """Applying checked rows to the customers, a batch at a time, in a few statements.
 
-A batch: one SELECT finds the customers the rows name (by email, ignoring letter case;
-rows without an email by the same name and phone), one multi-row INSERT creates the
-new ones, one executemany UPDATE changes the others. The caller commits each batch,
-so an import stopped half way keeps whole batches only, and importing the same file
-again finds every row equal to what is stored: nothing changes.
+A batch: two SELECTs find the customers the rows name (by the ID column of an export,
+else by email ignoring letter case, else by the same name and phone), one multi-row
+INSERT creates the new ones, one executemany UPDATE changes the others. The caller
+commits each batch, so an import stopped half way keeps whole batches only, and
+importing the same file again finds every row equal to what is stored: nothing changes.
+The email of a stored customer is never changed by an import.
 
 A row changes only the fields it has a value for (an empty cell leaves the stored
 value), tags replace the stored tags, and a phone equal to the stored one after
@@ -57,8 +58,24 @@ class ImportConflictError(ConflictError):
     """A row differs from a stored customer under ``--on-conflict error``."""
 
 
+def _by_id(session: Session, records: Sequence[ImportRecord]) -> dict[str, Any]:
+    """The stored customers whose IDs the records give, by ``"id:…"`` key."""
+    ids = sorted({r.customer_id for r in records if r.customer_id})
+    found: dict[str, Any] = {}
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(select(*_LOADED).where(Customer.id.in_(ids[start : start + 1000])))
+        found.update({"id:" + row.id: row for row in rows})
+    return found
+
+
+def _match_key(record: ImportRecord, by_id: dict[str, Any]) -> str:
+    if record.customer_id and "id:" + record.customer_id in by_id:
+        return "id:" + record.customer_id
+    return record.key
+
+
 def _existing(session: Session, records: Sequence[ImportRecord], region: str) -> dict[str, Any]:
-    """The stored customers the records name, by record key.
+    """The stored customers the records name (without a known ID), by record key.
 
     Matching is by normalised email. Hook: when customers carry alias addresses,
     a row whose email is an alias matches its customer here too.
@@ -137,26 +154,32 @@ def import_batch(
     duplicate (the first row wins). ImportConflictError under ``policy="error"``.
     """
     counts = ImportCounts()
-    earlier = seen.first_lines((record.key, record.line) for record in records)
+    by_id = _by_id(session, records)
+    keys = [_match_key(record, by_id) for record in records]
+    earlier = seen.first_lines(zip(keys, (record.line for record in records), strict=True))
     in_batch: dict[str, int] = {}
-    unique: list[ImportRecord] = []
-    for record in records:
-        first = earlier.get(record.key) or in_batch.get(record.key)
+    unique: list[tuple[str, ImportRecord]] = []
+    for key, record in zip(keys, records, strict=True):
+        first = earlier.get(key) or in_batch.get(key)
         if first is not None:
-            what = "email" if record.email_normalized else "name and phone"
+            what = (
+                "ID" if key.startswith("id:")
+                else "email" if record.email_normalized
+                else "name and phone"
+            )  # fmt: skip
             counts.rejected.append(
                 (record.line, f"duplicate of line {first} (same {what}): the first row is kept")
             )
             continue
-        in_batch[record.key] = record.line
-        unique.append(record)
+        in_batch[key] = record.line
+        unique.append((key, record))
 
-    stored = _existing(session, unique, region)
+    stored = {**_existing(session, [r for k, r in unique if k not in by_id], region), **by_id}
     now = utcnow()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    for record in unique:
-        customer = stored.get(record.key)
+    for key, record in unique:
+        customer = stored.get(key)
         if customer is None:
             inserts.append(_new_row(record, now))
             continue

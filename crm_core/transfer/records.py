@@ -20,6 +20,7 @@ class ImportRecord:
     """A valid row. None means "the file says nothing": the stored value stays."""
 
     line: int
+    customer_id: str | None  # the ID column of an export: the surest match
     name: str
     name_given: bool
     email: str | None
@@ -33,7 +34,7 @@ class ImportRecord:
 
     @property
     def key(self) -> str:
-        """What makes two rows one customer: the email, else the name and phone."""
+        """What makes two rows one customer without an ID: the email, else name and phone."""
         if self.email_normalized:
             return "email:" + self.email_normalized
         return f"name:{self.name}\x00{self.phone or ''}"
@@ -92,6 +93,7 @@ def _record(line: int, values: dict[str, str], region: str) -> ImportRecord:
     status_cell = values.get("status", "").strip()
     return ImportRecord(
         line=line,
+        customer_id=(values.get("id") or "").strip() or None,
         name=name or placeholder_name(normalized or ""),
         name_given=bool(name),
         email=email,
