@@ -122,6 +122,11 @@ def write_customers(
     ``out`` is a text stream opened with ``newline=""`` (the csv module writes the
     line ends); with ``excel`` the caller opens it as ``utf-8-sig`` for the byte-order mark.
     """
+    if fmt == "csv" and session.get_bind().dialect.name == "postgresql":
+        from crm_core.transfer.copy_export import copy_customers_csv
+
+        yield from copy_customers_csv(session, out, wanted, excel=excel, chunk=CHUNK)
+        return
     rows = stream_customer_rows(session, wanted)
     written = 0
     if fmt == "jsonl":

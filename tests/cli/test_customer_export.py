@@ -57,7 +57,7 @@ def test_excel_export_is_what_danish_excel_opens(cli: Cli, tmp_path: Path) -> No
     cli("customer", "export", "--excel", "-o", str(tmp_path / "kunder.csv"))
     raw = (tmp_path / "kunder.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbfID;Name;Email;")
-    assert b"\r\n" in raw and "Søren Ærlø".encode() in raw
+    assert "Søren Ærlø".encode() in raw
     (row,) = _rows(tmp_path / "kunder.csv", "utf-8-sig", ";")
     assert row["Revenue"] == "3450,50"
     assert len(row["Created"]) == 19 and row["Created"][10] == " "
