@@ -67,6 +67,7 @@ def checked_phone(phone: str | None, region: str = "DK") -> str | None:
     return text
 
 
+@lru_cache(maxsize=65_536)
 def normalize_phone(raw: str, region: str) -> str | None:
     """E.164 when the text holds a possible number for ``region``; else the text as written.
 
@@ -92,6 +93,25 @@ def normalize_phone(raw: str, region: str) -> str | None:
     for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=lenient):
         return str(phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164))
     return text
+
+
+def checked_e164_phone(phone: str | None, region: str = "DK") -> str | None:
+    """``checked_phone`` in the form lead emails store: E.164 (``+4512345678``).
+
+    One parse instead of two: an import checks and normalises every row's number.
+    """
+    import phonenumbers
+
+    text = " ".join((phone or "").split())
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise ValidationError(f"invalid phone number {phone!r}: use e.g. +45 12 34 56 78")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def normalize_domain(domain: str) -> str:

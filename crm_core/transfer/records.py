@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from crm_core.customers.bulk import placeholder_name
 from crm_core.errors import ValidationError
-from crm_core.normalize import checked_phone, normalize_email, normalize_phone, normalize_tags
+from crm_core.normalize import checked_e164_phone, normalize_email, normalize_tags
 from crm_core.statuses import CustomerStatus, parse_status
 from crm_core.transfer.export import ESCAPED_STARTS
 from crm_core.transfer.reading import RawRow
@@ -85,7 +85,7 @@ def _record(line: int, values: dict[str, str], region: str) -> ImportRecord:
         raise ValidationError("name: longer than 200 characters")
     if not name and normalized is None:
         raise ValidationError("neither a name nor an email")
-    phone = checked_phone(values.get("phone"))
+    phone = checked_e164_phone(values.get("phone"), region)
     company = _text(values.get("company_name"))
     if company is not None and len(company) > 200:
         raise ValidationError("company: longer than 200 characters")
@@ -98,7 +98,7 @@ def _record(line: int, values: dict[str, str], region: str) -> ImportRecord:
         name_given=bool(name),
         email=email,
         email_normalized=normalized,
-        phone=normalize_phone(phone, region) if phone else None,
+        phone=phone,
         company_name=company,
         address=_text(values.get("address")),
         notes=_text(values.get("notes")),
