@@ -1,6 +1,7 @@
 """Customer export, import and bulk tag change on PostgreSQL, as a user runs them.
 
     python -m bench.customer_csv [--customers 1000000] [--import-rows 100000] [--runs 3]
+        [--parts export,import]
 
 - export: ``crm customer export -o FILE`` (CSV), run in this process, over a tenth of
   ``--customers`` customers and then over all of them, built with INSERT … SELECT over
@@ -106,13 +107,18 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--parts", default="export,import", help="export and/or import (+bulk)")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     OUT.mkdir(exist_ok=True)
     out_file = OUT / "customers.csv"
 
     small, large = f"bench_csv_{uuid.uuid4().hex[:8]}", f"bench_csv_{uuid.uuid4().hex[:8]}"
     try:
-        for schema, count in ((small, args.customers // 10), (large, args.customers)):
+        sizes = (
+            ((small, args.customers // 10), (large, args.customers)) if "export" in parts else ()
+        )
+        for schema, count in sizes:
             fresh_schema(schema)
             started = time.perf_counter()
             build_customers(schema, count)
@@ -123,6 +129,8 @@ def main() -> None:
             record("export CSV", count, [s for s, _ in runs], max(p for _, p in runs))
             drop_schema(schema)
 
+        if "import" not in parts:
+            return
         schema = small
         fresh_schema(schema)
         source = import_file(OUT / "import.csv", args.import_rows)

@@ -12,7 +12,7 @@ an empty text is written ``""``, an absent one as nothing; an import reads both 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import ColumnElement, String, case, cast, func, literal, select
 from sqlalchemy.dialects import postgresql
@@ -58,7 +58,7 @@ def _cells(excel: bool) -> list[ColumnElement[Any]]:
 
 
 def copy_customers_csv(
-    session: Session, out: TextIO, wanted: CustomerFilter, *, excel: bool, chunk: int
+    session: Session, out: BinaryIO, wanted: CustomerFilter, *, excel: bool, chunk: int
 ) -> Iterator[int]:
     """Write the CSV through COPY; yields the running count every ``chunk`` rows."""
     statement = (
@@ -72,14 +72,14 @@ def copy_customers_csv(
     )
     delimiter = ";" if excel else ","
     header = delimiter.join(EXPORT_HEADERS)
-    out.write(header + "\n")
+    out.write((header + "\n").encode())
     connection = session.connection().connection.driver_connection
     written = 0
     with connection.cursor() as cursor:  # type: ignore[union-attr]
         copy_sql = f"COPY ({compiled.string}) TO STDOUT (FORMAT csv, DELIMITER '{delimiter}')"
         with cursor.copy(copy_sql, compiled.params) as copy:
-            for data in copy:  # one message per row
-                out.write(bytes(data).decode("utf-8"))
+            for data in copy:  # one message per row, UTF-8 as the connection's encoding
+                out.write(data)
                 written += 1
                 if written % chunk == 0:
                     yield written

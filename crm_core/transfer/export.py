@@ -21,12 +21,14 @@ and is written as stored.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -111,23 +113,34 @@ def _json_value(value: Any) -> Any:
 
 def write_customers(
     session: Session,
-    out: TextIO,
+    out: BinaryIO,
     wanted: CustomerFilter,
     *,
     fmt: ExportFormat = "csv",
     excel: bool = False,
 ) -> Iterator[int]:
-    """Write the customers to ``out``; yields the running count after each chunk.
+    """Write the customers to ``out`` as UTF-8; yields the running count after each chunk.
 
-    ``out`` is a text stream opened with ``newline=""`` (the csv module writes the
-    line ends); with ``excel`` the caller opens it as ``utf-8-sig`` for the byte-order mark.
+    With ``excel`` the file starts with the byte-order mark Excel needs to read UTF-8.
     """
+    if excel:
+        out.write(codecs.BOM_UTF8)
     if fmt == "csv" and session.get_bind().dialect.name == "postgresql":
         from crm_core.transfer.copy_export import copy_customers_csv
 
         yield from copy_customers_csv(session, out, wanted, excel=excel, chunk=CHUNK)
         return
-    rows = stream_customer_rows(session, wanted)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        yield from _write_rows(stream_customer_rows(session, wanted), text, fmt, excel)
+    finally:
+        text.flush()
+        text.detach()  # the caller's stream stays open
+
+
+def _write_rows(
+    rows: Iterator[tuple[Any, ...]], out: TextIO, fmt: ExportFormat, excel: bool
+) -> Iterator[int]:
     written = 0
     if fmt == "jsonl":
         encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

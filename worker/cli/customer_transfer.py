@@ -6,7 +6,6 @@ matching and writing customers are crm_core.transfer and crm_core.customers.bulk
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from collections.abc import Iterator
@@ -131,21 +130,18 @@ def export(
     wanted = customer_filter(
         status, tag, any_tag, created_since, created_before, contacted_since, contacted_before
     )
-    encoding = "utf-8-sig" if excel else "utf-8"
     with session_for(ctx) as session:
         if output == "-":
             sys.stdout.flush()
-            out = io.TextIOWrapper(sys.stdout.buffer, encoding=encoding, newline="")
-            try:
-                _last(write_customers(session, out, wanted, fmt=export_format, excel=excel))
-            finally:
-                out.flush()
-                out.detach()  # standard output stays open
+            _last(
+                write_customers(session, sys.stdout.buffer, wanted, fmt=export_format, excel=excel)
+            )
+            sys.stdout.buffer.flush()
             return
         target = Path(output)
         partial = target.with_name(f".{target.name}.partial")
         try:
-            with partial.open("w", encoding=encoding, newline="") as out:
+            with partial.open("wb") as out:
                 written = _last(
                     write_customers(session, out, wanted, fmt=export_format, excel=excel)
                 )
