@@ -27,7 +27,7 @@ from crm_core.transfer.importing import (
     ImportCounts,
     import_batch,
 )
-from crm_core.transfer.reading import FileError, open_customer_file
+from crm_core.transfer.reading import open_customer_file
 from crm_core.transfer.records import ImportRecord, RejectedRowError, check_row
 from crm_core.transfer.rejects import RejectFile
 from worker.cli.context import prepare_embedded_database, session_for, settings_of
@@ -348,4 +348,4 @@ def bulk_status(
     emit(success(f"{verb} status {printable(new_status)} on {plural(changed, 'customer')}"))
 
 
-__all__ = ["FileError", "bulk_app", "export", "import_file"]
+__all__ = ["bulk_app", "export", "import_file"]
