@@ -5,9 +5,11 @@
     python -m bench.search ingest [--messages 20000] [--repeat 3]
 
 postgresql / sqlite: builds customers, conversations and messages through the real
-schema (migrated to head; on PostgreSQL with INSERT … SELECT over generate_series, the
-search indexes rebuilt after the load exactly as the migration defines them; on SQLite
-with plain INSERTs, so the FTS5 triggers do the indexing), then times
+schema (migrated to head; on PostgreSQL customers with INSERT … SELECT over
+generate_series and messages with COPY, the search indexes rebuilt after the load
+exactly as the migration defines them; on SQLite with plain INSERTs, so the FTS5
+triggers do the indexing). Bodies draw their words by Zipf's law from a vocabulary of
+20,000 (``bench.search_data.vocabulary``), as natural text does. Then it times
 ``search_customers`` / ``search_messages`` as the CLI calls them, one session per query:
 one-word, two-word, phrase and misspelt-name queries (``bench.search_data``); p50/p99
 per kind and for the mix. (Relevance is checked by tests/search/test_relevance.py.)
@@ -20,11 +22,13 @@ medians of ``--repeat`` runs.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import statistics
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +55,8 @@ from bench.search_data import (
     STREETS,
     SUBJECTS,
     TWO_WORDS,
-    WORDS,
     misspelt,
+    vocabulary,
 )
 from crm_core import services
 from crm_core.db import make_engine, make_session_factory
@@ -89,7 +93,7 @@ def build_postgresql(customers: int, messages: int) -> float:
         db.execute("DROP INDEX ix_email_messages_search, ix_customers_search_trgm")
         first, last = _array(FIRST_NAMES), _array(LAST_NAMES)
         streets, cities = _array(STREETS), _array(CITIES)
-        suffixes, subjects, words = _array(COMPANY_SUFFIXES), _array(SUBJECTS), _array(WORDS)
+        suffixes, subjects = _array(COMPANY_SUFFIXES), _array(SUBJECTS)
         print(f"customers: {customers:,} …", flush=True)
         db.execute(
             f"""
@@ -122,34 +126,50 @@ def build_postgresql(customers: int, messages: int) -> float:
             """
         )
         print(f"messages: {messages:,} …", flush=True)
-        step = 250_000
-        for start in range(1, messages + 1, step):
-            end = min(messages, start + step - 1)
-            db.execute(
-                f"""
-                INSERT INTO email_messages (id, conversation_id, mailbox, from_address,
-                    to_address, subject, body, attachments, direction, status,
-                    is_ai_generated, sent_at, created_at, updated_at)
-                SELECT 'm' || g, 'k' || (1 + (g - 1) % {customers}), '',
-                    CASE WHEN g % 2 = 0 THEN c.email ELSE 'info@rendetalje.dk' END,
-                    CASE WHEN g % 2 = 0 THEN 'info@rendetalje.dk' ELSE c.email END,
-                    ({subjects})[1 + g % {len(SUBJECTS)}],
-                    (SELECT string_agg(
-                        ({words})[1 + floor(power(random(), 2.2) * {len(WORDS)})::int], ' ')
-                     FROM generate_series(1, 20 + (g % 60)) AS n
-                    ) || ' ordre ' || g,
-                    '[]', CASE WHEN g % 2 = 0 THEN 'inbound' ELSE 'outbound' END, 'sent',
-                    false, now() - random() * interval '730 days', now(), now()
-                FROM generate_series({start}, {end}) AS g
-                JOIN customers c ON c.id = 'c' || (1 + (g - 1) % {customers})
-                """
-            )
-            print(f"  {end:,}", flush=True)
+        copy_messages(db, customers, messages)
         print("indexes …", flush=True)
         for definition in indexes:
             db.execute(definition)
         db.execute("ANALYZE")
     return time.perf_counter() - started
+
+
+def bodies(rng: random.Random, count: int) -> list[str]:
+    """Message bodies of 20 to 79 words drawn by Zipf's law from the vocabulary."""
+    words = vocabulary()
+    weights = list(itertools.accumulate(1 / rank for rank in range(1, len(words) + 1)))
+    return [
+        " ".join(rng.choices(words, cum_weights=weights, k=20 + g % 60)) + f" ordre {g}"
+        for g in range(1, count + 1)
+    ]
+
+
+def copy_messages(db: psycopg.Connection[Any], customers: int, messages: int) -> None:
+    """COPY the messages in, in slices: the generated column is computed as they land."""
+    rng = random.Random(42)
+    now = datetime.now(UTC)
+    step = 100_000
+    columns = (
+        "id, conversation_id, mailbox, from_address, to_address, subject, body, attachments,"
+        " direction, status, is_ai_generated, sent_at, created_at, updated_at"
+    )
+    for start in range(1, messages + 1, step):
+        count = min(step, messages - start + 1)
+        texts = bodies(rng, count)
+        with db.cursor().copy(f"COPY email_messages ({columns}) FROM STDIN") as copy:
+            for offset, body in enumerate(texts):
+                g = start + offset
+                customer = f"customer{1 + (g - 1) % customers}@example.dk"
+                inbound = g % 2 == 0
+                copy.write_row(
+                    (f"m{g}", f"k{1 + (g - 1) % customers}", "",
+                     customer if inbound else "info@rendetalje.dk",
+                     "info@rendetalje.dk" if inbound else customer,
+                     SUBJECTS[g % len(SUBJECTS)], body, "[]",
+                     "inbound" if inbound else "outbound", "sent", False,
+                     now - timedelta(minutes=rng.randrange(730 * 24 * 60)), now, now)
+                )  # fmt: skip
+        print(f"  {start + count - 1:,}", flush=True)
 
 
 def build_sqlite(path: Path, customers: int, messages: int) -> float:
@@ -179,9 +199,7 @@ def build_sqlite(path: Path, customers: int, messages: int) -> float:
             " created_at, updated_at) VALUES (?, ?, ?, 'email', 'active', '', ?, ?)",
             (f"k{g}", f"c{g}", SUBJECTS[g % len(SUBJECTS)], now, now),
         )
-    weights = [1 / (i + 1) ** 0.9 for i in range(len(WORDS))]
-    for g in range(1, messages + 1):
-        body = " ".join(rng.choices(WORDS, weights, k=20 + g % 60)) + f" ordre {g}"
+    for g, body in enumerate(bodies(rng, messages), start=1):
         customer = 1 + (g - 1) % customers
         cursor.execute(
             "INSERT INTO email_messages (id, conversation_id, mailbox, from_address,"

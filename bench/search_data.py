@@ -3,6 +3,8 @@ of a cleaning company's mail, common words far more often than rare ones."""
 
 from __future__ import annotations
 
+import hashlib
+
 
 def _split(text: str, separator: str | None = None) -> list[str]:
     return text.split(separator)
@@ -120,3 +122,28 @@ def misspelt(name: str) -> str:
         cut = 1 + len(word) // 2
         words.append(word[:cut] + word[cut + 1 :] if len(word) > 3 else word)
     return " ".join(words)
+
+
+VOCABULARY_SIZE = 20_000
+FUNCTION_WORDS = 25  # "og", "i", "på" … come first in WORDS
+
+
+def _filler(index: int) -> str:
+    """A made-up word: letters only, so every parser sees it as a plain word."""
+    digest = hashlib.md5(str(index).encode(), usedforsecurity=False).hexdigest()[:8]
+    return digest.translate(str.maketrans("0123456789", "ghijklmnop"))
+
+
+def vocabulary() -> list[str]:
+    """Words by rank, most common first. Mail draws the word of rank r with a
+    probability proportional to 1/r (Zipf), as natural text does: the function words
+    lead, the cleaning words are spread from common ("rengøring") to rare
+    ("persienner"), made-up words fill the long tail of a real vocabulary."""
+    ranks: dict[int, str] = {}
+    for position, word in enumerate(WORDS[:FUNCTION_WORDS]):
+        ranks[position + 1] = word
+    for k, word in enumerate(WORDS[FUNCTION_WORDS:]):
+        rank = FUNCTION_WORDS + 1 + k + round(1.06**k)
+        ranks[rank] = word
+    filler = iter(range(10**9))
+    return [ranks.get(rank) or _filler(next(filler)) for rank in range(1, VOCABULARY_SIZE + 1)]

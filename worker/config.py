@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -33,8 +34,14 @@ class ConfigError(Exception):
     """The configuration is unusable; the message names the key and the problem."""
 
 
+DAY_MS = 24 * 3600 * 1000
+DAY_S = 24 * 3600.0
+
+
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinity parse as TOML floats but make no sense as a setting; the upper
+    # bounds below keep times within what sleep() and the broker accept.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DatabaseSettings(Section):
@@ -79,7 +86,7 @@ class BrokerSettings(Section):
     # Redis key prefix: lets several installations (or test runs) share one Redis.
     namespace: str = "crm"
     # A worker silent this long is presumed dead and its unfinished jobs are requeued.
-    heartbeat_timeout_ms: int = Field(default=60_000, gt=0)
+    heartbeat_timeout_ms: int = Field(default=60_000, gt=0, le=DAY_MS)
     # Out of a million broker commands, how many also run that dead-worker check.
     maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)
 
@@ -161,12 +168,12 @@ class LimitsSettings(Section):
 
 
 class WorkerSettings(Section):
-    processes: int = Field(default=2, gt=0)
-    threads: int = Field(default=4, gt=0)
+    processes: int = Field(default=2, gt=0, le=256)
+    threads: int = Field(default=4, gt=0, le=1024)
     # Attempts for a job that fails with a transient error (database or broker down).
-    max_retries: int = Field(default=8, ge=0)
-    min_backoff_ms: int = Field(default=500, gt=0)
-    max_backoff_ms: int = Field(default=60_000, gt=0)
+    max_retries: int = Field(default=8, ge=0, le=1000)
+    min_backoff_ms: int = Field(default=500, gt=0, le=DAY_MS)
+    max_backoff_ms: int = Field(default=60_000, gt=0, le=DAY_MS)
     # When `crm worker` starts, send again the jobs of every message still pending: a
     # worker killed mid-job (or a Redis that lost its queue) leaves them so, and the
     # broker gives unacknowledged jobs back only minutes later. Idempotent.
@@ -210,10 +217,11 @@ class GmailSettings(Section):
     # a process holds several times this while it takes a batch answer apart.
     batch_max_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     list_page_size: int = Field(default=500, gt=0, le=500)
-    poll_interval_seconds: float = Field(default=30, gt=0)
+    poll_interval_seconds: float = Field(default=30, gt=0, le=DAY_S)
     # Even in push mode: Google may delay or drop notifications.
-    backstop_interval_seconds: float = Field(default=600, gt=0)
-    watch_renew_hours: float = Field(default=24, gt=0)
+    backstop_interval_seconds: float = Field(default=600, gt=0, le=DAY_S)
+    # Gmail's watch expires after 7 days: renewing less often loses notifications.
+    watch_renew_hours: float = Field(default=24, gt=0, le=7 * 24)
     # Cloud Pub/Sub topic for users.watch: "projects/<project>/topics/<topic>".
     topic_name: str | None = None
 
@@ -245,11 +253,42 @@ class HttpSettings(Section):
     """
 
     request_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # Each connection is a file descriptor: stay well under the process's limit (systemd
+    # gives services 1,024 unless LimitNOFILE says otherwise).
     max_connections: int = Field(default=500, gt=0, le=100_000)
     # Push bodies over this are answered 413 (a Pub/Sub envelope is a few hundred bytes).
     max_body_bytes: int = Field(default=64 * 1024, gt=0, le=16 * 1024 * 1024)
     # On SIGTERM, requests in progress get this long to finish before they are cut off.
     shutdown_timeout_seconds: float = Field(default=5, ge=0, le=300)
+
+
+class DisplaySettings(Section):
+    """How the command line shows amounts and times (worker/cli/display.py)."""
+
+    locale: str = "da_DK"  # 3.450,50 kr; en_GB gives 3,450.50 kr
+    time_zone: str = "Europe/Copenhagen"
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value == "da_DK":
+            return value  # Babel is loaded only to check another locale
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(value)
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(f"unknown locale {value!r}; e.g. da_DK, en_GB, de_DE") from None
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, OSError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; e.g. Europe/Copenhagen") from None
+        return value
 
 
 class LoggingSettings(Section):
@@ -287,6 +326,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     mailboxes: list[MailboxConfig] = Field(default_factory=list)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    display: DisplaySettings = Field(default_factory=DisplaySettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     def ingest_rules(self) -> IngestRules:

@@ -9,8 +9,11 @@ from crm_core.analytics.service import (
     AiModelCount,
     ConversationRatio,
     ai_emails_by_model,
+    ai_emails_page,
+    response_ratio_page,
     response_ratios,
     top_customers_by_revenue,
+    top_customers_page,
 )
 
 __all__ = [
@@ -19,9 +22,12 @@ __all__ = [
     "RecordCounts",
     "activity_by_customer",
     "ai_emails_by_model",
+    "ai_emails_page",
     "message_counts",
     "messages_by_direction",
     "record_counts",
+    "response_ratio_page",
     "response_ratios",
     "top_customers_by_revenue",
+    "top_customers_page",
 ]

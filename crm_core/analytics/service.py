@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ScalarSelect, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from crm_core.models import Conversation, Customer, EmailMessage
-from crm_core.paging import checked_limit
+from crm_core.paging import DEFAULT_LIMIT, Page, first_page
 from crm_core.statuses import CustomerStatus, Direction, parse_status
 
 
@@ -37,49 +37,93 @@ def top_customers_by_revenue(
     session: Session, limit: int = 10, status: str | CustomerStatus | None = CustomerStatus.ACTIVE
 ) -> list[Customer]:
     """Customers with the highest total revenue (active ones by default)."""
+    return top_customers_page(session, limit=limit, status=status).items
+
+
+def top_customers_page(
+    session: Session,
+    *,
+    limit: int | None = 10,
+    status: str | CustomerStatus | None = CustomerStatus.ACTIVE,
+) -> Page[Customer]:
+    """``top_customers_by_revenue`` with the number of customers ranked (None: all).
+
+    Read from the index on (status, total_revenue DESC, name).
+    """
     statement = select(Customer)
     if status is not None:
         statement = statement.where(Customer.status == parse_status(CustomerStatus, status))
-    statement = statement.order_by(Customer.total_revenue.desc(), Customer.name).limit(
-        checked_limit(limit)
-    )
-    return list(session.execute(statement).scalars())
+    statement = statement.order_by(Customer.total_revenue.desc(), Customer.name)
+    return first_page(session, statement, limit=limit)
 
 
 def response_ratios(
     session: Session, customer_id: str | None = None, limit: int | None = None
 ) -> list[ConversationRatio]:
-    """Outbound and inbound message counts per conversation (all, or one customer's)."""
-    outbound = func.count(case((EmailMessage.direction == Direction.OUTBOUND, 1)))
-    inbound = func.count(case((EmailMessage.direction == Direction.INBOUND, 1)))
+    """Outbound and inbound message counts per conversation (all, or one customer's),
+    most recently active first."""
+    return response_ratio_page(session, customer_id=customer_id, limit=limit).items
+
+
+def response_ratio_page(
+    session: Session, *, customer_id: str | None = None, limit: int | None = DEFAULT_LIMIT
+) -> Page[ConversationRatio]:
+    """``response_ratios`` with the number of conversations that have messages.
+
+    The conversations come from the index on last_contact_at (which every stored
+    message moves forward to its own time, so it is the newest message's time), and
+    each one's messages are counted through the index on conversation_id: a page
+    costs its own rows, not an aggregate over every message.
+    """
+
+    def counted(direction: Direction) -> ScalarSelect[int]:
+        return (
+            select(func.count())
+            .where(EmailMessage.conversation_id == Conversation.id)
+            .where(EmailMessage.direction == direction)
+            .scalar_subquery()
+        )
+
     statement = (
         select(
             Conversation.id,
             Conversation.subject,
             Conversation.customer_id,
             Customer.name,
-            outbound,
-            inbound,
+            counted(Direction.OUTBOUND),
+            counted(Direction.INBOUND),
         )
-        .join(EmailMessage, EmailMessage.conversation_id == Conversation.id)
         .outerjoin(Customer, Customer.id == Conversation.customer_id)
-        .group_by(Conversation.id, Conversation.subject, Conversation.customer_id, Customer.name)
-        .order_by(func.max(EmailMessage.sent_at).desc())
+        .where(Conversation.last_contact_at.is_not(None))
+        .where(exists().where(EmailMessage.conversation_id == Conversation.id))
+        .order_by(Conversation.last_contact_at.desc(), Conversation.id.desc())
     )
+    # Every conversation with a last contact has messages: the planner's estimate of
+    # the EXISTS was 400,000 of 1,000,000.
+    estimate = select(Conversation.id).where(Conversation.last_contact_at.is_not(None))
     if customer_id is not None:
         statement = statement.where(Conversation.customer_id == customer_id)
-    if checked_limit(limit) is not None:
-        statement = statement.limit(limit)
-    return [ConversationRatio(*row) for row in session.execute(statement)]
+        estimate = estimate.where(Conversation.customer_id == customer_id)
+    page = first_page(session, statement, limit=limit, estimate=estimate)
+    return Page([ConversationRatio(*row) for row in page.items], page.total)
 
 
 def ai_emails_by_model(session: Session) -> list[AiModelCount]:
     """How many AI-generated emails each model wrote; a missing model is "unknown"."""
+    return ai_emails_page(session, limit=None).items
+
+
+def ai_emails_page(session: Session, *, limit: int | None = DEFAULT_LIMIT) -> Page[AiModelCount]:
+    """``ai_emails_by_model``, most used model first, with the number of models.
+
+    Reads the partial index of AI-generated mail only.
+    """
     model = func.coalesce(EmailMessage.ai_model, "unknown")
     statement = (
         select(model, func.count())
-        .where(EmailMessage.is_ai_generated.is_(True))
+        .where(EmailMessage.is_ai_generated == true())
         .group_by(model)
         .order_by(func.count().desc(), model)
     )
-    return [AiModelCount(str(name), int(count)) for name, count in session.execute(statement)]
+    page = first_page(session, statement, limit=limit)
+    return Page([AiModelCount(str(name), int(count)) for name, count in page.items], page.total)

@@ -1,13 +1,24 @@
-"""Bookings: scheduled jobs. Creating or cancelling one changes the owner's figures."""
+"""Bookings: scheduled jobs. Creating or cancelling one changes the owner's figures.
+
+    scheduled ──complete──▶ completed
+        └──────cancel─────▶ cancelled
+
+Completed and cancelled are final: cancelling a completed booking or completing a
+cancelled one is refused; repeating a step changes nothing. A quote gets one booking
+that is not cancelled, unless a second is asked for (``allow_second``), and a
+rejected quote none. Booking a lead, or a quote of a lead, wins the lead.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ConflictError, NotFoundError, ValidationError
 from crm_core.ids import new_id
+from crm_core.leads.progress import lead_won
 from crm_core.models import Booking, Customer, Lead
 from crm_core.models.types import utcnow
 from crm_core.quotes.service import get_quote
@@ -43,13 +54,25 @@ def create_booking(
     lead_id: str | None = None,
     quote_id: str | None = None,
     notes: str | None = None,
+    allow_second: bool = False,
 ) -> Booking:
-    """Book a job. With a quote, its lead and customer are used when not given."""
+    """Book a job. With a quote, its lead and customer are used when not given.
+
+    A quote that has a booking (not cancelled) already is refused unless
+    ``allow_second``; the quote row is locked, so two at once cannot both pass.
+    """
     scheduled_at = _checked_time(scheduled_at)
     if quote_id is not None:
         quote = get_quote(session, quote_id)
         if quote.status == QuoteStatus.REJECTED:
             raise ConflictError(f"quote {quote_id} was rejected; it cannot be booked")
+        session.refresh(quote, with_for_update=True)
+        booked = _live_booking_of(session, quote_id)
+        if booked is not None and not allow_second:
+            raise ConflictError(
+                f"quote {quote_id} is booked already (booking {booked}); "
+                "cancel that booking, or book a second one on purpose (--allow-second)"
+            )
         if lead_id is not None and quote.lead_id is not None and lead_id != quote.lead_id:
             raise ValidationError(
                 f"quote {quote_id} belongs to lead {quote.lead_id}, not {lead_id}"
@@ -73,8 +96,17 @@ def create_booking(
     )
     session.add(booking)
     session.flush()
+    lead_won(session, booking.lead_id)
     refresh_owner_of(session, lead_id=booking.lead_id, customer_id=booking.customer_id)
     return booking
+
+
+def _live_booking_of(session: Session, quote_id: str) -> str | None:
+    return session.execute(
+        select(Booking.id)
+        .where(Booking.quote_id == quote_id, Booking.status != BookingStatus.CANCELLED)
+        .limit(1)
+    ).scalar()
 
 
 def get_booking(session: Session, booking_id: str) -> Booking:
@@ -102,6 +134,8 @@ def complete_booking(session: Session, booking_id: str) -> Booking:
     booking = get_booking(session, booking_id)
     if booking.status == BookingStatus.CANCELLED:
         raise ConflictError(f"booking {booking_id} is cancelled and cannot be completed")
+    if booking.status == BookingStatus.COMPLETED:
+        return booking
     booking.status = BookingStatus.COMPLETED
     session.flush()
     return booking

@@ -16,6 +16,7 @@ from crm_core.ids import new_id
 from crm_core.models import Conversation, Customer, EmailMessage, Lead
 from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
+from crm_core.paging import Page, first_page
 from crm_core.statuses import Channel, ConversationStatus, parse_status
 
 
@@ -92,24 +93,54 @@ def get_conversation_by_gmail_thread_id(
 
 def get_customer_conversations(session: Session, customer_id: str) -> list[Conversation]:
     """The customer's conversations, most recently active first."""
-    return list(
-        session.execute(
-            select(Conversation)
-            .where(Conversation.customer_id == customer_id)
-            .order_by(
-                Conversation.last_contact_at.desc().nulls_last(),
-                Conversation.created_at.desc(),
-            )
-        ).scalars()
+    return customer_conversation_page(session, customer_id, limit=None).items
+
+
+def customer_conversation_page(
+    session: Session, customer_id: str, limit: int | None = 50
+) -> Page[Conversation]:
+    """The customer's conversations, most recently active first, with how many there are.
+
+    Found by the index on customer_id; a customer's conversations are few enough to
+    sort, and a first page bounds what is read for the rare one with thousands.
+    """
+    statement = (
+        select(Conversation)
+        .where(Conversation.customer_id == customer_id)
+        .order_by(
+            Conversation.last_contact_at.desc().nulls_last(),
+            Conversation.created_at.desc(),
+            Conversation.id.desc(),
+        )
     )
+    return first_page(session, statement, limit=limit)
 
 
 def close_conversation(session: Session, conversation_id: str) -> Conversation:
-    """Close a conversation; closing a closed one changes nothing."""
+    """Close a conversation; closing a closed one changes nothing.
+
+    Conversations move freely between active, closed and archived (reopen brings a
+    closed or archived one back); new mail in a closed conversation is still filed
+    in it and leaves its status alone.
+    """
+    return _set_status(session, conversation_id, ConversationStatus.CLOSED)
+
+
+def reopen_conversation(session: Session, conversation_id: str) -> Conversation:
+    """Make a closed or archived conversation active again."""
+    return _set_status(session, conversation_id, ConversationStatus.ACTIVE)
+
+
+def archive_conversation(session: Session, conversation_id: str) -> Conversation:
+    """Archive a conversation: kept, but out of the way of the active ones."""
+    return _set_status(session, conversation_id, ConversationStatus.ARCHIVED)
+
+
+def _set_status(session: Session, conversation_id: str, status: ConversationStatus) -> Conversation:
     conversation = get_conversation(session, conversation_id)
-    if conversation.status != ConversationStatus.CLOSED:
-        conversation.status = ConversationStatus.CLOSED
-        conversation.closed_at = utcnow()
+    if conversation.status != status:
+        conversation.status = status
+        conversation.closed_at = None if status == ConversationStatus.ACTIVE else utcnow()
         session.flush()
     return conversation
 

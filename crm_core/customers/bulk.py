@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from crm_core.ids import new_id
@@ -42,8 +42,14 @@ def find_or_create_customers(
     """``{email: name}`` -> ``{normalised email: Customer}``, creating the missing ones.
 
     The same guarantees as find_or_create_customer (atomic, any letter case, a real
-    name replaces a placeholder), for a batch of mail in three statements at most.
+    name replaces a placeholder), for a batch of mail in a few statements.
     Rows are inserted in key order, so concurrent batches lock in the same order.
+
+    An address that belongs to a customer merged into another (an alias) gives the
+    kept customer. On PostgreSQL the rows are read FOR KEY SHARE, in id order, the
+    lock that storing a conversation or lead for them takes anyway: a merge running
+    at the same time (it locks both customers FOR UPDATE) either waits for this
+    transaction, or finishes first and this read then sees the merged row.
     """
     wanted: dict[str, tuple[str, str | None]] = {}
     for email, name in people.items():
@@ -56,9 +62,9 @@ def find_or_create_customers(
 
     def load(keys: list[str]) -> dict[str, Customer]:
         rows = session.execute(
-            select(Customer)
-            .where(Customer.email_normalized.in_(keys))
-            .execution_options(populate_existing=True)
+            locked_for_reference(
+                session, select(Customer).where(Customer.email_normalized.in_(keys))
+            )
         ).scalars()
         return {row.email_normalized: row for row in rows if row.email_normalized}
 
@@ -88,12 +94,44 @@ def find_or_create_customers(
             conflict=["email_normalized"],
         )
         found.update(load(missing))
+    found = follow_merges(session, found)
     for key, customer in found.items():
         real_name = wanted[key][1]
+        is_own_address = customer.email_normalized == key  # not an alias
         if (
-            real_name
+            is_own_address
+            and real_name
             and _is_placeholder(customer.name, key)
             and not _is_placeholder(real_name, key)
         ):
             customer.name = real_name
+    return found
+
+
+def locked_for_reference(session: Session, statement: Select[Customer]) -> Select[Customer]:
+    """Customers read to be referred to: FOR KEY SHARE in id order on PostgreSQL."""
+    statement = statement.order_by(Customer.id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(read=True, key_share=True)
+    return statement
+
+
+def follow_merges(session: Session, found: dict[str, Customer]) -> dict[str, Customer]:
+    """Replace customers merged into another by the customer they were merged into."""
+    for _ in range(10):  # a merge re-points older merges, so one step is the rule
+        targets = sorted({c.merged_into_id for c in found.values() if c.merged_into_id})
+        if not targets:
+            return found
+        kept = {
+            customer.id: customer
+            for customer in session.execute(
+                locked_for_reference(session, select(Customer).where(Customer.id.in_(targets)))
+            ).scalars()
+        }
+        if not kept:
+            return found
+        found = {
+            key: kept.get(customer.merged_into_id or "", customer)
+            for key, customer in found.items()
+        }
     return found

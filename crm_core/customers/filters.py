@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
@@ -54,8 +54,9 @@ def has_tag(session: Session, tag: str) -> ColumnElement[bool]:
 
 
 def filter_condition(session: Session, wanted: CustomerFilter) -> ColumnElement[bool]:
-    """The WHERE clause of ``wanted`` (true when nothing is filtered)."""
-    conditions: list[Any] = []
+    """The WHERE clause of ``wanted``. Customers merged into another are never selected:
+    their address is the kept customer's alias."""
+    conditions: list[Any] = [Customer.merged_into_id.is_(None)]
     if wanted.status is not None:
         conditions.append(Customer.status == parse_status(CustomerStatus, wanted.status))
     tags = normalize_tags(wanted.tags)
@@ -71,7 +72,7 @@ def filter_condition(session: Session, wanted: CustomerFilter) -> ColumnElement[
         conditions.append(Customer.last_contact_at >= wanted.contacted_since)
     if wanted.contacted_before is not None:
         conditions.append(Customer.last_contact_at < wanted.contacted_before)
-    return and_(true(), *conditions)
+    return and_(*conditions)
 
 
 def _check_range(what: str, since: datetime | None, before: datetime | None) -> None:

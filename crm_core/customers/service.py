@@ -6,17 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, TypedDict, Unpack
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from crm_core.customers.bulk import find_or_create_customers
 from crm_core.errors import ConflictError, NotFoundError, ValidationError
-from crm_core.identity import advance_last_contact
+from crm_core.identity import advance_last_contact, expire_if_loaded
 from crm_core.ids import new_id
-from crm_core.models import Customer, Lead
+from crm_core.models import Conversation, Customer, Lead
 from crm_core.normalize import checked_phone, normalize_email, normalize_tags
-from crm_core.paging import checked_limit, checked_offset
+from crm_core.paging import DEFAULT_LIMIT, Page, checked_limit, checked_offset, paginate
 from crm_core.stats import update_customer_stats
 from crm_core.statuses import CustomerStatus, parse_status
 
@@ -102,11 +102,15 @@ def get_customer(session: Session, customer_id: str) -> Customer:
 
 
 def get_customer_by_email(session: Session, email: str) -> Customer | None:
-    """Look a customer up by email, ignoring letter case."""
+    """Look a customer up by email, ignoring letter case; an alias (the address of a
+    customer merged into another) gives the kept customer."""
     normalized = normalize_email(email)
-    return session.execute(
+    customer = session.execute(
         select(Customer).where(Customer.email_normalized == normalized)
     ).scalar_one_or_none()
+    if customer is not None and customer.merged_into_id is not None:
+        return session.get(Customer, customer.merged_into_id) or customer
+    return customer
 
 
 def update_customer(
@@ -156,13 +160,47 @@ def query_customers(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[Customer]:
-    """Search customers; filters combine with AND. Newest first.
+    """Search customers; filters combine with AND. Newest first (ties: higher id first).
 
     ``tags`` match exactly after trimming and lower-casing. By default a customer
     must carry **all** the given tags (``match="all"``); ``match="any"`` returns
     customers with at least one of them. ``email`` is an exact, case-insensitive match.
+    The order is the one of the index on (status, created_at DESC, id DESC), so a
+    first page reads only its own rows; ``customer_page`` adds the total and a cursor.
     """
-    statement = select(Customer)
+    statement = _customers_matching(session, status, tags, email, match)
+    statement = statement.order_by(Customer.created_at.desc(), Customer.id.desc())
+    statement = statement.offset(checked_offset(offset))
+    if checked_limit(limit) is not None:
+        statement = statement.limit(limit)
+    return list(session.execute(statement).scalars())
+
+
+def customer_page(
+    session: Session,
+    *,
+    status: str | CustomerStatus | None = None,
+    tags: Sequence[str] | None = None,
+    match: TagMatch = "all",
+    limit: int | None = DEFAULT_LIMIT,
+    after: str | None = None,
+) -> Page[Customer]:
+    """A page of ``query_customers``'s list, with the total and the next page's cursor."""
+    statement = _customers_matching(session, status, tags, None, match)
+    return paginate(
+        session, statement, keys=[Customer.created_at, Customer.id], limit=limit, after=after
+    )
+
+
+def _customers_matching(
+    session: Session,
+    status: str | CustomerStatus | None,
+    tags: Sequence[str] | None,
+    email: str | None,
+    match: TagMatch,
+) -> Select[Customer]:
+    # Customers merged into another are left out: their address is the kept one's alias.
+    statement = select(Customer).where(Customer.merged_into_id.is_(None))
     if status is not None:
         statement = statement.where(Customer.status == parse_status(CustomerStatus, status))
     if email is not None:
@@ -170,11 +208,7 @@ def query_customers(
     wanted = normalize_tags(tags)
     if wanted:
         statement = statement.where(_tag_filter(session, wanted, match))
-    statement = statement.order_by(Customer.created_at.desc(), Customer.id)
-    statement = statement.offset(checked_offset(offset))
-    if checked_limit(limit) is not None:
-        statement = statement.limit(limit)
-    return list(session.execute(statement).scalars())
+    return statement
 
 
 def _tag_filter(session: Session, wanted: list[str], match: TagMatch):  # type: ignore[no-untyped-def]
@@ -210,16 +244,64 @@ def find_or_create_customer(session: Session, email: str, name: str | None = Non
 
 
 def link_lead_to_customer(session: Session, lead_id: str, customer_id: str) -> Lead:
-    """Link a lead to a customer and update the figures of both old and new owner."""
+    """Link a lead to a customer and update the figures of both old and new owner.
+
+    Relinking moves the lead's conversations along (those on the old customer, or on
+    none), and the new customer's last contact follows theirs.
+    """
     lead = session.get(Lead, lead_id)
     if lead is None:
         raise NotFoundError("lead", lead_id)
-    get_customer(session, customer_id)
+    customer = get_customer(session, customer_id)
+    if customer.merged_into_id is not None:
+        raise ConflictError(
+            f"customer {customer_id} was merged into {customer.merged_into_id}; link to that one"
+        )
     previous = lead.customer_id
     lead.customer_id = customer_id
     session.flush()
+    if previous != customer_id:
+        _move_lead_conversations(session, lead_id, previous, customer_id)
     for owner in sorted({customer_id, previous or customer_id}):
         update_customer_stats(session, owner)
+    return lead
+
+
+def _move_lead_conversations(
+    session: Session, lead_id: str, previous: str | None, customer_id: str
+) -> None:
+    owner: ColumnElement[bool] = Conversation.customer_id.is_(None)
+    if previous is not None:
+        owner = or_(owner, Conversation.customer_id == previous)
+    moved = session.execute(
+        update(Conversation)
+        .where(Conversation.lead_id == lead_id, owner)
+        .values(customer_id=customer_id)
+        .returning(Conversation.id, Conversation.last_contact_at)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for conversation_id, _ in moved:
+        expire_if_loaded(session, Conversation, conversation_id, ["customer_id"])
+    latest = max((at for _, at in moved if at is not None), default=None)
+    if latest is not None:
+        touch_last_contact(session, customer_id, latest)
+
+
+def unlink_lead(session: Session, lead_id: str) -> Lead:
+    """Undo a link: the lead belongs to no customer, whose figures drop it.
+
+    Its conversations stay with the customer: the mail in them is still that
+    customer's mail. Linking the lead again moves them to wherever it goes.
+    """
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFoundError("lead", lead_id)
+    previous = lead.customer_id
+    if previous is None:
+        return lead
+    lead.customer_id = None
+    session.flush()
+    update_customer_stats(session, previous)
     return lead
 
 

@@ -1,6 +1,8 @@
+from crm_core.leads.listing import LeadFilter, count_leads, lead_source_message, list_leads
 from crm_core.leads.service import (
     create_lead,
     customer_leads,
+    customer_leads_page,
     get_lead,
     get_lead_by_idempotency_key,
     linked_leads,
@@ -9,11 +11,16 @@ from crm_core.leads.service import (
 )
 
 __all__ = [
+    "LeadFilter",
+    "count_leads",
     "create_lead",
     "customer_leads",
+    "customer_leads_page",
     "get_lead",
     "get_lead_by_idempotency_key",
+    "lead_source_message",
     "linked_leads",
+    "list_leads",
     "list_unlinked_leads",
     "set_lead_status",
 ]

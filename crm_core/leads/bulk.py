@@ -20,8 +20,9 @@ from crm_core.upsert import insert_many_ignore
 def create_linked_leads(session: Session, leads: Sequence[Mapping[str, Any]]) -> dict[str, Lead]:
     """Idempotent bulk create_lead + link_lead_to_customer; returns leads by idempotency key.
 
-    Each mapping holds ``idempotency_key``, ``customer_id``, ``source`` and any of the
-    lead fields. A lead that exists already (same key) is left as it is, except that
+    Each mapping holds ``idempotency_key``, ``customer_id``, ``source``, optionally
+    ``created_at`` (the lead email's date; now when missing) and any of the lead
+    fields. A lead that exists already (same key) is left as it is, except that
     an unlinked one is linked. The customers' figures are recomputed once, together.
     """
     if not leads:
@@ -35,7 +36,7 @@ def create_linked_leads(session: Session, leads: Sequence[Mapping[str, Any]]) ->
             "status": LeadStatus.NEW.value,
             "idempotency_key": lead["idempotency_key"],
             "customer_id": lead["customer_id"],
-            "created_at": now,
+            "created_at": lead.get("created_at") or now,
             "updated_at": now,
         }
         for lead in sorted(leads, key=lambda lead: str(lead["idempotency_key"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from crm_core.errors import NotFoundError
 from crm_core.ids import new_id
 from crm_core.models import Lead
 from crm_core.models.types import utcnow
+from crm_core.paging import Page, first_page
 from crm_core.statuses import LeadStatus, parse_status
 from crm_core.upsert import insert_ignore
 
@@ -35,12 +37,15 @@ def create_lead(
     source: str = "manual",
     idempotency_key: str | None = None,
     status: str | LeadStatus = LeadStatus.NEW,
+    created_at: datetime | None = None,
     **fields: Any,
 ) -> Lead:
     """Create a lead (not yet linked to a customer: see link_lead_to_customer).
 
     With an ``idempotency_key`` (e.g. "<mailbox>:<gmail message id>") the lead is
     created once: later calls with the same key return the first lead unchanged.
+    ``created_at`` is the lead's date: for a lead email, the email's date (so "leads
+    this month" counts the month the request came, not the month of an import).
     """
     unknown = set(fields) - set(LEAD_FIELDS)
     if unknown:
@@ -51,7 +56,7 @@ def create_lead(
         source=source,
         status=parse_status(LeadStatus, status).value,
         idempotency_key=idempotency_key,
-        created_at=utcnow(),
+        created_at=created_at or utcnow(),
         updated_at=utcnow(),
     )
     if idempotency_key is None:
@@ -76,7 +81,19 @@ def get_lead_by_idempotency_key(session: Session, key: str) -> Lead | None:
     return session.execute(select(Lead).where(Lead.idempotency_key == key)).scalar_one_or_none()
 
 
+def customer_leads_page(session: Session, customer_id: str, limit: int | None = 20) -> Page[Lead]:
+    """The customer's leads, newest first, with how many there are."""
+    statement = (
+        select(Lead)
+        .where(Lead.customer_id == customer_id)
+        .order_by(Lead.created_at.desc(), Lead.id.desc())
+    )
+    return first_page(session, statement, limit=limit)
+
+
 def set_lead_status(session: Session, lead_id: str, status: str | LeadStatus) -> Lead:
+    """Set a lead's status by hand (any status; see crm_core.leads.progress for the
+    moves that happen by themselves)."""
     lead = get_lead(session, lead_id)
     lead.status = parse_status(LeadStatus, status)
     session.flush()

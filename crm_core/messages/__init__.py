@@ -1,5 +1,6 @@
 from crm_core.messages.bounces import apply_waiting_bounces, mark_bounced, waiting_bounce_reason
 from crm_core.messages.bulk import NewMessage, store_new_messages
+from crm_core.messages.effects import FiledMessage, messages_filed
 from crm_core.messages.recorded import (
     SeenInMailbox,
     already_stored,
@@ -10,10 +11,12 @@ from crm_core.messages.service import (
     create_email_message,
     get_conversation_messages,
     get_email_message_by_gmail_id,
+    latest_conversation_messages,
     preview_of,
 )
 
 __all__ = [
+    "FiledMessage",
     "NewMessage",
     "SeenInMailbox",
     "already_stored",
@@ -23,7 +26,9 @@ __all__ = [
     "find_recorded",
     "get_conversation_messages",
     "get_email_message_by_gmail_id",
+    "latest_conversation_messages",
     "mark_bounced",
+    "messages_filed",
     "preview_of",
     "store_new_messages",
     "waiting_bounce_reason",

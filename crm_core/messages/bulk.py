@@ -2,8 +2,9 @@
 
 The batch form of ``create_email_message`` for ingestion: what it does for one message
 (store it once per mailbox and Gmail id, move the conversation's and its customer's
-last contact forward, settle a bounce that arrived first) it does here for a batch,
-with a few statements instead of a few per message.
+last contact forward, settle a bounce that arrived first, move leads and reactivate
+writers as crm_core.messages.effects says) it does here for a batch, with a few
+statements instead of a few per message.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from crm_core.identity import advance_last_contacts
 from crm_core.ids import new_id
 from crm_core.messages.bounces import apply_waiting_bounces
+from crm_core.messages.effects import FiledMessage, messages_filed
 from crm_core.models import Conversation, Customer, EmailMessage
 from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
@@ -85,6 +87,7 @@ def store_new_messages(session: Session, mailbox: str, messages: Sequence[NewMes
         by_customer[m.customer_id] = max(by_customer.get(m.customer_id, m.sent_at), m.sent_at)
     advance_last_contacts(session, Conversation, by_conversation)
     advance_last_contacts(session, Customer, by_customer)
+    messages_filed(session, [FiledMessage(m.conversation_id, m.direction) for m in messages])
     apply_waiting_bounces(
         session,
         key,

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_core.conversations.service import get_conversation, touch_conversation
 from crm_core.customers.service import touch_last_contact
 from crm_core.ids import new_id
 from crm_core.messages.bounces import apply_waiting_bounces
+from crm_core.messages.effects import FiledMessage, messages_filed
 from crm_core.models import EmailMessage
 from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
@@ -51,6 +52,9 @@ def create_email_message(
 ) -> EmailMessage:
     """Store a message and move the conversation's and customer's last contact forward.
 
+    A draft is stored but is not contact: it moves no last-contact time and no lead
+    status (see crm_core.messages.effects for what other messages move).
+
     Idempotent on the Gmail message id (per mailbox; the conversation's mailbox when
     none is given): a second call with the same id returns the stored message and
     changes nothing, so flags set by the first call (is_ai_generated, ai_model) stay.
@@ -58,6 +62,8 @@ def create_email_message(
     conversation = get_conversation(session, conversation_id)
     key = mailbox_key(mailbox) if mailbox is not None else conversation.mailbox
     when = sent_at or utcnow()
+    direction_value = parse_status(Direction, direction, "direction")
+    status_value = parse_status(MessageStatus, status)
     values: dict[str, Any] = {
         "id": new_id(),
         "conversation_id": conversation.id,
@@ -73,8 +79,8 @@ def create_email_message(
         "body": body,
         "body_preview": body_preview if body_preview is not None else preview_of(body),
         "attachments": list(attachments),
-        "direction": parse_status(Direction, direction, "direction").value,
-        "status": parse_status(MessageStatus, status).value,
+        "direction": direction_value.value,
+        "status": status_value.value,
         "is_ai_generated": is_ai_generated,
         "ai_model": ai_model,
         "sent_at": when,
@@ -96,10 +102,11 @@ def create_email_message(
         found = created or get_email_message_by_gmail_id(session, gmail_message_id, key)
         assert found is not None  # inserted now, or the conflict proves it exists
         message = found
-    if inserted:
+    if inserted and status_value != MessageStatus.DRAFT:
         touch_conversation(session, conversation.id, when)
         if conversation.customer_id is not None:
             touch_last_contact(session, conversation.customer_id, when)
+        messages_filed(session, [FiledMessage(conversation.id, direction_value, status_value)])
         if message.direction == Direction.OUTBOUND and rfc822_message_id:
             # A bounce of this message may have been filed before it.
             apply_waiting_bounces(session, key, {rfc822_message_id: message.id})
@@ -114,6 +121,26 @@ def get_email_message_by_gmail_id(
     if mailbox is not None:
         statement = statement.where(EmailMessage.mailbox == mailbox_key(mailbox))
     return session.execute(statement.order_by(EmailMessage.created_at).limit(1)).scalar()
+
+
+def latest_conversation_messages(
+    session: Session, conversation_id: str, limit: int
+) -> tuple[list[EmailMessage], int]:
+    """The newest ``limit`` messages of a conversation, oldest first, and how many it has."""
+    total = session.execute(
+        select(func.count())
+        .select_from(EmailMessage)
+        .where(EmailMessage.conversation_id == conversation_id)
+    ).scalar_one()
+    newest = list(
+        session.execute(
+            select(EmailMessage)
+            .where(EmailMessage.conversation_id == conversation_id)
+            .order_by(EmailMessage.sent_at.desc(), EmailMessage.created_at.desc())
+            .limit(limit)
+        ).scalars()
+    )
+    return newest[::-1], int(total)
 
 
 def get_conversation_messages(session: Session, conversation_id: str) -> list[EmailMessage]:

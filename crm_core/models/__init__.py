@@ -7,6 +7,7 @@ from crm_core.models.customer import Customer
 from crm_core.models.email_message import EmailMessage
 from crm_core.models.lead import Lead
 from crm_core.models.mailbox import Mailbox
+from crm_core.models.note import Note
 from crm_core.models.quote import Quote
 from crm_core.models.received_message import ReceivedMessage
 
@@ -18,6 +19,7 @@ __all__ = [
     "EmailMessage",
     "Lead",
     "Mailbox",
+    "Note",
     "Quote",
     "ReceivedMessage",
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.models.base import Base, Timestamps, id_column
@@ -27,7 +27,7 @@ class Booking(Timestamps, Base):
     )
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[BookingStatus] = mapped_column(
-        status_enum(BookingStatus, "booking_status"), default=BookingStatus.SCHEDULED, index=True
+        status_enum(BookingStatus, "booking_status"), default=BookingStatus.SCHEDULED
     )
     notes: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -35,3 +35,13 @@ class Booking(Timestamps, Base):
     __table_args__ = (
         CheckConstraint("lead_id IS NOT NULL OR customer_id IS NOT NULL", name="has_owner"),
     )
+
+
+# Lists of bookings by date (latest first, or read backwards: soonest first).
+Index(
+    "ix_bookings_status_scheduled_at",
+    Booking.status,
+    Booking.scheduled_at.desc(),
+    Booking.id.desc(),
+)
+Index("ix_bookings_scheduled_at", Booking.scheduled_at.desc(), Booking.id.desc())

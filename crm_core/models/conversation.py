@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_core.models.base import Base, Timestamps, id_column
@@ -51,3 +51,11 @@ class Conversation(Timestamps, Base):
         UniqueConstraint("mailbox", "gmail_thread_id"),
         CheckConstraint("lower(mailbox) = mailbox", name="mailbox_lowercase"),
     )
+
+
+# The response-ratio report walks the most recently active conversations; lookups by
+# Gmail thread id may name no mailbox, which the unique key cannot serve.
+Index(
+    "ix_conversations_last_contact_at", Conversation.last_contact_at.desc(), Conversation.id.desc()
+)
+Index("ix_conversations_gmail_thread_id", Conversation.gmail_thread_id)

@@ -29,7 +29,7 @@ class Customer(Timestamps, Base):
     company_name: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[CustomerStatus] = mapped_column(
-        status_enum(CustomerStatus, "customer_status"), default=CustomerStatus.ACTIVE, index=True
+        status_enum(CustomerStatus, "customer_status"), default=CustomerStatus.ACTIVE
     )
     tags: Mapped[list[str]] = mapped_column(TagArray, default=json_list)
 
@@ -37,6 +37,12 @@ class Customer(Timestamps, Base):
     total_bookings: Mapped[int] = mapped_column(Integer, default=0)
     total_revenue: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A customer merged into another stays as this row: its address is then an alias
+    # of the kept customer (the unique index keeps every address, alias or not, on
+    # one customer), and find-or-create follows merged_into_id. See crm_core.merge.
+    # No foreign key: SQLite cannot add one to an existing table without rebuilding it.
+    merged_into_id: Mapped[str | None] = mapped_column(String(25), index=True)
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     leads: Mapped[list[Lead]] = relationship(back_populates="customer", lazy="raise_on_sql")
     conversations: Mapped[list[Conversation]] = relationship(
@@ -44,3 +50,20 @@ class Customer(Timestamps, Base):
     )
 
     __table_args__ = (Index("ix_customers_tags", "tags", postgresql_using="gin"),)
+
+
+# Lists are newest first within a status, reports richest first: each order is an
+# index, so a page reads its own rows and not the table (see crm_core.paging).
+Index(
+    "ix_customers_status_created_at",
+    Customer.status,
+    Customer.created_at.desc(),
+    Customer.id.desc(),
+)
+Index("ix_customers_created_at", Customer.created_at.desc(), Customer.id.desc())
+Index(
+    "ix_customers_status_total_revenue",
+    Customer.status,
+    Customer.total_revenue.desc(),
+    Customer.name,
+)

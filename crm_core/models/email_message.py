@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_core.models.base import Base, Timestamps, id_column
@@ -50,3 +50,13 @@ class EmailMessage(Timestamps, Base):
     )
 
     __table_args__ = (UniqueConstraint("mailbox", "gmail_message_id"),)
+
+
+# Lookups by Gmail message id may name no mailbox; the AI report reads only AI mail.
+Index("ix_email_messages_gmail_message_id", EmailMessage.gmail_message_id)
+Index(
+    "ix_email_messages_ai_model",
+    EmailMessage.ai_model,
+    postgresql_where=text("is_ai_generated"),
+    sqlite_where=text("is_ai_generated = 1"),
+)

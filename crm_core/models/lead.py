@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_core.models.base import Base, Timestamps, id_column
@@ -46,3 +46,8 @@ class Lead(Timestamps, Base):
     conversations: Mapped[list[Conversation]] = relationship(
         back_populates="lead", lazy="raise_on_sql"
     )
+
+
+# Lists of leads: newest first, within a status or not (see crm_core.paging).
+Index("ix_leads_status_created_at", Lead.status, Lead.created_at.desc(), Lead.id.desc())
+Index("ix_leads_created_at", Lead.created_at.desc(), Lead.id.desc())

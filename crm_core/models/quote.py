@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.models.base import Base, Timestamps, id_column
@@ -30,7 +30,7 @@ class Quote(Timestamps, Base):
     total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[QuoteStatus] = mapped_column(
-        status_enum(QuoteStatus, "quote_status"), default=QuoteStatus.DRAFT, index=True
+        status_enum(QuoteStatus, "quote_status"), default=QuoteStatus.DRAFT
     )
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -40,3 +40,8 @@ class Quote(Timestamps, Base):
         CheckConstraint("lead_id IS NOT NULL OR customer_id IS NOT NULL", name="has_owner"),
         CheckConstraint("total >= 0", name="total_not_negative"),
     )
+
+
+# Lists of quotes: newest first, within a status or not (see crm_core.paging).
+Index("ix_quotes_status_created_at", Quote.status, Quote.created_at.desc(), Quote.id.desc())
+Index("ix_quotes_created_at", Quote.created_at.desc(), Quote.id.desc())

@@ -1,4 +1,14 @@
-"""Quotes: draft → sent → accepted or rejected. Accepting one is revenue."""
+"""Quotes: draft → sent → accepted or rejected. Accepting one is revenue.
+
+    draft ──send──▶ sent ──accept──▶ accepted
+      │               └──reject──▶ rejected
+      └──accept / reject (straight from draft)
+
+Accepted and rejected are final: rejecting an accepted quote or accepting a rejected
+one is refused. Repeating a step (sending a sent quote) changes nothing. Sending or
+accepting a quote moves its lead to quoted; rejecting it moves its lead to lost when
+the lead has no other live quote (crm_core.leads.progress).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.errors import ConflictError, NotFoundError, ValidationError
 from crm_core.ids import new_id
+from crm_core.leads.progress import lead_lost_unless_other_quotes, lead_quoted
 from crm_core.models import Customer, Lead, Quote
 from crm_core.models.types import utcnow
 from crm_core.stats import refresh_owner_of
@@ -79,6 +90,7 @@ def send_quote(session: Session, quote_id: str) -> Quote:
     quote.status = QuoteStatus.SENT
     quote.sent_at = utcnow()
     session.flush()
+    lead_quoted(session, quote.lead_id)
     return quote
 
 
@@ -92,6 +104,7 @@ def accept_quote(session: Session, quote_id: str) -> Quote:
     quote.status = QuoteStatus.ACCEPTED
     quote.accepted_at = utcnow()
     session.flush()
+    lead_quoted(session, quote.lead_id)
     refresh_owner_of(session, lead_id=quote.lead_id, customer_id=quote.customer_id)
     return quote
 
@@ -105,4 +118,5 @@ def reject_quote(session: Session, quote_id: str) -> Quote:
     quote.status = QuoteStatus.REJECTED
     quote.rejected_at = utcnow()
     session.flush()
+    lead_lost_unless_other_quotes(session, quote.lead_id)
     return quote

@@ -1,6 +1,6 @@
+from crm_core.stats.recompute_all import recompute_all_stats
 from crm_core.stats.service import (
     owner_of,
-    recompute_all_stats,
     refresh_owner_of,
     update_customer_stats,
     update_customers_stats,

@@ -96,18 +96,6 @@ def update_customer_stats(session: Session, customer_id: str) -> Customer:
     return customer
 
 
-def recompute_all_stats(session: Session) -> int:
-    """Set-based recompute of every customer's figures (bulk repair). Returns row count."""
-    session.flush()
-    result = session.execute(
-        update(Customer)
-        .values(**_stat_values(Customer.id))
-        .execution_options(synchronize_session=False)
-    )
-    session.expire_all()
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 def owner_of(session: Session, *, lead_id: str | None, customer_id: str | None) -> str | None:
     """The customer whose figures a quote or booking counts for (see module doc)."""
     if lead_id is not None:

@@ -29,6 +29,7 @@ WRITABLE = {
 MATCHED = {"id": "ID"}
 # Written by an export, recognised and ignored by an import: the database derives them.
 READ_ONLY = {
+    "aliases": "Aliases",  # addresses of customers merged into this one
     "total_leads": "Leads",
     "total_bookings": "Bookings",
     "total_revenue": "Revenue",

@@ -39,11 +39,13 @@ def _time(column: ColumnElement[Any], excel: bool) -> ColumnElement[Any]:
     return func.to_char(func.timezone("UTC", column), pattern)
 
 
-def _cells(excel: bool) -> list[ColumnElement[Any]]:
+def _cells(session: Session, excel: bool) -> list[ColumnElement[Any]]:
+    from crm_core.transfer.export import export_column
+
     cells: list[ColumnElement[Any]] = []
     for key in EXPORT_FIELDS:
-        column = getattr(Customer, key)
-        if key in _TEXT_FIELDS:
+        column = export_column(session, key)
+        if key in _TEXT_FIELDS or key == "aliases":
             cells.append(_neutralised(column))
         elif key == "tags":
             cells.append(_neutralised(func.array_to_string(column, ", ")))
@@ -62,7 +64,7 @@ def copy_customers_csv(
 ) -> Iterator[int]:
     """Write the CSV through COPY; yields the running count every ``chunk`` rows."""
     statement = (
-        select(*_cells(excel))
+        select(*_cells(session, excel))
         .where(filter_condition(session, wanted))
         .order_by(Customer.created_at, Customer.id)
     )

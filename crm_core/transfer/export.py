@@ -30,8 +30,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, BinaryIO, Literal, TextIO
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session, aliased
 
 from crm_core.customers.filters import CustomerFilter, filter_condition
 from crm_core.models import Customer
@@ -43,13 +44,30 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A cell that starts with the apostrophe itself gets one more, so the import's removal
 # of one apostrophe gives back exactly what was stored.
 ESCAPED_STARTS = (*FORMULA_STARTS, "'")
-_TEXT_FIELDS = {"name", "email", "phone", "company_name", "address", "notes", "tags"}
+_TEXT_FIELDS = {"name", "email", "phone", "company_name", "address", "notes", "tags", "aliases"}
 _TEXT_INDEXES = [i for i, key in enumerate(EXPORT_FIELDS) if key in _TEXT_FIELDS]
+
+
+def aliases_column(session: Session) -> ColumnElement[str]:
+    """The addresses of the customers merged into each one, joined by ", " ('' for none)."""
+    alias = aliased(Customer)
+    if session.get_bind().dialect.name == "postgresql":
+        joined = func.string_agg(
+            alias.email, aggregate_order_by(literal(", "), alias.email_normalized)
+        )
+    else:
+        joined = func.group_concat(alias.email, ", ")
+    found = select(joined).where(alias.merged_into_id == Customer.id).scalar_subquery()
+    return func.coalesce(found, "")
+
+
+def export_column(session: Session, key: str) -> ColumnElement[Any]:
+    return aliases_column(session) if key == "aliases" else getattr(Customer, key)
 
 
 def stream_customer_rows(session: Session, wanted: CustomerFilter) -> Iterator[tuple[Any, ...]]:
     """Tuples in EXPORT_FIELDS order, oldest customer first, read CHUNK rows at a time."""
-    columns = [getattr(Customer, key) for key in EXPORT_FIELDS]
+    columns = [export_column(session, key) for key in EXPORT_FIELDS]
     statement = (
         select(*columns)
         .where(filter_condition(session, wanted))
@@ -73,7 +91,7 @@ def _csv_time(moment: datetime | None, excel: bool) -> str:
 
 
 def _csv_cells(row: tuple[Any, ...], excel: bool) -> list[Any]:
-    (ident, name, email, phone, company, address, notes, tags, status,
+    (ident, name, email, phone, company, address, notes, tags, status, aliases,
      leads, bookings, revenue, last_contact, created, updated) = row  # fmt: skip
     cells: list[Any] = [
         ident,
@@ -85,6 +103,7 @@ def _csv_cells(row: tuple[Any, ...], excel: bool) -> list[Any]:
         notes,
         ", ".join(tags or ()),
         str(status),
+        aliases,
         leads,
         bookings,
         f"{revenue:.2f}".replace(".", ",") if excel else f"{revenue:.2f}",

@@ -35,7 +35,12 @@ from crm_core.upsert import insert_many_ignore
 ConflictPolicy = Literal["skip", "update", "error"]
 CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = ("skip", "update", "error")
 _COMPARED = ("name", "phone", "company_name", "address", "notes", "tags", "status")
-_LOADED = (Customer.id, Customer.email_normalized, *(getattr(Customer, f) for f in _COMPARED))
+_LOADED = (
+    Customer.id,
+    Customer.email_normalized,
+    Customer.merged_into_id,
+    *(getattr(Customer, f) for f in _COMPARED),
+)
 
 
 @dataclass
@@ -63,7 +68,10 @@ def _by_id(session: Session, records: Sequence[ImportRecord]) -> dict[str, Any]:
     ids = sorted({r.customer_id for r in records if r.customer_id})
     found: dict[str, Any] = {}
     for start in range(0, len(ids), 1000):
-        rows = session.execute(select(*_LOADED).where(Customer.id.in_(ids[start : start + 1000])))
+        part = ids[start : start + 1000]
+        rows = session.execute(
+            select(*_LOADED).where(Customer.id.in_(part), Customer.merged_into_id.is_(None))
+        )
         found.update({"id:" + row.id: row for row in rows})
     return found
 
@@ -77,20 +85,36 @@ def _match_key(record: ImportRecord, by_id: dict[str, Any]) -> str:
 def _existing(session: Session, records: Sequence[ImportRecord], region: str) -> dict[str, Any]:
     """The stored customers the records name (without a known ID), by record key.
 
-    Matching is by normalised email. Hook: when customers carry alias addresses,
-    a row whose email is an alias matches its customer here too.
+    Matching is by normalised email; an alias (the address of a customer merged into
+    another) matches the kept customer.
     """
     emails = sorted({r.email_normalized for r in records if r.email_normalized})
     found: dict[str, Any] = {}
+    merged: dict[str, str] = {}  # alias key -> kept customer ID
     for start in range(0, len(emails), 1000):
         rows = session.execute(
             select(*_LOADED).where(Customer.email_normalized.in_(emails[start : start + 1000]))
         )
-        found.update({"email:" + row.email_normalized: row for row in rows})
+        for row in rows:
+            if row.merged_into_id is None:
+                found["email:" + row.email_normalized] = row
+            else:
+                merged["email:" + row.email_normalized] = row.merged_into_id
+    if merged:
+        kept_ids = sorted(set(merged.values()))
+        kept = {
+            row.id: row
+            for row in session.execute(select(*_LOADED).where(Customer.id.in_(kept_ids)))
+        }
+        found.update({key: kept[id_] for key, id_ in merged.items() if id_ in kept})
     names = sorted({r.name for r in records if not r.email_normalized})
     if names:
         rows = session.execute(
-            select(*_LOADED).where(Customer.email_normalized.is_(None), Customer.name.in_(names))
+            select(*_LOADED).where(
+                Customer.email_normalized.is_(None),
+                Customer.merged_into_id.is_(None),
+                Customer.name.in_(names),
+            )
         )
         for row in rows:
             key = f"name:{row.name}\x00{normalize_phone(row.phone, region) if row.phone else ''}"

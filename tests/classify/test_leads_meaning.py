@@ -109,8 +109,71 @@ def test_nothing_is_taken_from_the_platform_footer() -> None:
     assert (found.name, found.email, found.phone, found.address) == ("Bo Berg", None, None, None)
 
 
+def test_labelled_details_after_the_signature_are_the_platforms() -> None:
+    body = (
+        "Navn: Bo Berg\nBesked: Hej\n\n--\nRengøring.nu ApS\nTelefon: 70 20 40 60\n"
+        "E-mail: support@rengoring.nu\nAdresse: Vesterbrogade 1, 1620 København V\n"
+    )
+    message = build_message(from_="noreply@leadmail.no", subject="Nyt lead", body=body)
+    found = PARSERS["rengoring_nu"](message, "DK")
+    assert found is not None
+    assert (found.name, found.email, found.phone, found.address) == ("Bo Berg", None, None, None)
+
+
+def test_a_notice_above_the_lead_does_not_end_it() -> None:
+    body = "Du har modtaget et nyt lead.\n\nNavn: Bo Berg\nRing på 22 33 44 55\n"
+    found = lead(body, from_="Leadpoint <leads@leadpoint.dk>")
+    assert found is not None and found.phone == "+4522334455"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Remote IP: 87.61.12.34",
+        "Lead ID: 48211920",
+        "Ordrenr 20231187",
+        "Sagsnummer 22334455",
+        "CVR 32165498",
+    ],
+)
+def test_numbers_under_labels_we_do_not_keep_are_no_phone(line: str) -> None:
+    found = lead(f"Navn: Bo Berg\n{line}\n", from_="Leadpoint <leads@leadpoint.dk>")
+    assert found is not None and found.phone is None
+
+
+def test_a_phone_anywhere_in_the_lead_is_found() -> None:
+    found = lead("Navn: Bo Berg\nRing gerne på 22 33 44 55 efter kl. 16\n")
+    assert found is not None and found.phone == "+4522334455"
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=2000))
 def test_parsers_never_raise(text: str) -> None:
     for parse in PARSERS.values():
         parse(build_message(body=text, from_="X <leads@leadpoint.dk>"), "DK")
+
+
+def test_table_values_that_start_with_label_words_stay_whole() -> None:
+    """html2text joins table cells with a space: "Hvornår Uge 42", "Besked Vi skal …"."""
+    body = (
+        "Navn Sofie Lund\nTelefon 34 56 78 90\nHvornår Uge 42 – gerne før fredag\n"
+        "Besked Vi skal have gjort rent.\nAddress of the job Birkevej 23, 8330 Beder\n"
+    )
+    found = lead(body, from_="Leadpoint <leads@leadpoint.dk>")
+    assert found is not None
+    assert found.preferred_dates == "Uge 42 – gerne før fredag"
+    assert found.message == "Vi skal have gjort rent."
+    assert found.address == "Birkevej 23, 8330 Beder"
+
+
+def test_what_the_second_unseen_set_found_wrong() -> None:
+    assert postcode_town_by_shape(["Tøjhushaven 4", "8900 Randers C"]) == (
+        "Tøjhushaven 4, 8900 Randers C"
+    )
+    assert postcode_town_by_shape(["Pris på en 3-værelses i 2300 København S?"]) == (
+        "2300 København S"
+    )
+    priced = lead("E-mail: k@l.dk\nBesked: Pris på flytterengøring af 3-værelses (82 m2)?\n")
+    assert priced is not None and priced.size_m2 == 82
+    parts = lead("Name (First)\nOlivia\nName (Last)\nBaker\nEmail\nolivia@baker.uk\n")
+    assert parts is not None and parts.name == "Olivia Baker"

@@ -39,7 +39,7 @@ def test_csv_export_has_every_field_with_figures(cli: Cli, tmp_path: Path) -> No
     assert "Exported 1 customer to" in out
     (row,) = _rows(tmp_path / "kunder.csv")
     assert list(row) == [
-        "ID", "Name", "Email", "Phone", "Company", "Address", "Notes", "Tags", "Status",
+        "ID", "Name", "Email", "Phone", "Company", "Address", "Notes", "Tags", "Status", "Aliases",
         "Leads", "Bookings", "Revenue", "Last contact", "Created", "Updated",
     ]  # fmt: skip
     assert row["ID"] == anna and row["Email"] == "Anna@Example.dk"
@@ -76,7 +76,7 @@ def test_cells_that_a_spreadsheet_would_run_are_neutralised(cli: Cli, tmp_path: 
         assert row["Address"] == "'" + FORMULAS["address"]
         out = cli("customer", "import", str(path), "--on-conflict", "error")
         assert "0 created, 0 updated, 1 unchanged" in out
-    stored = cli.json("customer", "get", "f@example.dk")
+    stored = json.loads(cli("customer", "export", "--format", "jsonl", "-o", "-"))
     assert stored["name"] == FORMULAS["name"] and stored["notes"] == FORMULAS["notes"]
 
 
@@ -134,3 +134,23 @@ def test_an_export_imported_again_changes_nothing(cli: Cli, tmp_path: Path) -> N
         second = tmp_path / "second.csv"
         cli("customer", "export", *fmt, "-o", str(second))
         assert second.read_bytes() == first.read_bytes()
+
+
+def test_aliases_are_exported_and_an_alias_row_updates_the_kept_customer(
+    cli: Cli, tmp_path: Path
+) -> None:
+    from crm_core.customers import merge_customers
+
+    kept = cli.create("Anna Jensen", "anna@example.dk")
+    old = cli.create("Anna J", "Anna.Old@Example.dk")
+    assert cli.database is not None
+    with cli.database.sessions() as session:
+        merge_customers(session, kept, old)
+        session.commit()
+    (row,) = csv.DictReader(io.StringIO(cli("customer", "export", "-o", "-")))
+    assert row["ID"] == kept and row["Aliases"] == "Anna.Old@Example.dk"
+    path = tmp_path / "c.csv"
+    path.write_text("Navn,E-mail,Firma\r\nAnna Jensen,anna.old@example.dk,Jensen ApS\r\n")
+    out = json.loads(cli("customer", "import", str(path), "--on-conflict", "update", "--json"))
+    assert (out["created"], out["updated"]) == (0, 1)
+    assert cli.json("customer", "get", kept)["company_name"] == "Jensen ApS"

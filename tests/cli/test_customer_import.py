@@ -25,9 +25,8 @@ ENGLISH_ROWS = [
 
 
 def customers(cli: Cli) -> dict[str, dict[str, object]]:
-    found: list[dict[str, object]] = []
-    for status in ("active", "inactive", "blocked"):
-        found += json.loads(cli("customer", "list", status, "--json"))
+    lines = cli("customer", "export", "--format", "jsonl", "-o", "-").splitlines()
+    found = [json.loads(line) for line in lines]
     return {str(c["email"]).lower(): c for c in found}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -14,7 +13,7 @@ from worker.cli.customer_transfer import BATCH
 
 
 def count(cli: Cli) -> int:
-    return len(json.loads(cli("customer", "list", "--json")))
+    return len(cli("customer", "export", "--format", "jsonl", "-o", "-").splitlines())
 
 
 def rows_file(path: Path, rows: int, tail: str = "", header: str = "Name,Email") -> Path:

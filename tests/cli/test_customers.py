@@ -20,8 +20,9 @@ def _sell(cli: Cli, customer_id: str, total: str, bookings: int = 1) -> None:
     cli("customer", "link-lead", lead, customer_id)
     quote = cli.json("quote", "create", "--lead", lead, "--total", total)["id"]
     cli("quote", "accept", quote)
-    for _ in range(bookings):
-        cli("booking", "create", "--quote", quote, "--at", "2025-10-01T09:00")
+    for index in range(bookings):
+        second = ["--allow-second"] if index else []
+        cli("booking", "create", "--quote", quote, "--at", "2025-10-01T09:00", *second)
 
 
 def test_create_prints_the_block_of_the_specification(cli: Cli) -> None:
@@ -87,8 +88,8 @@ def test_list_shows_the_table_with_figures_and_total(cli: Cli) -> None:
     assert lines[0].startswith(RULE)
     assert re.split(r"\s+", lines[1].strip()) == ["Name", "Email", "Leads", "Bookings", "Revenue"]
     assert lines[1].index("Email") == 26 and lines[1].index("Leads") == 57
-    assert table_row(out, "John Doe") == ["John Doe", "john@example.com", "2", "2", "5000 kr"]
-    assert table_row(out, "Jane Smith") == ["Jane Smith", "jane@company.com", "1", "1", "2500 kr"]
+    assert table_row(out, "John Doe") == ["John Doe", "john@example.com", "2", "2", "5.000 kr"]
+    assert table_row(out, "Jane Smith") == ["Jane Smith", "jane@company.com", "1", "1", "2.500 kr"]
     assert "Gone" not in out
     assert lines[-1] == "Total: 2 customers"
 
@@ -120,7 +121,7 @@ def test_list_unknown_status_is_one_error_line(cli: Cli) -> None:
 def test_amounts_with_oere(cli: Cli) -> None:
     john = cli.create("John Doe", "john@example.com")
     _sell(cli, john, "3450.5")
-    assert table_row(cli("customer", "list"), "John Doe")[-1] == "3450.50 kr"
+    assert table_row(cli("customer", "list"), "John Doe")[-1] == "3.450,50 kr"
     assert cli.json("customer", "get", john)["total_revenue"] == "3450.50"
 
 
@@ -148,7 +149,7 @@ def test_get_by_email_any_case_shows_everything(cli: Cli) -> None:
     assert out.splitlines()[0] == "Customer: John Doe"
     assert f"ID:      {john}" in out
     assert "Tags:    vip" in out
-    assert "Revenue:      5000 kr" in out
+    assert "Revenue:      5.000 kr" in out
     assert "Bookings:     1" in out
     assert "Last contact: 30.09.2025 16:32:00" in out  # 14:32 UTC is 16:32 in Copenhagen
     assert "Leads (1)" in out and "website" in out
@@ -218,7 +219,7 @@ def test_stats_for_one_and_for_all_repair_drift(cli: Cli) -> None:
 
     out = cli("customer", "stats", john)
     assert out.splitlines()[0] == "✅ Stats updated for John Doe"
-    assert "Leads:        1" in out and "Revenue:      1200 kr" in out
+    assert "Leads:        1" in out and "Revenue:      1.200 kr" in out
     assert "Last contact: never" in out
     assert cli.json("customer", "get", jane)["total_leads"] == 99
 

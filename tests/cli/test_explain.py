@@ -61,7 +61,8 @@ def test_control_characters_from_mail_are_not_printed(tmp_path: Path, bare_cli: 
     path.write_bytes(HOSTILE)
     out = bare_cli("explain", str(path))
     assert "\x1b" not in out and "\x07" not in out
-    assert "Hej[2J der" in out
+    assert "Subject:      Hej der" in out  # the escape sequence goes whole
+    assert "Navn: Bo Berg" in out
 
 
 def test_a_staged_message_is_read_from_the_ledger_and_nothing_is_written(
@@ -97,3 +98,19 @@ def test_wrong_use_is_one_line(bare_cli: Cli, tmp_path: Path) -> None:
     assert "give a message file or --gmail-id ID" in bare_cli.fails("explain")
     assert "cannot read" in bare_cli.fails("explain", str(tmp_path / "missing.eml"))
     assert "unknown parser" in bare_cli.fails("explain", str(KUNDENAVN), "--parser", "x")
+    # No database yet: it is not created just to say so.
+    assert "no database at crm.db" in bare_cli.fails("explain", "--gmail-id", "18f0a1")
+    assert not (tmp_path / "crm.db").exists()
+
+
+def test_a_message_from_a_takeout_export_is_judged_with_its_labels(
+    tmp_path: Path, bare_cli: Cli
+) -> None:
+    path = tmp_path / "spam.eml"
+    path.write_bytes(
+        b"X-Gmail-Labels: Spam,Opened\r\nFrom: a@b.dk\r\nTo: info@rendetalje.dk\r\n"
+        b"Subject: Tilbud\r\n\r\nHej\r\n"
+    )
+    out = bare_cli("explain", str(path))
+    assert "Result:  skip, reason label:spam" in out
+    assert "1. Gmail labels     FIRED       label SPAM (labels: SPAM)" in out

@@ -14,11 +14,11 @@ def test_quote_workflow_and_conflicts(cli: Cli) -> None:
     assert (quote["status"], quote["total"]) == ("draft", "5000.00")
 
     out = cli("quote", "send", quote["id"])
-    assert out.splitlines()[0] == f"✅ Quote {quote['id']} is sent (5000 kr)."
+    assert out.splitlines()[0] == f"✅ Quote {quote['id']} is sent (5.000 kr)."
     out = cli("quote", "accept", quote["id"])
     assert out.splitlines() == [
-        f"✅ Quote {quote['id']} is accepted (5000 kr).",
-        "John Doe: 0 bookings, 5000 kr revenue",
+        f"✅ Quote {quote['id']} is accepted (5.000 kr).",
+        "John Doe: 0 bookings, 5.000 kr revenue",
     ]
     assert cli.fails("quote", "reject", quote["id"]) == (
         f"Error: quote {quote['id']} is accepted and cannot be rejected"
@@ -110,8 +110,8 @@ def test_report_top_customers(cli: Cli) -> None:
     assert lines[0] == "Top 2 customers by revenue"
     rows = [line.split() for line in lines if line[:1].isdigit()]
     assert [(row[0], row[1], row[-2] + " " + row[-1]) for row in rows] == [
-        ("1", "Big", "9000 kr"),
-        ("2", "Mid", "2500.75 kr"),
+        ("1", "Big", "9.000 kr"),
+        ("2", "Mid", "2.500,75 kr"),
     ]
     assert [c["name"] for c in cli.json("report", "top-customers")] == ["Big", "Mid", "Small"]
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from worker.cli.main import COMMANDS, load_command
+
 PROBE = """
 import sys
 from worker.cli.main import main
@@ -43,3 +45,41 @@ def test_everyday_commands_leave_the_heavy_libraries_alone(tmp_path: Path) -> No
     assert _run(tmp_path, "customer", "list") == ""
     assert _run(tmp_path, "customer", "create", "Mette Hansen", "mette@example.dk") == ""
     assert _run(tmp_path, "report", "--help") == ""
+
+
+HELP_PROBE = """
+import sys
+from worker.cli.main import main
+sys.argv = ["crm", "--help"]
+try:
+    main()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+loaded = [name for name in sys.modules
+          if name.split(".")[0] in ("sqlalchemy", "pydantic", "pydantic_settings", "psycopg")
+          or name.startswith(("crm_core.models", "worker.config", "worker.cli.customers"))]
+print(",".join(loaded), file=sys.stderr)
+"""
+
+
+def test_help_lists_every_command_without_importing_any(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", HELP_PROBE],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if not k.startswith("CRM_")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == ""
+    for name in COMMANDS:
+        assert name in result.stdout
+
+
+def test_the_listed_help_line_is_the_command_docstrings_first_line() -> None:
+    for name, lazy in COMMANDS.items():
+        command = load_command(name, lazy)
+        assert command.help is not None
+        assert command.help.strip().splitlines()[0] == lazy.help, name

@@ -4,7 +4,8 @@
 
 Waits until the wall clock reaches START_AT (so several processes start together),
 makes CALLS one-id ``messages.list`` calls (5 units each) through the same client a
-sync uses (quota bucket, retries) and prints what it spent as JSON.
+sync uses (quota bucket, retries) and prints what it spent, and when (wall clock, so
+that processes can be compared), as JSON.
 """
 
 from __future__ import annotations
@@ -24,17 +25,19 @@ def main(config: str, address: str, calls: int, start_at: float) -> int:
     with open_client(runtime, address) as client:
         client.call("getProfile", requests.get_profile())  # the token refresh, before the clock
         time.sleep(max(0.0, start_at - time.time()))
-        started = time.monotonic()
+        started = time.time()
         for _ in range(calls):
             client.call("messages.list", requests.list_messages(1, None))
-        seconds = time.monotonic() - started
+        finished = time.time()
     usage = client.usage
     print(
         json.dumps(
             {
                 "units": usage.total_units,
                 "rate_limited": usage.rate_limited,
-                "seconds": seconds,
+                "seconds": finished - started,
+                "started": started,
+                "finished": finished,
                 "quota_wait_seconds": client.quota_wait_seconds,
             }
         )

@@ -24,7 +24,7 @@ from worker.gmail.quota import RedisTokenBucket, TokenBucket, bucket_for, quota_
 # little under it, as an operator would, so only their sum can break it.
 GMAIL_LIMIT = 250
 CONFIGURED = 200
-CALLS = 60  # messages.list calls per process, 5 units each
+CALLS = 120  # messages.list calls per process, 5 units each: 3 s alone at CONFIGURED
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def _config(path: Path, server: FakeGmailServer, tokens: Path, broker: str, name
 
 
 def _spend_in_two_processes(config: Path) -> tuple[list[dict[str, float]], float]:
-    start_at = time.time() + 3  # both have imported everything by then
+    start_at = time.time() + 5  # both have imported everything by then
     command = [sys.executable, "-m", "tests.gmail.quota_spender", str(config), MAILBOX]
     processes = [
         subprocess.Popen(
@@ -95,7 +95,9 @@ def _spend_in_two_processes(config: Path) -> tuple[list[dict[str, float]], float
     outputs = [process.communicate(timeout=120)[0] for process in processes]
     assert [process.returncode for process in processes] == [0, 0]
     reports = [json.loads(output) for output in outputs]
-    return reports, max(report["seconds"] for report in reports)
+    # They must have spent at the same time, or the test proves nothing.
+    assert max(r["started"] for r in reports) < min(r["finished"] for r in reports), reports
+    return reports, max(r["finished"] for r in reports) - min(r["started"] for r in reports)
 
 
 def test_two_processes_on_one_mailbox_stay_within_its_quota(
@@ -116,8 +118,9 @@ def test_two_processes_on_one_mailbox_stay_within_its_quota(
     assert stats.throttled == 0
     assert sum(report["rate_limited"] for report in reports) == 0
     # ... because together they kept to the configured budget: one bucket's worth at
-    # once, then CONFIGURED units a second.
-    assert seconds >= (units - CONFIGURED) / CONFIGURED * 0.9
+    # once, then CONFIGURED units a second, over the time from the first call of either
+    # to the last of both.
+    assert seconds >= (units - CONFIGURED) / CONFIGURED * 0.95
 
 
 def test_with_the_inline_broker_each_process_has_its_own_budget(

@@ -4,6 +4,10 @@ A command does its work in ``with session_for(ctx) as session:``; the block is o
 transaction, committed when it ends and rolled back on any error. Services never
 commit. Expected failures (bad input, a missing customer, a database that is not
 there or not migrated) become one red line on stderr and exit code 1.
+
+Importing this module costs next to nothing: ``crm --help`` needs it, and SQLAlchemy,
+pydantic and the configuration are imported by the first command that reads the
+settings or opens a session (see bench/cli_startup.py).
 """
 
 from __future__ import annotations
@@ -14,22 +18,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 from typer._click.exceptions import UsageError  # Typer ships its own copy of Click
 from typer.core import TyperGroup
 
-from crm_core.db import is_sqlite, transaction
 from crm_core.errors import CrmError
-from worker.cli.output import print_error
-from worker.config import ConfigError, DatabaseSettings, Settings, load_settings
-from worker.database import engine_for, sessions_for
-from worker.observability.logs import redact
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm import Session
+
+    from worker.config import DatabaseSettings, Settings
 
 NOT_INITIALISED = "database not initialised: run `crm db upgrade`"
 OUT_OF_DATE = "database schema is out of date: run `crm db upgrade`"
@@ -50,7 +51,11 @@ class CliState:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from worker.cli import display
+            from worker.config import load_settings
+
             self._settings = load_settings(self.config_path)
+            display.configure(self._settings.display.locale, self._settings.display.time_zone)
         return self._settings
 
     @property
@@ -75,6 +80,12 @@ def prepare_embedded_database(database: DatabaseSettings) -> None:
     """First use of the embedded default: a SQLite database without any table is
     migrated to the newest revision. PostgreSQL is never migrated implicitly, and a
     SQLite database that has tables is left alone (``crm db upgrade`` moves it on)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from crm_core.db import is_sqlite
+    from worker.database import engine_for
+
     if not is_sqlite(database.url):
         return
     path = make_url(database.url).database
@@ -93,6 +104,9 @@ def prepare_embedded_database(database: DatabaseSettings) -> None:
 @contextmanager
 def session_for(ctx: typer.Context) -> Iterator[Session]:
     """One transaction on the configured database."""
+    from crm_core.db import transaction
+    from worker.database import sessions_for
+
     database = settings_of(ctx).database
     prepare_embedded_database(database)
     with transaction(sessions_for(database)) as session:
@@ -114,6 +128,11 @@ def _missing_table_message(database: DatabaseSettings | None) -> str:
     """Not initialised, or migrated by an older version (it has an alembic_version)."""
     if database is None:
         return NOT_INITIALISED
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import DBAPIError
+
+    from worker.database import engine_for
+
     try:
         with engine_for(database).connect() as connection:
             migrated = inspect(connection).has_table("alembic_version")
@@ -132,8 +151,11 @@ def _is_alembic_error(exc: BaseException) -> bool:
 
 def broker_problem(exc: BaseException) -> str:
     """What went wrong talking to Redis, in one line and with any password masked."""
+    from worker.observability.logs import redact
+
     text = " ".join(str(exc).split()) or type(exc).__name__
-    if "AUTH" in text or "WRONGPASS" in text or "NOAUTH" in text:
+    refused = "Authentication" in type(exc).__name__  # redis-py's AuthenticationError…
+    if refused or "WRONGPASS" in text or "NOAUTH" in text:  # … or the server's own codes
         text += " (check the password in broker.url)"
     return redact(text)
 
@@ -161,18 +183,30 @@ def _text_problem(exc: UnicodeError) -> str | None:
     return None
 
 
+def _is_config_error(exc: BaseException) -> bool:
+    if "worker.config" not in sys.modules:
+        return False  # the settings were never read by this command
+    from worker.config import ConfigError
+
+    return isinstance(exc, ConfigError)
+
+
 def describe_error(exc: BaseException, database: DatabaseSettings | None = None) -> str | None:
     """The one-line message for an expected failure, or None for a bug.
 
     ``database``, when known, tells a database that was never migrated from one
     that an older version migrated.
     """
-    if isinstance(exc, CrmError | ConfigError | CliError) or _is_alembic_error(exc):
+    if isinstance(exc, CrmError | CliError) or _is_alembic_error(exc) or _is_config_error(exc):
         return str(exc)
     if _is_broker_error(exc):
         return f"the broker failed: {broker_problem(exc)}; is Redis running and broker.url right?"
     if isinstance(exc, UnicodeError):
         return _text_problem(exc)
+    if "sqlalchemy" not in sys.modules:
+        return None  # no database was used, so no database error
+    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
     if not isinstance(exc, DBAPIError):
         return None
     detail = _first_line(exc)
@@ -209,6 +243,12 @@ def _is_help_request(exc: UsageError) -> bool:
     return type(exc).__name__ == "NoArgsIsHelpError"
 
 
+def _print_error(message: str) -> None:
+    from worker.cli.output import print_error  # Rich: only when there is an error to show
+
+    print_error(message)
+
+
 class CrmGroup(TyperGroup):
     """The root command group: turns expected failures of any sub-command into one
     red line and exit code 1, and mistakes in the command line (unknown option, bad
@@ -223,14 +263,14 @@ class CrmGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         if (bad := _undecodable_argument(args)) is not None:
-            print_error(f"argument {bad} is not valid UTF-8 text; use UTF-8 (check the locale)")
+            _print_error(f"argument {bad} is not valid UTF-8 text; use UTF-8 (check the locale)")
             raise typer.Exit(2)
         try:
             return super().make_context(info_name, args, parent, **extra)
         except UsageError as exc:
             if _is_help_request(exc):
                 raise
-            print_error(usage_message(exc))
+            _print_error(usage_message(exc))
             raise typer.Exit(exc.exit_code) from None
 
     def invoke(self, ctx: Any) -> Any:
@@ -239,12 +279,12 @@ class CrmGroup(TyperGroup):
         except UsageError as exc:
             if _is_help_request(exc):
                 raise
-            print_error(usage_message(exc))
+            _print_error(usage_message(exc))
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:
             database = ctx.obj.loaded_database if isinstance(ctx.obj, CliState) else None
             message = describe_error(exc, database)
             if message is None:
                 raise
-            print_error(message)
+            _print_error(message)
             raise typer.Exit(1) from None

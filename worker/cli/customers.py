@@ -9,13 +9,16 @@ import typer
 from sqlalchemy.orm import Session
 
 from crm_core import analytics, services
+from crm_core.conversations import customer_conversation_page
 from crm_core.customers import CustomerChanges, get_customer
 from crm_core.customers.bulk_changes import change_customer_tags
 from crm_core.errors import ValidationError
-from crm_core.leads import customer_leads
+from crm_core.leads import customer_leads_page
 from crm_core.models import Conversation, Customer, Lead
+from crm_core.paging import DEFAULT_LIMIT, Page
 from worker.cli import customer_transfer
 from worker.cli.context import CliError, session_for
+from worker.cli.note_views import note_lines, notes_json
 from worker.cli.output import (
     JsonFlag,
     Line,
@@ -32,6 +35,7 @@ from worker.cli.output import (
     table,
     text_or_empty,
 )
+from worker.cli.paging import AfterOption, AllOption, page_footer
 
 app = typer.Typer(no_args_is_help=True)
 app.command("export")(customer_transfer.export)
@@ -44,6 +48,7 @@ TagOption = Annotated[
     typer.Option("--tag", "-t", help="A tag; repeat for several.", show_default=False),
 ]
 LIST_WIDTHS = (26, 31, 9, 11, 10)  # the seed's columns
+SHOWN_IN_GET = 20  # leads and conversations in `customer get`; `customer conversations` lists more
 
 
 # --- rendering --------------------------------------------------------------------
@@ -137,6 +142,11 @@ def lead_table(leads: Sequence[Lead]) -> list[Line]:
     return table(["ID", "Source", "Name", "Status", "Created"], rows)
 
 
+def shown(page: Page[Any]) -> str:
+    """ "3", or "20 of 345" when the page holds only the newest."""
+    return str(page.total) if page.complete else f"newest {len(page)} of {page.total}"
+
+
 def find_customer(session: Session, key: str) -> Customer:
     """By email (any letter case) when the key has an @, else by ID; when neither
     finds one, the error names the closest customers by search (a name, say)."""
@@ -197,20 +207,37 @@ def list_customers(
     any_tag: Annotated[
         bool, typer.Option("--any-tag", help="Match customers with any of the tags, not all.")
     ] = False,
-    limit: Annotated[int | None, typer.Option(min=1, help="Show at most this many.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = DEFAULT_LIMIT,
+    after: AfterOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List customers with their leads, bookings and revenue, newest first."""
+    """List customers with their leads, bookings and revenue, newest first, a page at a
+    time (the last line tells how to get the next page)."""
     with session_for(ctx) as session:
-        customers = services.query_customers(
-            session, status=status, tags=tag or [], match="any" if any_tag else "all", limit=limit
+        page = services.customer_page(
+            session,
+            status=status,
+            tags=tag or [],
+            match="any" if any_tag else "all",
+            limit=limit,
+            after=after,
         )
         if as_json:
-            print_json([customer_json(customer) for customer in customers])
+            print_json([customer_json(customer) for customer in page.items])
             return
-        rows = [list_row(customer) for customer in customers]
+        rows = [list_row(customer) for customer in page.items]
     headers = ["Name", "Email", "Leads", "Bookings", "Revenue"]
-    emit([*table(headers, rows, LIST_WIDTHS), f"Total: {plural(len(rows), 'customer')}"])
+    again = " ".join(
+        [
+            "crm customer list",
+            status,
+            *(f"--tag {t}" for t in tag or []),
+            *(["--any-tag"] * any_tag),
+        ]
+        + ([f"--limit {limit}"] if limit != DEFAULT_LIMIT else [])
+    )
+    footer = page_footer(page, "customer", next_command=again, lift=None)
+    emit([*table(headers, rows, LIST_WIDTHS), *footer])
 
 
 @app.command("get")
@@ -224,15 +251,21 @@ def get(
     """Show a customer: details, stats, last contact, tags, leads and conversations."""
     with session_for(ctx) as session:
         customer = find_customer(session, email_or_id)
-        leads = customer_leads(session, customer.id)
-        conversations = services.get_customer_conversations(session, customer.id)
+        lead_page = customer_leads_page(session, customer.id, limit=SHOWN_IN_GET)
+        conversation_page = customer_conversation_page(session, customer.id, limit=SHOWN_IN_GET)
+        leads, conversations = lead_page.items, conversation_page.items
         counts = message_counts(session, conversations)
+        aliases = services.aliases_of(session, customer.id)
+        notes = services.list_notes(session, "customer", customer.id)
+        note_total = services.count_notes(session, "customer", customer.id)
         if as_json:
             print_json(
                 {
                     **customer_json(customer),
+                    "aliases": aliases,
                     "leads": [model_dict(lead) for lead in leads],
                     "conversations": [conversation_json(c, counts) for c in conversations],
+                    **notes_json(notes, note_total),
                 }
             )
             return
@@ -240,10 +273,12 @@ def get(
             ("ID", customer.id),
             ("Name", customer.name),
             ("Email", text_or_empty(customer.email)),
+            *([("Aliases", ", ".join(aliases))] if aliases else []),
             ("Phone", text_or_empty(customer.phone)),
             ("Company", text_or_empty(customer.company_name)),
             ("Address", text_or_empty(customer.address)),
             ("Status", text_or_empty(customer.status)),
+            *([("Merged into", customer.merged_into_id)] if customer.merged_into_id else []),
             ("Tags", text_or_empty(customer.tags)),
             ("Notes", text_or_empty(customer.notes)),
             ("Created", format_datetime(customer.created_at)),
@@ -252,11 +287,12 @@ def get(
         lines: list[Line] = [
             *block(f"Customer: {customer.name}", details),
             *field_lines(stats_fields(customer)),
+            *note_lines(notes, note_total),
             "",
-            heading(f"Leads ({len(leads)})"),
+            heading(f"Leads ({shown(lead_page)})"),
             *(lead_table(leads) if leads else ["No leads."]),
             "",
-            heading(f"Conversations ({len(conversations)})"),
+            heading(f"Conversations ({shown(conversation_page)})"),
             *(conversation_table(conversations, counts) if conversations else ["None."]),
         ]
     emit(lines)
@@ -271,7 +307,12 @@ def update(
     phone: Annotated[str | None, typer.Option(help="New phone; '' removes it.")] = None,
     address: Annotated[str | None, typer.Option(help="New address; '' removes it.")] = None,
     company: Annotated[str | None, typer.Option(help="New company; '' removes it.")] = None,
-    notes: Annotated[str | None, typer.Option(help="New notes; '' removes them.")] = None,
+    notes: Annotated[
+        str | None,
+        typer.Option(
+            help="Replace the free-text notes ('' removes them); `crm note add` keeps dated notes."
+        ),
+    ] = None,
     status: Annotated[str | None, typer.Option(help="active, inactive or blocked.")] = None,
     tag: Annotated[
         list[str] | None,
@@ -366,11 +407,18 @@ def stats(
 
 
 @app.command("conversations")
-def conversations(ctx: typer.Context, customer_id: CUSTOMER_ID, as_json: JsonFlag = False) -> None:
+def conversations(
+    ctx: typer.Context,
+    customer_id: CUSTOMER_ID,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = DEFAULT_LIMIT,
+    show_all: AllOption = False,
+    as_json: JsonFlag = False,
+) -> None:
     """The customer's conversations, most recently active first."""
     with session_for(ctx) as session:
         customer = get_customer(session, customer_id)
-        found = services.get_customer_conversations(session, customer_id)
+        page = customer_conversation_page(session, customer_id, None if show_all else limit)
+        found = page.items
         counts = message_counts(session, found)
         if as_json:
             print_json([conversation_json(conversation, counts) for conversation in found])
@@ -378,7 +426,7 @@ def conversations(ctx: typer.Context, customer_id: CUSTOMER_ID, as_json: JsonFla
         lines = [
             heading(f"Conversations of {customer.name}"),
             *conversation_table(found, counts),
-            f"Total: {plural(len(found), 'conversation')}",
+            *page_footer(page, "conversation"),
         ]
     emit(lines)
 

@@ -91,7 +91,7 @@ def demo(ctx: typer.Context) -> None:
             f"Total: {plural(len(rows), 'customer')}",
             heading("Leads"),
             *table(["Source", "Customer", "Phone", "Task", "Size"], lead_rows),
-            "Next: `crm customer get EMAIL`, `crm customer conversations ID`, "
+            "Next: `crm conversation list`, `crm lead list`, `crm customer get EMAIL`, "
             "`crm quarantine list`, `crm report top-customers`.",
         ]
     )

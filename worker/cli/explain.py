@@ -17,15 +17,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.engine import make_url
 
+from crm_core.db import is_sqlite
 from crm_core.inbox import find_received_by_gmail_id, received_raw
 from worker.cli.context import CliError, session_for, settings_of
-from worker.cli.output import JsonFlag, block, emit, heading, print_json, rule
+from worker.cli.output import JsonFlag, block, emit, heading, print_json, printable, rule
+from worker.importers.takeout import labels_from_takeout, takeout_headers
 from worker.mail.explain import Explanation, explain
 from worker.mail.leads import PARSERS
-from worker.mail.message import LeadData, ParsedMessage, Unparseable
+from worker.mail.message import Kind, LeadData, ParsedMessage, Unparseable
 from worker.mail.parse import parse_message
-from worker.mail.printable import printable
 
 _SHOWN_HEADERS = ("list-unsubscribe", "list-id", "precedence", "auto-submitted", "x-gmail-labels")
 LEAD_FIELDS = [f.name for f in fields(LeadData) if f.name != "source"]
@@ -90,15 +92,20 @@ def _read_file(path: Path) -> tuple[bytes, list[str], str]:
         raw = path.read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
-    # A message from a Takeout export carries its labels in a header.
-    head = email.message_from_bytes(raw.split(b"\n\n", 1)[0], policy=compat32)
-    labels = [label.strip() for label in str(head.get("X-Gmail-Labels", "")).split(",")]
-    return raw, [label for label in labels if label], str(path)
+    # A message saved from a Takeout export carries its labels in a header, read as
+    # `crm import mbox` reads them.
+    _, labels = takeout_headers(raw)
+    return raw, labels_from_takeout(labels), str(path)
 
 
 def _read_ledger(
     ctx: typer.Context, gmail_id: str, mailbox: str | None
 ) -> tuple[bytes, list[str], str]:
+    database = settings_of(ctx).database
+    path = make_url(database.url).database if is_sqlite(database.url) else None
+    if path and path != ":memory:" and not Path(path).exists():
+        # Opening it would create it; explaining writes nothing.
+        raise CliError(f"no database at {path}: nothing is staged yet (see `crm sync`)")
     with session_for(ctx) as session:
         rows = find_received_by_gmail_id(session, gmail_id, mailbox)
         if not rows:
@@ -158,7 +165,7 @@ def _verdict_text(result: Explanation) -> str:
         text += f", customer {verdict.customer}"
     if verdict.skip_reason:
         text += f", reason {verdict.skip_reason}"
-    if verdict.lead is not None and verdict.kind.value != "skip":
+    if verdict.lead is not None and verdict.kind is not Kind.SKIP:
         text += f", a lead from {verdict.lead.source}"
     if verdict.skip_reason and verdict.skip_reason.startswith("lead:unlinked:"):
         text += " (kept as a lead without a customer: no address of the customer found)"
@@ -207,7 +214,14 @@ def _as_text(
 
 
 def _as_json(where: str, parsed: ParsedMessage, body: str, result: Explanation) -> dict[str, Any]:
-    lead = result.reading.lead if result.reading else None
+    reading = result.reading
+    lead: dict[str, Any] | None = None
+    if reading is not None and reading.lead is not None:
+        lead = {
+            key: {"value": value, "origin": reading.origins.get(key)}
+            for key in LEAD_FIELDS
+            if (value := getattr(reading.lead, key)) is not None
+        }
     return {
         "message": printable(where),
         "headers": dict(_header_fields(parsed)),
@@ -222,11 +236,6 @@ def _as_json(where: str, parsed: ParsedMessage, body: str, result: Explanation) 
                 for c in result.checks
             ],
         },
-        "lead": None
-        if lead is None
-        else {
-            key: {"value": getattr(lead, key), "origin": result.reading.origins.get(key)}
-            for key in LEAD_FIELDS
-            if getattr(lead, key) is not None and result.reading is not None
-        },
+        "lead_source": result.lead_source,
+        "lead": lead,
     }

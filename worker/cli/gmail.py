@@ -34,6 +34,7 @@ from worker.cli.output import (
     success,
     table,
 )
+from worker.cli.values import seconds
 from worker.config import Settings
 from worker.gmail.audit import AuditResult, audit_mailbox
 from worker.gmail.auth_flow import FlowOptions, authorise
@@ -208,7 +209,10 @@ def replay_thread(
         str | None, typer.Option(help="Mailbox of the thread. Default: company.mailbox.")
     ] = None,
     wait: Annotated[
-        float, typer.Option(help="With a Redis broker: seconds to wait for the workers.")
+        float,
+        typer.Option(
+            help="With a Redis broker: seconds to wait for the workers.", callback=seconds
+        ),
     ] = 60,
     as_json: JsonFlag = False,
 ) -> None:

@@ -12,6 +12,7 @@ from crm_core.statuses import IngestOutcome
 from worker.cli.context import CliError, settings_of
 from worker.cli.jobs import is_inline, runtime_for
 from worker.cli.output import JsonFlag, Line, emit, heading, print_json, rule, success
+from worker.cli.values import seconds
 from worker.importers.run import ImportSummary, import_takeout
 from worker.importers.takeout import NotAnMboxError, check_mbox, count_messages
 
@@ -27,7 +28,10 @@ def import_mbox(
     ] = None,
     wait: Annotated[
         float,
-        typer.Option(help="With a Redis broker: seconds to wait for the workers to finish."),
+        typer.Option(
+            help="With a Redis broker: seconds to wait for the workers to finish.",
+            callback=seconds,
+        ),
     ] = 600,
     as_json: JsonFlag = False,
 ) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from worker.cli.jobs import runtime_for
 from worker.cli.output import emit, success
+from worker.cli.values import seconds
 from worker.jobs.resume import resend_pending
 
 app = typer.Typer(no_args_is_help=True)
@@ -17,7 +18,8 @@ app = typer.Typer(no_args_is_help=True)
 def resume(
     ctx: typer.Context,
     older_than: Annotated[
-        float, typer.Option(help="Only messages pending at least this many seconds.")
+        float,
+        typer.Option(help="Only messages pending at least this many seconds.", callback=seconds),
     ] = 60,
 ) -> None:
     """Re-send ingest jobs for staged messages that are still pending (idempotent)."""

@@ -35,7 +35,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 from rich.console import Console
 from rich.text import Text
-from sqlalchemy import inspect as sa_inspect
+
+from worker.cli import display
 
 RULE_CHAR = "━"
 RULE = RULE_CHAR * 50
@@ -81,18 +82,19 @@ COPENHAGEN = _copenhagen()
 
 
 def to_local(moment: datetime) -> datetime:
-    """The moment in Copenhagen time (naive when the zone database is missing)."""
+    """The moment in the display time zone, Copenhagen by default (naive when the zone
+    database is missing)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    if COPENHAGEN is not None:
-        return moment.astimezone(COPENHAGEN)
+    if (local := display.local_zone()) is not None:
+        return moment.astimezone(local)
     return (moment.astimezone(UTC) + _fallback_offset(moment)).replace(tzinfo=None)
 
 
 def from_local(naive: datetime) -> datetime:
-    """A wall-clock time in Copenhagen as an aware datetime."""
-    if COPENHAGEN is not None:
-        return naive.replace(tzinfo=COPENHAGEN)
+    """A wall-clock time in the display time zone as an aware datetime."""
+    if (local := display.local_zone()) is not None:
+        return naive.replace(tzinfo=local)
     guess = naive.replace(tzinfo=UTC) - timedelta(hours=1)
     return naive.replace(tzinfo=UTC) - _fallback_offset(guess)
 
@@ -134,11 +136,8 @@ def parse_local_datetime(value: str) -> datetime:
 
 
 def format_kr(amount: Decimal | int | float | None) -> str:
-    """``5000 kr`` for whole kroner, ``3450.50 kr`` otherwise."""
-    value = Decimal(str(amount if amount is not None else 0)).quantize(Decimal("0.01"))
-    if value == value.to_integral_value():
-        return f"{value.quantize(Decimal(1)):f} kr"
-    return f"{value:f} kr"
+    """``3.450,50 kr``, ``5.000 kr``: the configured conventions (worker/cli/display.py)."""
+    return display.money(amount)
 
 
 def text_or_empty(value: object) -> str:
@@ -230,6 +229,8 @@ def jsonable(value: Any) -> Any:
 def model_dict(obj: object, exclude: Iterable[str] = ()) -> dict[str, Any]:
     """A mapped object's columns, by attribute name, in the documented JSON format."""
     skip = set(exclude)
+    from sqlalchemy import inspect as sa_inspect  # only commands that print rows load it
+
     mapper = sa_inspect(obj).mapper
     return {
         attr.key: jsonable(getattr(obj, attr.key))

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from crm_core import services
+from crm_core.analytics import ai_emails_page, response_ratio_page, top_customers_page
 from crm_core.customers import get_customer
+from crm_core.paging import DEFAULT_LIMIT
 from worker.cli.context import session_for
 from worker.cli.customers import customer_json
 from worker.cli.output import (
@@ -20,6 +21,7 @@ from worker.cli.output import (
     table,
     text_or_empty,
 )
+from worker.cli.paging import AllOption, page_footer
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -28,11 +30,13 @@ app = typer.Typer(no_args_is_help=True)
 def top_customers(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, help="How many customers.")] = 10,
+    show_all: AllOption = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Active customers with the highest revenue (accepted quotes)."""
     with session_for(ctx) as session:
-        customers = services.top_customers_by_revenue(session, limit=limit)
+        page = top_customers_page(session, limit=None if show_all else limit)
+        customers = page.items
         if as_json:
             print_json([customer_json(customer) for customer in customers])
             return
@@ -48,8 +52,9 @@ def top_customers(
         ]
     emit(
         [
-            heading(f"Top {limit} customers by revenue"),
+            heading(f"Top {len(rows)} customers by revenue"),
             *table(["#", "Name", "Email", "Bookings", "Revenue"], rows),
+            *page_footer(page, "active customer"),
         ]
     )
 
@@ -60,14 +65,17 @@ def response_ratio(
     customer: Annotated[
         str | None, typer.Option("--customer", help="Only this customer's conversations.")
     ] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = DEFAULT_LIMIT,
+    show_all: AllOption = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Replies per conversation as outbound/inbound messages, e.g. 3/2."""
+    """Replies per conversation as outbound/inbound messages, e.g. 3/2, most recently
+    active first."""
     with session_for(ctx) as session:
         if customer is not None:
             get_customer(session, customer)
-        ratios = services.response_ratios(session, customer_id=customer, limit=limit)
+        page = response_ratio_page(session, customer_id=customer, limit=None if show_all else limit)
+        ratios = page.items
     if as_json:
         print_json(
             [
@@ -95,23 +103,29 @@ def response_ratio(
     emit(
         [
             *table(["Subject", "Customer", "Response ratio (out/in)"], rows),
-            f"Total: {plural(len(rows), 'conversation')}",
+            *page_footer(page, "conversation"),
         ]
     )
 
 
 @app.command("ai-emails")
-def ai_emails(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def ai_emails(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many models.")] = DEFAULT_LIMIT,
+    show_all: AllOption = False,
+    as_json: JsonFlag = False,
+) -> None:
     """AI-generated emails by model ("unknown" when no model was recorded)."""
     with session_for(ctx) as session:
-        counts = services.ai_emails_by_model(session)
+        page = ai_emails_page(session, limit=None if show_all else limit)
+        counts = page.items
     if as_json:
         print_json([{"model": item.model, "count": item.count} for item in counts])
         return
     total = sum(item.count for item in counts)
-    emit(
-        [
-            *table(["Model", "Emails"], [[item.model, str(item.count)] for item in counts]),
-            f"Total: {plural(total, 'AI-generated email')}",
-        ]
+    footer = (
+        [f"Total: {plural(total, 'AI-generated email')}"]
+        if page.complete
+        else page_footer(page, "model")
     )
+    emit([*table(["Model", "Emails"], [[item.model, str(item.count)] for item in counts]), *footer])

@@ -14,6 +14,7 @@ from crm_core.models import Booking, Quote
 from crm_core.normalize import normalize_email
 from crm_core.stats.service import owner_of
 from worker.cli.context import session_for
+from worker.cli.customers import find_customer
 from worker.cli.output import (
     JsonFlag,
     Line,
@@ -126,14 +127,17 @@ def create_quote(
     ctx: typer.Context,
     total: Annotated[str, typer.Option(help="Total in kr, e.g. 3450.50.", show_default=False)],
     lead: Annotated[str | None, typer.Option("--lead", help="Lead ID.")] = None,
-    customer: Annotated[str | None, typer.Option("--customer", help="Customer ID.")] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Customer email or ID.")
+    ] = None,
     description: OptionalText = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Create a draft quote for a lead, a customer, or both."""
+    """Create a draft quote for a lead, a customer (email or ID), or both."""
     with session_for(ctx) as session:
+        customer_id = find_customer(session, customer).id if customer else None
         quote = services.create_quote(
-            session, total=total, lead_id=lead, customer_id=customer, description=description
+            session, total=total, lead_id=lead, customer_id=customer_id, description=description
         )
         data, lines = model_dict(quote), success("Quote created.", _quote_fields(quote))
     _show(as_json, data, lines)
@@ -199,11 +203,20 @@ def create_booking(
     ],
     quote: Annotated[str | None, typer.Option("--quote", help="Quote ID.")] = None,
     lead: Annotated[str | None, typer.Option("--lead", help="Lead ID.")] = None,
-    customer: Annotated[str | None, typer.Option("--customer", help="Customer ID.")] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Customer email or ID.")
+    ] = None,
     notes: OptionalText = None,
+    allow_second: Annotated[
+        bool,
+        typer.Option("--allow-second", help="Book a quote that has a booking already."),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Book a job for a quote, a lead or a customer (a quote brings its lead and customer)."""
+    """Book a job for a quote, a lead or a customer (a quote brings its lead and customer).
+
+    A quote gets one booking unless --allow-second is given.
+    """
     try:
         scheduled_at = parse_local_datetime(at)
     except ValueError as exc:
@@ -214,8 +227,9 @@ def create_booking(
             scheduled_at=scheduled_at,
             quote_id=quote,
             lead_id=lead,
-            customer_id=customer,
+            customer_id=find_customer(session, customer).id if customer else None,
             notes=notes,
+            allow_second=allow_second,
         )
         lines = success("Booking created.", _booking_fields(booking))
         lines += _owner_line(session, booking.lead_id, booking.customer_id)

@@ -15,8 +15,7 @@ import typer
 from crm_core.inbox import ledger_reasons
 from crm_core.leads import list_unlinked_leads
 from worker.cli.context import session_for
-from worker.cli.output import JsonFlag, emit, format_datetime, plural, print_json, table
-from worker.mail.printable import printable
+from worker.cli.output import JsonFlag, emit, format_datetime, plural, print_json, printable, table
 
 # The classifier's reasons, for people.
 _REASONS = {

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.conversations.bulk import ThreadSeed, find_or_create_conversations
 from crm_core.customers.bulk import find_or_create_customers
+from crm_core.customers.mail_policy import mail_refusals
 from crm_core.inbox import record_outcomes
 from crm_core.leads.bulk import create_linked_leads
 from crm_core.messages import NewMessage, already_stored, store_new_messages
@@ -88,6 +89,16 @@ def ingest_many(
         else:
             one_by_one.append((row, triaged))
     record_outcomes(session, ended)
+    # Mail of blocked customers: file_message records it as skipped.
+    refused = mail_refusals(
+        session, [p.verdict.customer.email for p in plain if p.verdict.customer]
+    )
+    one_by_one += [
+        (p.row, Triaged(p.parsed, p.verdict))
+        for p in plain
+        if p.verdict.customer and p.verdict.customer.email in refused
+    ]
+    plain = [p for p in plain if not (p.verdict.customer and p.verdict.customer.email in refused)]
     if plain:
         known = _already_in_database(session, plain)
         one_by_one += [
@@ -136,6 +147,7 @@ def _store_plain(session: Session, plain: list[_Plain]) -> list[IngestResult]:
                 "idempotency_key": lead_key(p.row),
                 "customer_id": customer_of(p).id,
                 "email_thread_id": p.row.gmail_thread_id,
+                "created_at": p.sent_at,  # the lead's date is the email's
             }
             for p in plain
             if p.verdict.lead is not None

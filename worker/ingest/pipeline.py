@@ -109,6 +109,9 @@ def file_message(session: Session, received: ReceivedMessage, triaged: Triaged) 
     """File a triaged message: mark what a bounce refers to, or store the message."""
     if triaged.verdict.kind is Kind.BOUNCE:
         return _bounce(session, received, triaged.verdict)
+    sender = triaged.verdict.customer if triaged.verdict.kind is Kind.INBOUND else None
+    if sender is not None and (refused := services.mail_refusal(session, sender.email)):
+        return finish(received, IngestOutcome.SKIPPED, refused)  # a blocked customer's mail
     return _store(session, received, triaged.parsed, triaged.verdict)
 
 
@@ -249,6 +252,7 @@ def _lead(
         source=data.source,
         idempotency_key=lead_key(received),
         email_thread_id=received.gmail_thread_id,
+        created_at=received.received_at,  # the lead's date is the email's
         **{name: getattr(data, name) for name in LEAD_DATA_FIELDS},
     )
     if lead.customer_id != customer_id:

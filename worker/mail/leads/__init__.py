@@ -4,8 +4,10 @@
 parser functions. A parser takes the message, the default phone region ("DK") and
 optionally the classifier's test of who can be the customer (not us, not the
 platform, not a robot), and returns the lead, or None when the message names no
-person at all. Parsers
-are pure and tolerant: a missing field is None, never an error.
+person at all. Parsers are pure and tolerant: a missing field is None, never an
+error. ``READERS`` are the same parsers returning a ``LeadReading``: the lead and
+what produced each field (``crm explain`` shows it). How a lead is read:
+``reading.py``.
 """
 
 from __future__ import annotations

@@ -34,20 +34,28 @@ import html2text
 
 from worker.mail.leads.labels import LabelTable, label_meaning
 
-# Lines that end a free-text field: signatures, rules, platform boilerplate.
-_FOOTERS: tuple[re.Pattern[str], ...] = tuple(
+# Lines that end a free-text field: sign-offs and rules, which a customer's own text may
+# hold too, and the platform's boilerplate (``_BOILERPLATE``), after which nothing is
+# the customer's: its phone, address and email there are the platform's own.
+_SIGN_OFFS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
-        r"--\s*",
         r"[-_=*\s]{3,}",  # horizontal rules: "-----", "* * *", "____"
         r"(?:med\s+)?(?:venlig(?:st)?|bedste)\s+hilsen\b.*",
         r"mvh\.?\b.*",
+    )
+)
+_BOILERPLATE: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"--\s*",  # the signature delimiter
         r"(?:denne|this)\s+(?:e-?mail|mail|besked|message|henvendelse)\b.*",
         r"(?:dette|this)\s+lead\b.*",
         r"du\s+(?:modtager|har\s+modtaget)\b.*",
         r"(?:afmeld|unsubscribe|klik\s+her|click\s+here)\b.*",
         r"(?:sendt|sent)\s+(?:fra|from|via)\b.*",
         r"(?:svar|besvar|kontakt)\s+(?:på|direkte|kunden)\b.*",
+        r"powered\s+by\b.*",
     )
 )
 
@@ -137,7 +145,14 @@ class _Labels:
 
     def match(self, line: str) -> LabelHit | None:
         """The label ``line`` starts with, and the value after it, if any."""
-        hit = self._exact(line) or _by_meaning(line, spaced=self.spaced)
+        hit = self._exact(line)
+        if hit is not None and (not hit.explicit or hit.key == "name"):
+            # A table label may be the start of a longer one: "Address of the job"
+            # (spaced, a longer address label), "Name (Last)" (a part of the name).
+            longer = _by_meaning(line, spaced=self.spaced)
+            if longer is not None and _refines(longer, hit):
+                hit = longer
+        hit = hit or _by_meaning(line, spaced=self.spaced)
         if hit is not None and hit.value:
             # A table row whose value holds labels of its own ("Navn | Fornavn: Poul").
             inner = _by_meaning(hit.value, spaced=False)
@@ -151,10 +166,11 @@ class _Labels:
                 continue
             rest = line[len(variant) :]
             value = _value_after_label(rest, label_ends_with_dot=variant[-1] == ".")
-            if value is None and self.spaced and rest[:1] == " " and rest.strip():
+            spaced = value is None and self.spaced and rest[:1] == " " and bool(rest.strip())
+            if spaced:
                 value = rest.strip()
             if value is not None:
-                return LabelHit(key, value, line[: len(variant)], False, True)
+                return LabelHit(key, value, line[: len(variant)], False, not spaced)
         return None
 
 
@@ -212,6 +228,16 @@ def _by_meaning(line: str, *, spaced: bool) -> LabelHit | None:
     return None
 
 
+def _refines(longer: LabelHit, hit: LabelHit) -> bool:
+    """Whether ``longer`` is the same label written out further. Without a colon the
+    words added must be lower-case: in "Hvornår Uge 42" or "Besked Vi skal …" they are
+    the value's."""
+    same = longer.key == hit.key or longer.key in ("first_name", "last_name")
+    added = longer.label[len(hit.label) :]
+    lower = hit.explicit or added == added.lower()
+    return same and len(longer.label) > len(hit.label) and lower
+
+
 def _uses_spaced_labels(lines: Sequence[str], table: LabelTable) -> bool:
     strict, spaced = _Labels(table), _Labels(table, spaced=True)
     strict_keys: set[str] = set()
@@ -245,7 +271,13 @@ def _value_after_label(rest: str, *, label_ends_with_dot: bool) -> str | None:
 
 
 def is_footer(line: str, extra: Sequence[re.Pattern[str]]) -> bool:
-    return any(p.fullmatch(line) for p in _FOOTERS) or any(p.match(line) for p in extra)
+    """A line that ends a free-text field."""
+    return any(p.fullmatch(line) for p in _SIGN_OFFS) or is_lead_end(line, extra)
+
+
+def is_lead_end(line: str, extra: Sequence[re.Pattern[str]]) -> bool:
+    """The platform's boilerplate: the signature delimiter, notices, the source's footers."""
+    return any(p.fullmatch(line) for p in _BOILERPLATE) or any(p.match(line) for p in extra)
 
 
 def extract_fields(
@@ -279,6 +311,8 @@ def find_fields(
     found: dict[str, Found] = {}
     index = 0
     while index < len(lines):
+        if found and lines[index] and is_lead_end(lines[index], extra_footers):
+            break  # what follows is the platform's ("Telefon: 70 20 40 60" of its support)
         hit = labels.match(lines[index]) if lines[index] else None
         index += 1
         if hit is None:

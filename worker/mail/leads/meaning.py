@@ -82,7 +82,8 @@ _MODIFIERS = _words(
     evt eventuelt optional valgfri valgfrit required påkrævet obligatorisk mange many
     much meget skal should be will gøres rengøres området område i in at ved with med om
     about ca approx kort short lang long primær primary anden second alternativ
-    alternative hele whole nye ny new start code kode whats hvilket kan vi can we do does
+    alternative hele whole nye ny new start code kode remote husets huset boligens
+    lejligheden lejlighedens ejendommens stedets jobbets whats hvilket kan vi can we do does
     du we"""
 )
 # The order in which meanings win when a label holds several ("Kundens telefon" is a
@@ -133,6 +134,7 @@ class Meaning:
     unknown_words: int  # words that are neither label parts nor qualifiers
 
 
+@lru_cache(maxsize=8192)  # forms repeat their labels in every email
 def label_meaning(label: str, *, max_unknown: int = 0) -> Meaning | None:
     """The field ``label`` introduces, read from its words, or None.
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from crm_core.normalize import normalize_phone
-from worker.mail.leads.fields import Found, body_lines, find_fields, is_footer
+from worker.mail.leads.fields import Found, body_lines, find_fields, is_lead_end
 from worker.mail.leads.labels import LabelTable
 from worker.mail.leads.names import fallback_name
 from worker.mail.leads.shapes import (
@@ -98,7 +98,7 @@ def read_lead(
         source.read_subject(" ".join(message.subject.split()), found)
     _join_names(found)
     extra = [re.compile(p, re.IGNORECASE) for p in source.footers]
-    lead_lines = list(candidate_lines(lines, lambda line: is_footer(line, extra)))
+    lead_lines = list(candidate_lines(lines, lambda line: is_lead_end(line, extra)))
 
     values: dict[str, object] = {}
     origins: dict[str, str] = {}

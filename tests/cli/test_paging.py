@@ -1,0 +1,39 @@
+"""Lists and reports show a page and say how many there are in all."""
+
+from __future__ import annotations
+
+from tests.cli.conftest import Cli
+
+
+def test_customer_list_pages_with_a_cursor_and_says_how_many(cli: Cli) -> None:
+    for n in range(5):
+        cli.create(f"Kunde {n}", f"kunde{n}@example.dk", "--tag", "vip" if n % 2 else "ny")
+
+    first = cli("customer", "list", "--limit", "2").splitlines()
+    assert first[-2] == "Showing 2 of 5 customers."
+    command, cursor = first[-1].removeprefix("Next page: ").split(" --after ")
+    assert command == "crm customer list active --limit 2"
+    names = [line.split()[1] for line in first if line.startswith("Kunde")]
+    assert names == ["4", "3"]
+
+    second = cli("customer", "list", "--limit", "2", "--after", cursor).splitlines()
+    assert [line.split()[1] for line in second if line.startswith("Kunde")] == ["2", "1"]
+    cursor = second[-1].split(" --after ")[1]
+    last = cli("customer", "list", "--limit", "2", "--after", cursor).splitlines()
+    assert [line.split()[1] for line in last if line.startswith("Kunde")] == ["0"]
+    assert last[-1] == "Showing 1 of 5 customers."
+
+    vip = cli("customer", "list", "--tag", "vip", "--limit", "1").splitlines()
+    assert vip[-2:-1] == ["Showing 1 of 2 customers."]
+    assert vip[-1].startswith("Next page: crm customer list active --tag vip --limit 1 --after ")
+    assert cli("customer", "list").splitlines()[-1] == "Total: 5 customers"
+    assert "invalid cursor" in cli.fails("customer", "list", "--after", "nonsense")
+
+
+def test_reports_have_a_limit_that_all_lifts(cli: Cli) -> None:
+    for n in range(3):
+        cli.create(f"Kunde {n}", f"kunde{n}@example.dk")
+    top = cli("report", "top-customers", "--limit", "2").splitlines()
+    assert top[-2:] == ["Showing 2 of 3 active customers.", "--all shows every one."]
+    everyone = cli("report", "top-customers", "--all").splitlines()
+    assert everyone[-1] == "Total: 3 active customers"

@@ -1,0 +1,184 @@
+"""``crm lead list|show|update|unlink`` (``crm lead create`` is in worker/cli/sales.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from crm_core import services
+from crm_core.customers import get_customer
+from crm_core.leads import LeadFilter
+from crm_core.models import Lead
+from worker.cli.context import session_for
+from worker.cli.conversations import parse_since, showing
+from worker.cli.note_views import note_lines, notes_json
+from worker.cli.output import (
+    JsonFlag,
+    Line,
+    block,
+    emit,
+    format_datetime,
+    format_kr,
+    heading,
+    model_dict,
+    print_json,
+    printable,
+    success,
+    table,
+    text_or_empty,
+)
+from worker.cli.sales import lead_app as app
+
+LeadId = Annotated[str, typer.Argument(help="Lead ID.", show_default=False)]
+SOURCE_EMAIL_LINES = 40  # of the lead email's body shown by `lead show`
+
+
+@app.command("list")
+def list_leads(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="new, contacted, quoted, won or lost.")] = None,
+    source: Annotated[str | None, typer.Option(help="e.g. rengoring.nu, leadpoint.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Leads dated on or after this, e.g. 01.10.2025.")
+    ] = None,
+    unlinked: Annotated[
+        bool, typer.Option("--unlinked", help="Only leads without a customer.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """Leads, newest first, dated by the email they came in."""
+    wanted = LeadFilter(status=status, source=source, since=parse_since(since), unlinked=unlinked)
+    with session_for(ctx) as session:
+        leads = services.list_leads(session, wanted, limit=limit)
+        total = services.count_leads(session, wanted)
+        if as_json:
+            print_json({"total": total, "leads": [model_dict(lead) for lead in leads]})
+            return
+        names = {}
+        for customer_id in sorted({lead.customer_id for lead in leads if lead.customer_id}):
+            names[customer_id] = get_customer(session, customer_id).name
+        rows = [
+            [
+                format_datetime(lead.created_at)[:10],
+                lead.source,
+                text_or_empty(lead.name),
+                names.get(lead.customer_id or "", "-"),
+                text_or_empty(lead.status),
+                lead.id,
+            ]
+            for lead in leads
+        ]
+    headers = ["Date", "Source", "Name", "Customer", "Status", "ID"]
+    emit([*table(headers, rows), showing(len(rows), total, "lead")])
+
+
+def _lead_fields(lead: Lead, customer_label: str) -> list[tuple[str, str]]:
+    fields = [
+        ("ID", lead.id),
+        ("Date", format_datetime(lead.created_at)),
+        ("Source", lead.source),
+        ("Status", text_or_empty(lead.status)),
+        ("Customer", customer_label),
+        ("Name", text_or_empty(lead.name)),
+        ("Email", text_or_empty(lead.email)),
+        ("Phone", text_or_empty(lead.phone)),
+        ("Address", text_or_empty(lead.address)),
+        ("Task", text_or_empty(lead.task_type)),
+        ("Size", f"{lead.size_m2} m²" if lead.size_m2 else "-"),
+        ("Dates wanted", text_or_empty(lead.preferred_dates)),
+    ]
+    return [(label, printable(value)) for label, value in fields]
+
+
+@app.command("show")
+def show(ctx: typer.Context, lead_id: LeadId, as_json: JsonFlag = False) -> None:
+    """A lead with its customer, quotes, notes and the email it came from."""
+    with session_for(ctx) as session:
+        lead = services.get_lead(session, lead_id)
+        customer = get_customer(session, lead.customer_id) if lead.customer_id else None
+        source = services.lead_source_message(session, lead)
+        quotes = services.list_quotes(session, lead_id=lead.id)
+        notes = services.list_notes(session, "lead", lead.id)
+        note_total = services.count_notes(session, "lead", lead.id)
+        if as_json:
+            data: dict[str, Any] = {
+                **model_dict(lead),
+                "quotes": [model_dict(quote) for quote in quotes],
+                "source_email": model_dict(source) if source else None,
+                **notes_json(notes, note_total),
+            }
+            print_json(data)
+            return
+        label = f"{customer.name} <{customer.email}> ({customer.id})" if customer else "-"
+        lines: list[Line] = block(
+            f"Lead: {printable(lead.name or lead.id)}", _lead_fields(lead, label)
+        )
+        if lead.message:
+            lines += [
+                "",
+                heading("Request"),
+                *(printable(line) for line in lead.message.splitlines()),
+            ]
+        if quotes:
+            rows = [
+                [q.id, format_kr(q.total), q.status.value, format_datetime(q.created_at)]
+                for q in quotes
+            ]
+            lines += ["", heading(f"Quotes ({len(quotes)})")]
+            lines += table(["ID", "Total", "Status", "Created"], rows)
+        lines += note_lines(notes, note_total)
+        if source is not None:
+            body = [printable(line) for line in source.body.rstrip().splitlines()]
+            lines += [
+                "",
+                heading("The email it came from"),
+                f"From:    {printable(source.from_address)}",
+                f"Date:    {format_datetime(source.sent_at)}",
+                f"Subject: {printable(text_or_empty(source.subject))}",
+                "",
+                *body[:SOURCE_EMAIL_LINES],
+            ]
+            if len(body) > SOURCE_EMAIL_LINES:
+                lines.append(f"… (`crm conversation show {source.conversation_id}` for all)")
+    emit(lines)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    lead_id: LeadId,
+    status: Annotated[
+        str, typer.Option(help="new, contacted, quoted, won or lost.", show_default=False)
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Set a lead's status by hand."""
+    with session_for(ctx) as session:
+        lead = services.set_lead_status(session, lead_id, status)
+        data = model_dict(lead)
+        title = f"Lead {lead.id} is {lead.status.value}."
+    if as_json:
+        print_json(data)
+    else:
+        emit(success(title))
+
+
+@app.command("unlink")
+def unlink(ctx: typer.Context, lead_id: LeadId, as_json: JsonFlag = False) -> None:
+    """Undo a link: the lead belongs to no customer (its conversations stay)."""
+    with session_for(ctx) as session:
+        before = services.get_lead(session, lead_id).customer_id
+        lead = services.unlink_lead(session, lead_id)
+        data = model_dict(lead)
+        if before is None:
+            lines = success(f"Lead {lead.id} was not linked to a customer.")
+        else:
+            customer = get_customer(session, before)
+            lines = success(f"Lead {lead.id} unlinked from {customer.name}.")
+            lines.append(f"{customer.name} now has {customer.total_leads} leads.")
+    if as_json:
+        print_json(data)
+    else:
+        emit(lines)
