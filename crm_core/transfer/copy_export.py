@@ -11,18 +11,17 @@ an empty text is written ``""``, an absent one as nothing; an import reads both 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from sqlalchemy import ColumnElement, String, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, String, case, cast, func, literal
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from crm_core.customers.filters import CustomerFilter, filter_condition
-from crm_core.models import Customer
-from crm_core.transfer.columns import EXPORT_FIELDS, EXPORT_HEADERS
+from crm_core.customers.filters import CustomerFilter
+from crm_core.transfer.columns import EXPORT_HEADERS
 
-_TEXT_FIELDS = {"name", "email", "phone", "company_name", "address", "notes"}
+_TEXT_FIELDS = {"name", "email", "phone", "company_name", "address", "notes", "aliases"}
 
 
 def _neutralised(cell: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -39,35 +38,31 @@ def _time(column: ColumnElement[Any], excel: bool) -> ColumnElement[Any]:
     return func.to_char(func.timezone("UTC", column), pattern)
 
 
-def _cells(session: Session, excel: bool) -> list[ColumnElement[Any]]:
-    from crm_core.transfer.export import export_column
-
-    cells: list[ColumnElement[Any]] = []
-    for key in EXPORT_FIELDS:
-        column = export_column(session, key)
-        if key in _TEXT_FIELDS or key == "aliases":
-            cells.append(_neutralised(column))
+def _cell(excel: bool) -> Callable[[str, ColumnElement[Any]], ColumnElement[Any]]:
+    def cell(key: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
+        if key in _TEXT_FIELDS:
+            shaped = _neutralised(column)
         elif key == "tags":
-            cells.append(_neutralised(func.array_to_string(column, ", ")))
+            shaped = _neutralised(func.array_to_string(column, ", "))
         elif key == "total_revenue":
             text = cast(column, String)
-            cells.append(func.replace(text, ".", ",") if excel else text)
+            shaped = func.replace(text, ".", ",") if excel else text
         elif key in ("last_contact_at", "created_at", "updated_at"):
-            cells.append(_time(column, excel))
+            shaped = _time(column, excel)
         else:
-            cells.append(column)
-    return [cell.label(key) for cell, key in zip(cells, EXPORT_FIELDS, strict=True)]
+            shaped = column
+        return shaped.label(key)
+
+    return cell
 
 
 def copy_customers_csv(
     session: Session, out: BinaryIO, wanted: CustomerFilter, *, excel: bool, chunk: int
 ) -> Iterator[int]:
     """Write the CSV through COPY; yields the running count every ``chunk`` rows."""
-    statement = (
-        select(*_cells(session, excel))
-        .where(filter_condition(session, wanted))
-        .order_by(Customer.created_at, Customer.id)
-    )
+    from crm_core.transfer.export import export_select
+
+    statement = export_select(session, wanted, _cell(excel))
     compiled = statement.compile(
         dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
         compile_kwargs={"render_postcompile": True},

@@ -25,12 +25,12 @@ import codecs
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, BinaryIO, Literal, TextIO
 
-from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, literal, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 
@@ -39,6 +39,7 @@ from crm_core.models import Customer
 from crm_core.transfer.columns import EXPORT_FIELDS, EXPORT_HEADERS
 
 ExportFormat = Literal["csv", "jsonl"]
+CellOf = Callable[[str, ColumnElement[Any]], ColumnElement[Any]]
 CHUNK = 5_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A cell that starts with the apostrophe itself gets one more, so the import's removal
@@ -48,8 +49,9 @@ _TEXT_FIELDS = {"name", "email", "phone", "company_name", "address", "notes", "t
 _TEXT_INDEXES = [i for i, key in enumerate(EXPORT_FIELDS) if key in _TEXT_FIELDS]
 
 
-def aliases_column(session: Session) -> ColumnElement[str]:
-    """The addresses of the customers merged into each one, joined by ", " ('' for none)."""
+def _aliases(session: Session) -> Subquery:
+    """Per kept customer, the addresses merged into it joined by ", ": one GROUP BY that
+    the export joins (a subquery per row would cost an index probe per customer)."""
     alias = aliased(Customer)
     if session.get_bind().dialect.name == "postgresql":
         joined = func.string_agg(
@@ -57,22 +59,37 @@ def aliases_column(session: Session) -> ColumnElement[str]:
         )
     else:
         joined = func.group_concat(alias.email, ", ")
-    found = select(joined).where(alias.merged_into_id == Customer.id).scalar_subquery()
-    return func.coalesce(found, "")
+    return (
+        select(alias.merged_into_id.label("kept_id"), joined.label("aliases"))
+        .where(alias.merged_into_id.is_not(None))
+        .group_by(alias.merged_into_id)
+        .subquery()
+    )
 
 
-def export_column(session: Session, key: str) -> ColumnElement[Any]:
-    return aliases_column(session) if key == "aliases" else getattr(Customer, key)
+def export_select(session: Session, wanted: CustomerFilter, cell: CellOf) -> Select[Any]:
+    """SELECT of the export's cells (``cell(key, column)`` shapes each), oldest first."""
+    aliases = _aliases(session)
+    columns = [
+        cell(
+            key,
+            func.coalesce(aliases.c.aliases, "") if key == "aliases" else getattr(Customer, key),
+        )
+        for key in EXPORT_FIELDS
+    ]
+    return (
+        select(*columns)
+        .select_from(Customer)
+        .outerjoin(aliases, aliases.c.kept_id == Customer.id)
+        .where(filter_condition(session, wanted))
+        .order_by(Customer.created_at, Customer.id)
+    )
 
 
 def stream_customer_rows(session: Session, wanted: CustomerFilter) -> Iterator[tuple[Any, ...]]:
     """Tuples in EXPORT_FIELDS order, oldest customer first, read CHUNK rows at a time."""
-    columns = [export_column(session, key) for key in EXPORT_FIELDS]
-    statement = (
-        select(*columns)
-        .where(filter_condition(session, wanted))
-        .order_by(Customer.created_at, Customer.id)
-        .execution_options(yield_per=CHUNK)
+    statement = export_select(session, wanted, lambda key, column: column).execution_options(
+        yield_per=CHUNK
     )
     for partition in session.execute(statement).partitions():
         yield from (tuple(row) for row in partition)
