@@ -2,7 +2,7 @@
 
     python -m bench.cli_startup            # SQLite database of 10,000 customers
 
-Runs each command 15 times as a process (like hyperfine) and reports the median wall
+Runs each command 7 times as a process (like hyperfine) and reports the median wall
 time and the median CPU time of the process (user + system). On a shared machine the
 wall time follows the load of the moment; the CPU time moves much less, so both are
 recorded, with the load average. Then lists the ten costliest imports of each command
@@ -24,7 +24,7 @@ from bench.common import append_result, machine, today
 from crm_core.db import make_engine
 from migrations import upgrade
 
-RUNS = 15
+RUNS = 7
 CUSTOMERS = 10_000
 
 
@@ -33,7 +33,6 @@ def commands() -> dict[str, list[str]]:
         "crm --help": ["--help"],
         "crm customer list": ["customer", "list"],
         "crm customer get EMAIL": ["customer", "get", dataset.customer_email(CUSTOMERS // 2)],
-        "crm report top-customers": ["report", "top-customers"],
     }
 
 

@@ -155,7 +155,8 @@ def measure_stats(engine: Engine, n: int, label: str) -> None:
             cpu = _backend_cpu(session) - backend
         seconds = time.perf_counter() - started
         row = [today(), machine(), engine.dialect.name, f"{n:,}", label, case, f"{updated:,}",
-               f"{seconds:.2f}", f"{cpu:.2f}", f"{os.getloadavg()[0]:.1f}"]  # fmt: skip
+               f"{seconds:.2f}", f"{cpu:.2f}" if engine.dialect.name == "postgresql" else "-",
+               f"{os.getloadavg()[0]:.1f}"]  # fmt: skip
         print(" | ".join(row[4:]), flush=True)
         append_result(
             "Scale: stats recomputation, wall and database CPU (bench/scale.py)",

@@ -259,7 +259,7 @@ class HttpSettings(Section):
     # Push bodies over this are answered 413 (a Pub/Sub envelope is a few hundred bytes).
     max_body_bytes: int = Field(default=64 * 1024, gt=0, le=16 * 1024 * 1024)
     # On SIGTERM, requests in progress get this long to finish before they are cut off.
-    shutdown_timeout_seconds: float = Field(default=5, ge=0, le=300)
+    shutdown_timeout_seconds: float = Field(default=3, ge=0, le=300)
 
 
 class DisplaySettings(Section):

@@ -41,7 +41,7 @@ def _checked_time(scheduled_at: datetime) -> datetime:
     if moment is None or not EARLIEST <= moment <= LATEST:
         raise ValidationError(
             f"a booking must be between {EARLIEST.year} and {LATEST.year}, "
-            f"got {scheduled_at.isoformat()}"
+            f"got {scheduled_at.replace(tzinfo=None).isoformat(' ', 'minutes')}"
         )
     return scheduled_at
 

@@ -12,7 +12,7 @@ from crm_core.errors import NotFoundError
 from crm_core.ids import new_id
 from crm_core.models import Lead
 from crm_core.models.types import utcnow
-from crm_core.paging import Page, first_page
+from crm_core.paging import Page, checked_limit, first_page
 from crm_core.statuses import LeadStatus, parse_status
 from crm_core.upsert import insert_ignore
 
@@ -114,7 +114,7 @@ def customer_leads(session: Session, customer_id: str) -> list[Lead]:
 def linked_leads(session: Session, limit: int | None = None) -> list[Lead]:
     """Leads linked to a customer, oldest first."""
     statement = select(Lead).where(Lead.customer_id.is_not(None)).order_by(Lead.created_at)
-    if limit is not None:
+    if checked_limit(limit) is not None:
         statement = statement.limit(limit)
     return list(session.execute(statement).scalars())
 
@@ -122,6 +122,7 @@ def linked_leads(session: Session, limit: int | None = None) -> list[Lead]:
 def list_unlinked_leads(session: Session, limit: int | None = 50) -> tuple[int, list[Lead]]:
     """Leads without a customer, newest first: how many there are in all, and up to
     ``limit`` of them."""
+    checked_limit(limit)
     unlinked = Lead.customer_id.is_(None)
     total = session.execute(select(func.count()).select_from(Lead).where(unlinked)).scalar_one()
     query = select(Lead).where(unlinked).order_by(Lead.created_at.desc(), Lead.id)

@@ -3,6 +3,7 @@ from crm_core.quotes.service import (
     accept_quote,
     create_quote,
     get_quote,
+    quote_total,
     reject_quote,
     send_quote,
 )
@@ -13,6 +14,7 @@ __all__ = [
     "create_quote",
     "get_quote",
     "list_quotes",
+    "quote_total",
     "reject_quote",
     "send_quote",
 ]

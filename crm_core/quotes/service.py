@@ -31,7 +31,9 @@ _OPEN = (QuoteStatus.DRAFT, QuoteStatus.SENT)
 MAX_TOTAL = Decimal("9999999999.99")
 
 
-def _amount(total: Decimal | int | float | str) -> Decimal:
+def quote_total(total: Decimal | int | float | str) -> Decimal:
+    """The amount a quote total stands for, in kr with two decimals; ValidationError
+    for anything the Numeric(12,2) column cannot hold."""
     try:
         amount = Decimal(str(total).strip())
     except InvalidOperation:
@@ -54,7 +56,7 @@ def create_quote(
     description: str | None = None,
 ) -> Quote:
     """Create a draft quote (total in kr) for a lead, a customer, or both."""
-    amount = _amount(total)
+    amount = quote_total(total)
     if lead_id is None and customer_id is None:
         raise ValidationError("a quote needs a lead or a customer")
     if lead_id is not None and session.get(Lead, lead_id) is None:

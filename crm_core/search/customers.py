@@ -39,6 +39,8 @@ SQLITE_CANDIDATES = 500
 # RapidFuzz partial ratio (0–100) a word needs to count as found on SQLite.
 SQLITE_WORD_RATIO = 75.0
 FIELDS = ("name", "email", "phone", "company_name", "address")
+# A customer merged into another is found as the one it was merged into.
+LIVE = "merged_into_id IS NULL"
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def _postgresql(
     found_rows = session.execute(
         text(
             "SELECT id, name, email, phone, company_name, address, "
-            f"{score} AS score FROM customers WHERE {where} "
+            f"{score} AS score FROM customers WHERE ({where}) AND {LIVE} "
             "ORDER BY score DESC, name, id LIMIT :limit"
         ),
         params,
@@ -123,7 +125,10 @@ def _postgresql(
     if len(rows) < limit:
         return rows, len(rows)
     total = session.execute(
-        text(f"SELECT count(*) FROM (SELECT 1 FROM customers WHERE {where} LIMIT :cap) AS found"),
+        text(
+            f"SELECT count(*) FROM (SELECT 1 FROM customers WHERE ({where}) AND {LIVE} "
+            "LIMIT :cap) AS found"
+        ),
         {**{k: v for k, v in params.items() if k not in {"limit", "q"}}, "cap": COUNT_CAP},
     ).scalar_one()
     return rows, int(total)
@@ -152,7 +157,9 @@ def _sqlite(
     if digits:
         match = _fts_string(digits)
         rows = session.execute(
-            text(select + "WHERE customer_search MATCH :match ORDER BY c.name, c.id"),
+            text(
+                select + f"WHERE customer_search MATCH :match AND c.{LIVE} ORDER BY c.name, c.id"
+            ),
             {"match": match},
         ).all()
         found = [_row(row, 1.0) for row in rows]
@@ -160,7 +167,9 @@ def _sqlite(
     grams = sorted(set().union(*(_trigrams(word) for word in words)))
     if grams:
         candidates = session.execute(
-            text(select + "WHERE customer_search MATCH :match ORDER BY rank LIMIT :n"),
+            text(
+                select + f"WHERE customer_search MATCH :match AND c.{LIVE} ORDER BY rank LIMIT :n"
+            ),
             {"match": " OR ".join(_fts_string(g) for g in grams), "n": SQLITE_CANDIDATES},
         ).all()
     else:  # only words of one or two letters: no trigram to look up

@@ -178,6 +178,11 @@ def _postgresql(
     # The query expressions are written out where they are used (no CTE) so that the
     # planner sees their values and can estimate how common the words are.
     tsquery, rank_query, terms = pg_tsquery(query)
+    # PostgreSQL estimates a phrase as if its words were merely all present. For two
+    # common words that seldom stand side by side it would then walk the sent_at index
+    # through the whole table; ordering by an expression leaves it the GIN index.
+    phrase = any(term.quoted or len(term.words) > 1 for group in query for term in group)
+    newest = "(m.sent_at + interval '0 seconds')" if phrase else "m.sent_at"
     params = {
         "limit": limit,
         "candidates": CANDIDATES,
@@ -195,7 +200,7 @@ def _postgresql(
         "  FROM ("
         "   SELECT m.id, m.sent_at, m.search_vector FROM email_messages m"
         f"   WHERE m.search_vector @@ {tsquery}{filters.sql()}"
-        "   ORDER BY m.sent_at DESC LIMIT :candidates) AS recent"
+        f"   ORDER BY {newest} DESC LIMIT :candidates) AS recent"
         "  ORDER BY score DESC, recent.sent_at DESC, recent.id LIMIT :limit) AS best"
         f" JOIN email_messages m ON m.id = best.id {_BELONGS_TO}"
         " ORDER BY best.score DESC, best.sent_at DESC, best.id"

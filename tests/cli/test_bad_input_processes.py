@@ -5,8 +5,10 @@ linking leads to one customer at once."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from crm_core.models import Customer, Lead
 from tests.cli.refusals import snapshot
 from tests.conftest import Database
 from tests.ingest.test_sample_mailbox import SAMPLES
-from tests.processes import REDIS_URL
+from tests.processes import REDIS_URL, free_port, stop, wait_for
 
 SAMPLE = str(SAMPLES / "rendetalje.mbox")
 REPO = Path(__file__).resolve().parents[2]
@@ -107,6 +109,51 @@ def test_a_broker_that_cannot_be_used_is_one_line(
         assert says in line, line
         assert "wrong-pw" not in line
     assert snapshot(sqlite_database) == before
+
+
+@pytest.fixture(scope="module")
+def guarded_redis() -> Iterator[int]:
+    """A Redis of our own that wants a password (the shared one has none), on a free port."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            *("redis-server", "--port", str(port), "--requirepass", "right-pw"),
+            *("--save", "", "--appendonly", "no", "--bind", "127.0.0.1"),
+        ],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: _listening(port), 20, what="redis-server")
+        yield port
+    finally:
+        stop(server)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.parametrize(
+    ("credentials", "says"),
+    [
+        (":wrong-pw@", "invalid username-password pair"),
+        ("", "must be called with the client already authenticated"),
+    ],
+    ids=["wrong password", "no password"],
+)
+def test_a_redis_that_refuses_the_password_is_one_line(
+    sqlite_database: Database, guarded_redis: int, credentials: str, says: str
+) -> None:
+    broker = f"redis://{credentials}127.0.0.1:{guarded_redis}/0"
+    env = {**sqlite_database.env(), "CRM_BROKER_URL": broker}
+    for args in (("import", "mbox", SAMPLE), ("ingest", "resume")):
+        result = run_crm(*args, env=env)
+        assert result.returncode == 1
+        line = one_error_line(result)
+        assert says in line and "(check the password in broker.url)" in line, line
+        assert "wrong-pw" not in line
 
 
 LINKERS = 8  # tests/core/test_concurrent_links.py runs 16 threads in lock step

@@ -151,3 +151,20 @@ def test_the_upgrade_indexes_existing_rows_on_postgresql() -> None:
     finally:
         with psycopg.connect(_libpq_dsn(PG_URL), autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_a_merged_customer_is_found_as_the_one_it_was_merged_into(database: Database) -> None:
+    with database.sessions() as session:
+        kept = services.create_customer(session, name="Søren Madsen", email="soren@example.dk")
+        typo = services.create_customer(
+            session, name="Søren Madsen", email="soren.madsen@gmial.com"
+        )
+        session.commit()
+        assert {h.customer_id for h in services.search_customers(session, "Søren").hits} == {
+            kept.id,
+            typo.id,
+        }
+        services.merge_customers(session, kept.id, typo.id)
+        session.commit()
+        found = services.search_customers(session, "Søren Madsen").hits
+        assert [hit.customer_id for hit in found] == [kept.id]

@@ -203,6 +203,8 @@ def test_sigterm_while_clients_dribble_exits_within_ten_seconds(
             assert time.monotonic() - started < 10
         for dribbler in dribblers:
             assert dribbler.wait(10).seconds < 60
+    # Cut off, not cancelled: no request ended as an application error.
+    assert "Traceback" not in (tmp_path / "watch.log").read_text(encoding="utf-8")
 
 
 def test_worker_health_port_cuts_off_slow_clients_and_stops_on_sigterm(

@@ -143,7 +143,7 @@ def lead_table(leads: Sequence[Lead]) -> list[Line]:
 
 
 def shown(page: Page[Any]) -> str:
-    """ "3", or "20 of 345" when the page holds only the newest."""
+    """The count in a heading: "3", or "newest 20 of 345" when not all are shown."""
     return str(page.total) if page.complete else f"newest {len(page)} of {page.total}"
 
 

@@ -127,9 +127,16 @@ def parse_local_datetime(value: str) -> datetime:
                 f"not a date and time: {value!r}; use 2025-10-01T09:00 or 01.10.2025 09:00"
             ) from None
     try:
-        return parsed if parsed.tzinfo is not None else from_local(parsed)
-    except OverflowError:  # the first or last day of the calendar, without a zone database
-        raise ValueError(f"date and time out of range: {value!r}") from None
+        moment = parsed if parsed.tzinfo is not None else from_local(parsed)
+        # Stored in UTC and shown in Copenhagen time: both must exist (not so on the
+        # first and last days of the calendar, e.g. 0001-01-01 00:00 is in year 0 UTC).
+        moment.astimezone(UTC)
+        to_local(moment)
+    except OverflowError:
+        raise ValueError(
+            f"date and time out of range: {value!r}; use a year from 2 to 9998"
+        ) from None
+    return moment
 
 
 # --- values -----------------------------------------------------------------------
@@ -171,7 +178,7 @@ _ESCAPE_SEQUENCE = re.compile(
 _LAYOUT = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]+")
 # What is left of C0, DEL and C1, and the bidirectional overrides that make text
 # display in another order than it reads.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
@@ -187,14 +194,15 @@ def printable(text: str) -> str:
 def _printable_line(line: Line) -> Line:
     if isinstance(line, str):
         return printable(line)
-    if line.plain.isprintable():
-        return line
-    # Only our own one-style Text lines reach here; rebuilt, they keep that style.
-    return Text(printable(line.plain), style=line.style, end=line.end)
+    clean = printable(line.plain)
+    if clean == line.plain:
+        return line  # styled spans (e.g. search highlights) stay as they are
+    # Characters went, so spans would no longer fit: the line keeps its one style.
+    return Text(clean, style=line.style, end=line.end)
 
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal still obeys.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def _escape_json_unsafe(text: str) -> str:

@@ -12,6 +12,7 @@ from crm_core.customers import get_customer
 from crm_core.errors import ValidationError
 from crm_core.models import Booking, Quote
 from crm_core.normalize import normalize_email
+from crm_core.quotes import quote_total
 from crm_core.stats.service import owner_of
 from worker.cli.context import session_for
 from worker.cli.customers import find_customer
@@ -56,6 +57,14 @@ def _owner_line(session: Session, lead_id: str | None, customer_id: str | None) 
         f"{customer.name}: {plural(customer.total_bookings, 'booking')}, "
         f"{format_kr(customer.total_revenue)} revenue"
     ]
+
+
+def _customer_id(session: Session, key: str | None) -> str | None:
+    """A customer named by email is looked up here; an ID goes to the service as it is,
+    which checks the rest of the input before it looks the customer up."""
+    if key is None or "@" not in key:
+        return key
+    return find_customer(session, key).id
 
 
 # --- leads ------------------------------------------------------------------------
@@ -134,8 +143,9 @@ def create_quote(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a draft quote for a lead, a customer (email or ID), or both."""
+    quote_total(total)  # a total that cannot be one is the first thing to hear about
     with session_for(ctx) as session:
-        customer_id = find_customer(session, customer).id if customer else None
+        customer_id = _customer_id(session, customer)
         quote = services.create_quote(
             session, total=total, lead_id=lead, customer_id=customer_id, description=description
         )
@@ -227,7 +237,7 @@ def create_booking(
             scheduled_at=scheduled_at,
             quote_id=quote,
             lead_id=lead,
-            customer_id=find_customer(session, customer).id if customer else None,
+            customer_id=_customer_id(session, customer),
             notes=notes,
             allow_second=allow_second,
         )

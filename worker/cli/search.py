@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -26,6 +25,7 @@ from worker.cli.output import (
     parse_local_datetime,
     plural,
     print_json,
+    printable,
 )
 
 DEFAULT_LIMIT = 10
@@ -44,23 +44,16 @@ class DirectionChoice(StrEnum):
     OUT = "out"
 
 
-def printable(value: str | None) -> str:
-    """Mail text with its control and format characters (escape sequences, bidi
-    overrides, NULs) made spaces; the length stays, so highlight spans still fit."""
-    if not value:
-        return ""
-    return "".join(" " if unicodedata.category(char) in {"Cc", "Cf"} else char for char in value)
-
-
 def highlighted(snippet: Snippet, indent: str = "    ") -> Text:
+    """The snippet with its matches styled; each piece made printable on its own, so
+    the spans still fit whatever the mail held."""
     line = Text(indent)
-    clean = printable(snippet.text)
     position = 0
     for start, end in snippet.highlights:
-        line.append(clean[position:start])
-        line.append(clean[start:end], style=HIGHLIGHT)
+        line.append(printable(snippet.text[position:start]))
+        line.append(printable(snippet.text[start:end]), style=HIGHLIGHT)
         position = end
-    line.append(clean[position:])
+    line.append(printable(snippet.text[position:]))
     return line
 
 
@@ -90,8 +83,8 @@ def message_lines(results: SearchResults[MessageHit]) -> list[Line]:
     lines: list[Line] = [heading(f"Messages ({_count(results, 'message')})")]
     for hit in results.hits:
         arrow = "in " if hit.direction is Direction.INBOUND else "out"
-        who = printable(hit.customer_name) or "no customer"
-        subject = printable(hit.subject) or "(no subject)"
+        who = printable(hit.customer_name or "") or "no customer"
+        subject = printable(hit.subject or "") or "(no subject)"
         lines.append(f"  {format_datetime(hit.sent_at)}  {arrow}  {who} — {subject}")
         lines.append(highlighted(hit.snippet))
         lines.append(f"    message {hit.message_id} · conversation {hit.conversation_id}")
@@ -103,7 +96,7 @@ def message_lines(results: SearchResults[MessageHit]) -> list[Line]:
 def results_json(results: SearchResults[Any]) -> dict[str, Any]:
     def hit_json(hit: CustomerHit | MessageHit) -> dict[str, Any]:
         data = {key: jsonable(value) for key, value in vars(hit).items() if key != "snippet"}
-        data["snippet"] = printable(hit.snippet.text)
+        data["snippet"] = hit.snippet.text  # print_json escapes what a terminal obeys
         data["highlights"] = [list(span) for span in hit.snippet.highlights]
         return data
 

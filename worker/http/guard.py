@@ -10,6 +10,9 @@
 - **A connection cap.** Past ``max_connections`` open connections a new one is answered
   503 and closed at once, before anything of it is read, so a flood of idle
   connections costs one file descriptor each for a moment instead of piling up.
+- **A bounded shutdown for slow senders.** When the server stops, a client still sending
+  its request gets at most ``shutdown_timeout_seconds`` more, then 408, so dribbling
+  clients never hold up a SIGTERM for their whole request deadline.
 
 The limits come from the ``Config`` the server builds (``GuardedConfig``).
 """
@@ -83,6 +86,17 @@ class GuardedH11Protocol(H11Protocol):
         if not self.transport.is_closing() and not self._request_in():
             self._arm()
 
+    def shutdown(self) -> None:
+        super().shutdown()
+        # A client still sending when the server stops gets what is left of the shutdown
+        # timeout, not of its request deadline: it is answered 408 and closed before
+        # uvicorn would cancel its request (and log that as an application error).
+        if self.transport.is_closing() or self._request_in():
+            return
+        grace = self.limits.shutdown_timeout_seconds
+        if self._deadline is None or self._deadline.when() - self.loop.time() > grace:
+            self._arm(grace)
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
@@ -91,11 +105,11 @@ class GuardedH11Protocol(H11Protocol):
         """The client has sent a whole request (h11 is past reading it)."""
         return self.conn.their_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
 
-    def _arm(self) -> None:
+    def _arm(self, seconds: float | None = None) -> None:
         self._disarm()
-        self._deadline = self.loop.call_later(
-            self.limits.request_timeout_seconds, self._on_deadline
-        )
+        if seconds is None:
+            seconds = self.limits.request_timeout_seconds
+        self._deadline = self.loop.call_later(seconds, self._on_deadline)
 
     def _disarm(self) -> None:
         if self._deadline is not None:
@@ -106,11 +120,7 @@ class GuardedH11Protocol(H11Protocol):
         self._deadline = None
         if self.transport.is_closing():
             return
-        logger.info(
-            "request not complete within %ss (http.request_timeout_seconds): "
-            "answered 408, connection closed",
-            self.limits.request_timeout_seconds,
-        )
+        logger.info("request not complete in time: answered 408, connection closed")
         # Only when no answer to this request has begun; else the answer is cut short.
         if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
             self.transport.write(_TIMEOUT_ANSWER)

@@ -3,15 +3,18 @@
 A worker killed mid-job leaves its messages pending and its jobs unacknowledged in
 Redis; Dramatiq gives such jobs back only after the dead worker's heartbeat times out
 and some worker happens to run its maintenance, minutes later. The ledger knows what
-is pending, so the first worker process to boot re-sends those jobs at once (one
-process per start: a short lock in Redis). Ingestion is idempotent, so a job that was
-not lost after all only costs a look at rows already filed.
+is pending, so the first worker process to boot re-sends those jobs at once: one
+process per start of `crm worker` (its processes share the parent that forked them,
+whose pid and host name the lock in Redis is named after, so the next start, after a
+kill say, resumes again). Ingestion is idempotent, so a job that was not lost after
+all only costs a look at rows already filed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 from typing import Any
 
 import dramatiq
@@ -22,7 +25,7 @@ from worker.runtime import get_runtime
 
 log = logging.getLogger("worker.jobs")
 
-LOCK_MS = 15_000  # the processes of one `crm worker` boot within this of each other
+LOCK_MS = 60_000  # the processes of one `crm worker` boot within this of each other
 
 
 class ResumeOnStart(Middleware):
@@ -31,7 +34,8 @@ class ResumeOnStart(Middleware):
         if not runtime.settings.worker.resume_on_start:
             return
         client = getattr(broker, "client", None)
-        lock = f"{runtime.settings.broker.namespace}:resume-on-start"
+        start = f"{socket.gethostname()}:{os.getppid()}"  # this start of `crm worker`
+        lock = f"{runtime.settings.broker.namespace}:resume-on-start:{start}"
         try:
             if client is not None and not client.set(lock, os.getpid(), nx=True, px=LOCK_MS):
                 return  # another process of this start does it
