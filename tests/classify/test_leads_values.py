@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crm_core.normalize import normalize_phone
 from worker.mail.leads.fields import body_lines, extract_fields
 from worker.mail.leads.labels import COMMON_LABELS
-from worker.mail.leads.values import find_email, join_address, normalize_phone, parse_int
+from worker.mail.leads.values import find_email, join_address, parse_int
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from crm_core import analytics, services
 from crm_core.conversations import customer_conversation_page
 from crm_core.customers import CustomerChanges, get_customer
+from crm_core.customers.bulk_changes import change_customer_tags
 from crm_core.errors import ValidationError
 from crm_core.leads import customer_leads_page
 from crm_core.models import Conversation, Customer, Lead
 from crm_core.paging import DEFAULT_LIMIT, Page
+from worker.cli import customer_transfer
 from worker.cli.context import CliError, session_for
 from worker.cli.note_views import note_lines, notes_json
 from worker.cli.output import (
@@ -36,6 +38,9 @@ from worker.cli.output import (
 from worker.cli.paging import AfterOption, AllOption, page_footer
 
 app = typer.Typer(no_args_is_help=True)
+app.command("export")(customer_transfer.export)
+app.command("import")(customer_transfer.import_file)
+app.add_typer(customer_transfer.bulk_app, name="bulk")
 
 CUSTOMER_ID = Annotated[str, typer.Argument(help="Customer ID.", show_default=False)]
 TagOption = Annotated[
@@ -314,9 +319,17 @@ def update(
         typer.Option("--tag", "-t", help="Replace the tags with these; repeat for several."),
     ] = None,
     clear_tags: Annotated[bool, typer.Option("--clear-tags", help="Remove every tag.")] = False,
+    add_tag: Annotated[
+        list[str] | None, typer.Option("--add-tag", help="Add this tag, keep the others.")
+    ] = None,
+    remove_tag: Annotated[
+        list[str] | None, typer.Option("--remove-tag", help="Remove this tag, keep the others.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Change a customer's fields; options not given stay as they are."""
+    if (add_tag or remove_tag) and (tag or clear_tags):
+        raise ValidationError("give --add-tag/--remove-tag or --tag/--clear-tags, not both")
     changes: CustomerChanges = {}
     if name is not None:
         changes["name"] = name
@@ -333,10 +346,12 @@ def update(
         raise ValidationError("give --tag or --clear-tags, not both")
     if tag or clear_tags:
         changes["tags"] = tag or []
-    if not changes:
+    if not changes and not (add_tag or remove_tag):
         raise ValidationError("nothing to update: give at least one option (see --help)")
     with session_for(ctx) as session:
         customer = services.update_customer(session, customer_id, **changes)
+        if add_tag or remove_tag:
+            customer = change_customer_tags(session, customer_id, add_tag or [], remove_tag or [])
         output = customer_json(customer) if as_json else summary_fields(customer)
     if isinstance(output, dict):
         print_json(output)

@@ -57,12 +57,32 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _DA_WEEKDAYS = ("man.", "tir.", "ons.", "tor.", "fre.", "lør.", "søn.")
 _DA_WEEKDAYS_LONG = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 _DA_MONTHS = (
-    "jan.", "feb.", "mar.", "apr.", "maj", "jun.",
-    "jul.", "aug.", "sep.", "okt.", "nov.", "dec.",
+    "jan.",
+    "feb.",
+    "mar.",
+    "apr.",
+    "maj",
+    "jun.",
+    "jul.",
+    "aug.",
+    "sep.",
+    "okt.",
+    "nov.",
+    "dec.",
 )
 _DA_MONTHS_LONG = (
-    "januar", "februar", "marts", "april", "maj", "juni",
-    "juli", "august", "september", "oktober", "november", "december",
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
 )
 
 
@@ -96,7 +116,9 @@ def pacific_offset(moment: datetime) -> timedelta:
     return timedelta(hours=-7 if start <= moment < end else -8)
 
 
-def copenhagen(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+def copenhagen(
+    year: int, month: int, day: int, hour: int, minute: int, second: int = 0
+) -> datetime:
     """A Copenhagen wall-clock time as an aware datetime with the right offset."""
     for hours in (2, 1):
         candidate = datetime(
@@ -146,8 +168,7 @@ def english_attribution(moment: datetime, who: Addr) -> str:
     t = local_time(moment)
     month = "Sept" if t.month == 9 else _MONTHS[t.month - 1]
     return (
-        f"On {_WEEKDAYS[t.weekday()]}, {t.day} {month} {t.year} at {t:%H:%M}, "
-        f"{display(who)} wrote:"
+        f"On {_WEEKDAYS[t.weekday()]}, {t.day} {month} {t.year} at {t:%H:%M}, {display(who)} wrote:"
     )
 
 
@@ -314,9 +335,7 @@ def text_body(
     content_type = f'text/{subtype}; charset="{charset}"'
     if encoding == "7bit":
         return Body((("Content-Type", content_type),), payload)
-    return Body(
-        (("Content-Type", content_type), ("Content-Transfer-Encoding", encoding)), payload
-    )
+    return Body((("Content-Type", content_type), ("Content-Transfer-Encoding", encoding)), payload)
 
 
 def multipart(subtype: str, parts: Sequence[Body], boundary: str, params: str = "") -> Body:
@@ -382,14 +401,14 @@ def outlook_html(own: str, quoted_block: str | None = None) -> str:
 def lead_html(title: str, fields: Sequence[tuple[str, str]], footer: str) -> str:
     rows = "".join(
         f'<tr><td style="padding:4px 12px 4px 0;font-weight:bold;vertical-align:top">'
-        f"{html.escape(label)}</td><td style=\"padding:4px 0\">"
+        f'{html.escape(label)}</td><td style="padding:4px 0">'
         f"{html.escape(value).replace(chr(10), '<br>')}</td></tr>"
         for label, value in fields
     )
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
         '<body style="font-family:Arial,sans-serif;font-size:14px;color:#222">'
-        f"<h2 style=\"color:#0a7d5c\">{html.escape(title)}</h2>"
+        f'<h2 style="color:#0a7d5c">{html.escape(title)}</h2>'
         f'<table cellpadding="0" cellspacing="0" border="0">{rows}</table>'
         f'<p style="color:#888;font-size:12px">{html.escape(footer)}</p></body></html>\n'
     )
@@ -496,8 +515,18 @@ class Sample:
             lines = "".join(f"{name}: {value}\n" for name, value in [*top, *headers])
             raw = lines.encode("ascii") + body
         entry = Entry(
-            key, when, gid, thread_id, message_id, references, label_list, raw, text, subject,
-            sender, expect,
+            key,
+            when,
+            gid,
+            thread_id,
+            message_id,
+            references,
+            label_list,
+            raw,
+            text,
+            subject,
+            sender,
+            expect,
         )
         self.entries.append(entry)
         return entry
@@ -637,7 +666,10 @@ LEADMAIL_BOUNCES = "bounce+rendetalje=rendetalje.dk@leadmail.no"
 
 def leadmail_headers(salt: str) -> list[Header]:
     return [
-        ("List-Unsubscribe", f"<https://leadmail.no/u/{token(salt, 24)}>,\n <mailto:unsubscribe@leadmail.no?subject={token(salt, 12)}>"),
+        (
+            "List-Unsubscribe",
+            f"<https://leadmail.no/u/{token(salt, 24)}>,\n <mailto:unsubscribe@leadmail.no?subject={token(salt, 12)}>",
+        ),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ("X-Mailer", "Leadmail 4.2"),
     ]
@@ -682,11 +714,15 @@ def build() -> Sample:
     # ---- Anna Jensen: Rengøring.nu lead -> reply -> quote -> acceptance -> booking -> thanks
     when = cph(2025, 9, 29, 11, 14, 3)
     anna_lead = s.mail(
-        "anna-lead", when,
-        sender=LEADMAIL, to=[US], reply_to=anna,
+        "anna-lead",
+        when,
+        sender=LEADMAIL,
+        to=[US],
+        reply_to=anna,
         subject="Nyt lead fra Rengøring.nu",
         labels="Inbox,Important,Opened,Category Updates,Leads",
-        extra=leadmail_headers("anna-lead"), return_path=LEADMAIL_BOUNCES,
+        extra=leadmail_headers("anna-lead"),
+        return_path=LEADMAIL_BOUNCES,
         message_id=leadmail_message_id(when, "anna-lead"),
         text=T("""
             Du har modtaget et nyt lead fra Rengøring.nu
@@ -715,8 +751,12 @@ def build() -> Sample:
         expect=inbound(anna[1], "rengoring.nu"),
     )
     s.mail(
-        "anna-reply", cph(2025, 9, 29, 12, 2, 41),
-        sender=US, to=[anna], reply=anna_lead, labels="Sent",
+        "anna-reply",
+        cph(2025, 9, 29, 12, 2, 41),
+        sender=US,
+        to=[anna],
+        reply=anna_lead,
+        labels="Sent",
         subject="Re: Nyt lead fra Rengøring.nu",
         text=T("""
             Hej Anna
@@ -725,12 +765,16 @@ def build() -> Sample:
 
             Vi har god erfaring med lejligheder på Søndergade og kan sagtens nå det fredag den 31. oktober, så I er klar til afleveringen den 1. november. Jeg sender dig et fast tilbud i løbet af i dag ud fra de 120 m2, inklusive ovn, emhætte og begge badeværelser.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(anna[1]),
     )
     anna_quote = s.mail(
-        "anna-quote", cph(2025, 9, 29, 16, 40, 12),
-        sender=US, to=[anna], labels="Sent",
+        "anna-quote",
+        cph(2025, 9, 29, 16, 40, 12),
+        sender=US,
+        to=[anna],
+        labels="Sent",
         subject="Tilbud på flytterengøring – 3.450 kr",
         text=T("""
             Hej Anna
@@ -746,12 +790,16 @@ def build() -> Sample:
 
             Tilbuddet gælder i 14 dage. Du skal bare svare på denne mail, hvis I vil have det.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(anna[1]),
     )
     anna_accept = s.mail(
-        "anna-accept", cph(2025, 9, 30, 8, 12, 55),
-        sender=anna, to=[US], reply=anna_quote,
+        "anna-accept",
+        cph(2025, 9, 30, 8, 12, 55),
+        sender=anna,
+        to=[US],
+        reply=anna_quote,
         labels="Inbox,Important,Opened,Starred",
         subject="Re: Tilbud på flytterengøring – 3.450 kr",
         text=T("""
@@ -768,8 +816,12 @@ def build() -> Sample:
         expect=inbound(anna[1]),
     )
     s.mail(
-        "anna-booking", cph(2025, 9, 30, 9, 5, 18),
-        sender=US, to=[anna], reply=anna_accept, labels="Sent",
+        "anna-booking",
+        cph(2025, 9, 30, 9, 5, 18),
+        sender=US,
+        to=[anna],
+        reply=anna_accept,
+        labels="Sent",
         subject="Re: Tilbud på flytterengøring – 3.450 kr",
         text=T("""
             Hej Anna
@@ -784,7 +836,8 @@ def build() -> Sample:
 
             Vi henter nøglerne hos viceværten torsdag, og du betaler først, når lejligheden er godkendt ved afleveringen – via MobilePay eller bankoverførsel.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(anna[1]),
     )
 
@@ -799,7 +852,10 @@ def build() -> Sample:
         ("Hvor stort er området", "ca. 85 m²"),
         ("Antal rum", "3"),
         ("Ønsket dato", "Snarest muligt, gerne fast om fredagen"),
-        ("Besked", "Vi er en familie på fire med en hund, så der er en del hår. Vi vil gerne have støvsuget, vasket gulve og gjort badeværelse og køkken rent."),
+        (
+            "Besked",
+            "Vi er en familie på fire med en hund, så der er en del hår. Vi vil gerne have støvsuget, vasket gulve og gjort badeværelse og køkken rent.",
+        ),
     ]
     mads_text = (
         "Hej Rendetalje\n\nMads Nielsen har bedt om tilbud på rengøring via Rengøring.nu.\n\n"
@@ -808,23 +864,34 @@ def build() -> Sample:
     )
     when = cph(2025, 10, 1, 19, 22, 47)
     mads_lead = s.mail(
-        "mads-lead", when,
-        sender=LEADMAIL, to=[US],
+        "mads-lead",
+        when,
+        sender=LEADMAIL,
+        to=[US],
         subject="Mads Nielsen fra Rengøring.nu",
         labels="Inbox,Opened,Category Updates,Leads",
-        extra=leadmail_headers("mads-lead"), return_path=LEADMAIL_BOUNCES,
+        extra=leadmail_headers("mads-lead"),
+        return_path=LEADMAIL_BOUNCES,
         message_id=leadmail_message_id(when, "mads-lead"),
         text=mads_text,
         body=alternative(
             mads_text,
-            lead_html("Nyt lead fra Rengøring.nu", mads_fields, "Afmeld leads: https://leadmail.no/u/9b2d4e60"),
+            lead_html(
+                "Nyt lead fra Rengøring.nu",
+                mads_fields,
+                "Afmeld leads: https://leadmail.no/u/9b2d4e60",
+            ),
             "=_lm_" + token("mads-lead", 20),
         ),
         expect=inbound(mads[1], "rengoring.nu"),
     )
     mads_reply = s.mail(
-        "mads-reply", cph(2025, 10, 2, 8, 15, 9),
-        sender=US, to=[mads], reply=mads_lead, labels="Sent",
+        "mads-reply",
+        cph(2025, 10, 2, 8, 15, 9),
+        sender=US,
+        to=[mads],
+        reply=mads_lead,
+        labels="Sent",
         subject="Re: Mads Nielsen fra Rengøring.nu",
         text=T("""
             Hej Mads
@@ -835,12 +902,17 @@ def build() -> Sample:
 
             Vi har en fast fredagsplads ledig fra fredag den 17. oktober. Passer det jer?
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(mads[1]),
     )
     s.mail(
-        "mads-answer", cph(2025, 10, 2, 12, 40, 33),
-        sender=mads, to=[US], reply=mads_reply, style="outlook",
+        "mads-answer",
+        cph(2025, 10, 2, 12, 40, 33),
+        sender=mads,
+        to=[US],
+        reply=mads_reply,
+        style="outlook",
         labels="Inbox,Opened",
         subject="SV: Mads Nielsen fra Rengøring.nu",
         text=T("""
@@ -865,27 +937,39 @@ def build() -> Sample:
         ("Hvor stort er området", "160 m2"),
         ("Antal rum", "6"),
         ("Ønsket dato", "Uge 42 – gerne før fredag"),
-        ("Besked", "Vi skal have hovedrengjort huset, inden vi får gæster i efterårsferien. Gerne inkl. vinduer indvendigt og ovn."),
+        (
+            "Besked",
+            "Vi skal have hovedrengjort huset, inden vi får gæster i efterårsferien. Gerne inkl. vinduer indvendigt og ovn.",
+        ),
     ]
     sofie_html = lead_html(
-        "Sofie Lund har bedt om et tilbud", sofie_fields,
+        "Sofie Lund har bedt om et tilbud",
+        sofie_fields,
         "Sendt via Leadmail for Rengøring.nu. Afmeld: https://leadmail.no/u/51fa0c2e",
     )
     when = cph(2025, 10, 3, 7, 48, 10)
     sofie_lead = s.mail(
-        "sofie-lead", when,
-        sender=LEADMAIL, to=[US],
+        "sofie-lead",
+        when,
+        sender=LEADMAIL,
+        to=[US],
         subject="Sofie Lund fra Rengøring.nu",
         labels="Inbox,Opened,Category Updates,Leads",
-        extra=leadmail_headers("sofie-lead"), return_path=LEADMAIL_BOUNCES,
+        extra=leadmail_headers("sofie-lead"),
+        return_path=LEADMAIL_BOUNCES,
         message_id=leadmail_message_id(when, "sofie-lead"),
         text="\n".join(f"{label}: {value}" for label, value in sofie_fields),
         body=text_body(sofie_html, "html", encoding="base64"),
         expect=inbound(sofie[1], "rengoring.nu"),
     )
     s.mail(
-        "sofie-reply", cph(2025, 10, 3, 9, 31, 2),
-        sender=US, to=[sofie], reply=sofie_lead, labels="Sent", quote=False,
+        "sofie-reply",
+        cph(2025, 10, 3, 9, 31, 2),
+        sender=US,
+        to=[sofie],
+        reply=sofie_lead,
+        labels="Sent",
+        quote=False,
         subject="Re: Sofie Lund fra Rengøring.nu",
         text=T("""
             Hej Sofie
@@ -896,18 +980,23 @@ def build() -> Sample:
 
             Skal vi sætte det i kalenderen?
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(sofie[1]),
     )
 
     # ---- Søren Madsen: lead with a mistyped address; our reply bounces
     when = cph(2025, 10, 6, 10, 3, 51)
     soren_lead = s.mail(
-        "soren-lead", when,
-        sender=LEADMAIL, to=[US], reply_to=soren,
+        "soren-lead",
+        when,
+        sender=LEADMAIL,
+        to=[US],
+        reply_to=soren,
         subject="Nyt lead fra Rengøring.nu",
         labels="Inbox,Opened,Category Updates,Leads",
-        extra=leadmail_headers("soren-lead"), return_path=LEADMAIL_BOUNCES,
+        extra=leadmail_headers("soren-lead"),
+        return_path=LEADMAIL_BOUNCES,
         message_id=leadmail_message_id(when, "soren-lead"),
         text=T("""
             Du har modtaget et nyt lead fra Rengøring.nu
@@ -933,8 +1022,12 @@ def build() -> Sample:
         expect=inbound(soren[1], "rengoring.nu"),
     )
     soren_reply = s.mail(
-        "soren-reply", cph(2025, 10, 6, 12, 20, 11),
-        sender=US, to=[soren], reply=soren_lead, labels="Sent",
+        "soren-reply",
+        cph(2025, 10, 6, 12, 20, 11),
+        sender=US,
+        to=[soren],
+        reply=soren_lead,
+        labels="Sent",
         subject="Re: Nyt lead fra Rengøring.nu",
         text=T("""
             Hej Søren
@@ -943,13 +1036,16 @@ def build() -> Sample:
 
             Svar blot på denne mail, så booker vi tiden.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(soren[1]),
     )
     assert soren_reply.message_id is not None
     s.add(
-        "soren-bounce", cph(2025, 10, 6, 12, 20, 14),
-        labels="Inbox,Important,Opened", thread=soren_reply,
+        "soren-bounce",
+        cph(2025, 10, 6, 12, 20, 14),
+        labels="Inbox,Important,Opened",
+        thread=soren_reply,
         headers=[
             ("Delivered-To", MAILBOX),
             received_header(cph(2025, 10, 6, 12, 20, 14), "soren-bounce"),
@@ -962,13 +1058,17 @@ def build() -> Sample:
             ("Subject", "Delivery Status Notification (Failure)"),
             ("References", f"<{soren_reply.message_id}>"),
             ("In-Reply-To", f"<{soren_reply.message_id}>"),
-            ("Message-ID", f"<{token('soren-bounce', 12)}.{token('soren-bounce-2', 8)}.BOUNCE@mx.google.com>"),
+            (
+                "Message-ID",
+                f"<{token('soren-bounce', 12)}.{token('soren-bounce-2', 8)}.BOUNCE@mx.google.com>",
+            ),
             ("Date", rfc_date(cph(2025, 10, 6, 12, 20, 14))),
         ],
         body=multipart(
             "report",
             [
-                text_body(T(f"""
+                text_body(
+                    T(f"""
 
                     ** Adressen blev ikke fundet **
 
@@ -979,7 +1079,8 @@ def build() -> Sample:
                     Svaret fra fjernserveren var:
 
                     550 5.1.1 <{soren[1]}>: Recipient address rejected: User unknown in virtual mailbox table
-                """)),
+                """)
+                ),
                 Body(
                     (("Content-Type", "message/delivery-status"),),
                     T(f"""
@@ -1011,8 +1112,11 @@ def build() -> Sample:
     # ---- Karina Holm: Leadpoint lead, a question, a price; a draft; a malformed message
     when = cph(2025, 10, 7, 14, 5, 26)
     karina_lead = s.mail(
-        "karina-lead", when,
-        sender=LEADPOINT, to=[US], reply_to=karina,
+        "karina-lead",
+        when,
+        sender=LEADPOINT,
+        to=[US],
+        reply_to=karina,
         subject="Rengøring Aarhus",
         labels="Inbox,Important,Opened,Leads",
         message_id=leadpoint_message_id(48213, when),
@@ -1036,8 +1140,12 @@ def build() -> Sample:
         expect=inbound(karina[1], "leadpoint"),
     )
     karina_reply = s.mail(
-        "karina-reply", cph(2025, 10, 7, 15, 12, 40),
-        sender=US, to=[karina], reply=karina_lead, labels="Sent",
+        "karina-reply",
+        cph(2025, 10, 7, 15, 12, 40),
+        sender=US,
+        to=[karina],
+        reply=karina_lead,
+        labels="Sent",
         subject="Re: Rengøring Aarhus",
         text=T("""
             Hej Karina
@@ -1046,12 +1154,17 @@ def build() -> Sample:
 
             Må jeg spørge, om I har trægulve eller klinker i stuen, og om vinduerne har sprosser? Så kan jeg give en fast pris.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(karina[1]),
     )
     karina_answer = s.mail(
-        "karina-answer", cph(2025, 10, 8, 18, 51, 7),
-        sender=karina, to=[US], reply=karina_reply, style="outlook",
+        "karina-answer",
+        cph(2025, 10, 8, 18, 51, 7),
+        sender=karina,
+        to=[US],
+        reply=karina_reply,
+        style="outlook",
         labels="Inbox,Opened",
         subject="SV: Rengøring Aarhus",
         text=T("""
@@ -1066,8 +1179,12 @@ def build() -> Sample:
         expect=inbound(karina[1]),
     )
     karina_price = s.mail(
-        "karina-price", cph(2025, 10, 9, 8, 30, 0),
-        sender=US, to=[karina], reply=karina_answer, labels="Sent",
+        "karina-price",
+        cph(2025, 10, 9, 8, 30, 0),
+        sender=US,
+        to=[karina],
+        reply=karina_answer,
+        labels="Sent",
         subject="SV: Rengøring Aarhus",
         text=T("""
             Hej Karina
@@ -1076,12 +1193,18 @@ def build() -> Sample:
 
             Sig endelig til, hvis det passer.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(karina[1]),
     )
     s.mail(
-        "karina-draft", cph(2025, 10, 13, 16, 2, 30),
-        sender=US, to=[karina], reply=karina_price, labels="Draft", quote=False,
+        "karina-draft",
+        cph(2025, 10, 13, 16, 2, 30),
+        sender=US,
+        to=[karina],
+        reply=karina_price,
+        labels="Draft",
+        quote=False,
         subject="SV: Rengøring Aarhus",
         text=T("""
             Hej Karina
@@ -1125,8 +1248,11 @@ def build() -> Sample:
         "ZT4+CnN0cmVhbQp4nCtUMFAwUDA0NVIwMVYw"
     ).encode("latin-1")
     s.add(
-        "karina-broken", cph(2025, 10, 10, 7, 2, 44),
-        labels="Inbox,Unread", headers=[], body=karina_broken,
+        "karina-broken",
+        cph(2025, 10, 10, 7, 2, 44),
+        labels="Inbox,Unread",
+        headers=[],
+        body=karina_broken,
         message_id=outlook_message_id("karina-broken"),
         expect=quarantine_or_skip(karina[1]),
     )
@@ -1149,9 +1275,13 @@ def build() -> Sample:
         Leadpoint ApS · leadpoint.dk
     """)
     peter_lead = s.mail(
-        "peter-lead", when,
-        sender=LEADPOINT, to=[US], reply_to=peter,
-        subject="Nyt lead: Rengøring Aarhus", subject_charset="ISO-8859-1",
+        "peter-lead",
+        when,
+        sender=LEADPOINT,
+        to=[US],
+        reply_to=peter,
+        subject="Nyt lead: Rengøring Aarhus",
+        subject_charset="ISO-8859-1",
         labels="Inbox,Important,Opened,Leads",
         message_id=leadpoint_message_id(48790, when),
         extra=[("X-Mailer", "Leadpoint Mailer")],
@@ -1160,8 +1290,12 @@ def build() -> Sample:
         expect=inbound(peter[1], "leadpoint"),
     )
     peter_reply = s.mail(
-        "peter-reply", cph(2025, 10, 14, 10, 58, 3),
-        sender=US, to=[peter], reply=peter_lead, labels="Sent",
+        "peter-reply",
+        cph(2025, 10, 14, 10, 58, 3),
+        sender=US,
+        to=[peter],
+        reply=peter_lead,
+        labels="Sent",
         subject="Re: Nyt lead: Rengøring Aarhus",
         text=T("""
             Hej Peter
@@ -1170,12 +1304,18 @@ def build() -> Sample:
 
             Jeg vil foreslå, at vi kigger forbi og ser lokalerne – så får du en fast månedspris. Passer torsdag den 16. oktober kl. 15?
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(peter[1]),
     )
     s.mail(
-        "peter-autoreply", cph(2025, 10, 14, 10, 58, 9),
-        sender=peter, to=[US], reply=peter_reply, style="outlook", quote=False,
+        "peter-autoreply",
+        cph(2025, 10, 14, 10, 58, 9),
+        sender=peter,
+        to=[US],
+        reply=peter_reply,
+        style="outlook",
+        quote=False,
         labels="Inbox,Opened",
         subject="Automatisk svar: Re: Nyt lead: Rengøring Aarhus",
         extra=[("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All")],
@@ -1202,19 +1342,27 @@ def build() -> Sample:
         Denne e-mail blev sendt fra kontaktformularen på Rendetalje (https://rendetalje.dk)
     """)
     julie_lead = s.mail(
-        "julie-form", cph(2025, 10, 16, 21, 17, 36),
-        sender=WORDPRESS, to=[US], reply_to=julie,
+        "julie-form",
+        cph(2025, 10, 16, 21, 17, 36),
+        sender=WORDPRESS,
+        to=[US],
+        reply_to=julie,
         subject="Ny henvendelse fra kontaktformular",
         labels="Inbox,Important,Opened,Leads",
         message_id=wordpress_message_id("julie-form"),
         extra=[("X-Mailer", "PHPMailer 6.9.1 (https://github.com/PHPMailer/PHPMailer)")],
         return_path="wordpress@rendetalje.dk",
-        text=julie_form, body=text_body(julie_form, encoding="8bit"),
+        text=julie_form,
+        body=text_body(julie_form, encoding="8bit"),
         expect=inbound(julie[1], "website"),
     )
     julie_reply = s.mail(
-        "julie-reply", cph(2025, 10, 17, 8, 4, 52),
-        sender=US, to=[julie], reply=julie_lead, labels="Sent",
+        "julie-reply",
+        cph(2025, 10, 17, 8, 4, 52),
+        sender=US,
+        to=[julie],
+        reply=julie_lead,
+        labels="Sent",
         subject="Re: Ny henvendelse fra kontaktformular",
         text=T("""
             Hej Julie
@@ -1223,12 +1371,16 @@ def build() -> Sample:
 
             En grundig indflytningsrengøring af 75 m2 koster 2.400 kr. inkl. moms. I uge 43 har vi tid onsdag den 22. eller torsdag den 23. oktober.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(julie[1]),
     )
     julie_answer = s.mail(
-        "julie-answer", cph(2025, 10, 17, 9, 26, 14),
-        sender=julie, to=[US], reply=julie_reply,
+        "julie-answer",
+        cph(2025, 10, 17, 9, 26, 14),
+        sender=julie,
+        to=[US],
+        reply=julie_reply,
         labels="Inbox,Opened",
         subject="Re: Ny henvendelse fra kontaktformular",
         text=T("""
@@ -1242,22 +1394,30 @@ def build() -> Sample:
         expect=inbound(julie[1]),
     )
     s.mail(
-        "julie-confirm", cph(2025, 10, 17, 10, 1, 7),
-        sender=US, to=[julie], reply=julie_answer, labels="Sent",
+        "julie-confirm",
+        cph(2025, 10, 17, 10, 1, 7),
+        sender=US,
+        to=[julie],
+        reply=julie_answer,
+        labels="Sent",
         subject="Re: Ny henvendelse fra kontaktformular",
         text=T("""
             Hej Julie
 
             Så er du booket torsdag den 23. oktober kl. 8.00. Vi ringer dagen før og aftaler nøgler.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(julie[1]),
     )
 
     # ---- Mette Hansen: returning customer writes directly, in two letter cases
     mette_ask = s.mail(
-        "mette-ask", cph(2025, 10, 20, 7, 55, 21),
-        sender=mette, to=[US], labels="Inbox,Important,Opened,Kunder",
+        "mette-ask",
+        cph(2025, 10, 20, 7, 55, 21),
+        sender=mette,
+        to=[US],
+        labels="Inbox,Important,Opened,Kunder",
         subject="Vinduespudsning igen?",
         text=T("""
             Hej Rendetalje
@@ -1271,34 +1431,48 @@ def build() -> Sample:
         expect=inbound(mette[1]),
     )
     mette_reply = s.mail(
-        "mette-reply", cph(2025, 10, 20, 9, 12, 38),
-        sender=US, to=[mette], reply=mette_ask, labels="Sent",
+        "mette-reply",
+        cph(2025, 10, 20, 9, 12, 38),
+        sender=US,
+        to=[mette],
+        reply=mette_ask,
+        labels="Sent",
         subject="Re: Vinduespudsning igen?",
         text=T("""
             Hej Mette
 
             Hvor dejligt at høre fra jer igen! Vi kan komme tirsdag den 25. november. Prisen er den samme som sidst: 750 kr. inkl. moms for ind- og udvendig pudsning.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(mette[1]),
     )
     mette_yes = s.mail(
-        "mette-yes", cph(2025, 10, 21, 17, 3, 0),
-        sender=mette_lower, to=[US], reply=mette_reply, labels="Inbox,Opened,Kunder",
+        "mette-yes",
+        cph(2025, 10, 21, 17, 3, 0),
+        sender=mette_lower,
+        to=[US],
+        reply=mette_reply,
+        labels="Inbox,Opened,Kunder",
         subject="Re: Vinduespudsning igen?",
         text="Tirsdag den 25. passer fint. Vi er hjemme fra kl. 9.\n\nMette\n\nSendt fra min iPhone\n",
         expect=inbound(mette_lower[1]),
     )
     s.mail(
-        "mette-confirm", cph(2025, 10, 22, 8, 0, 45),
-        sender=US, to=[mette_lower], reply=mette_yes, labels="Sent",
+        "mette-confirm",
+        cph(2025, 10, 22, 8, 0, 45),
+        sender=US,
+        to=[mette_lower],
+        reply=mette_yes,
+        labels="Sent",
         subject="Re: Vinduespudsning igen?",
         text=T("""
             Hej Mette
 
             Perfekt – vi kommer tirsdag den 25. november kl. 9.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(mette_lower[1]),
     )
 
@@ -1318,16 +1492,24 @@ def build() -> Sample:
         +45 52 18 90 33
     """)
     james_ask = s.mail(
-        "james-ask", cph(2025, 10, 22, 19, 41, 5),
-        sender=james, to=[US], labels="Inbox,Opened",
+        "james-ask",
+        cph(2025, 10, 22, 19, 41, 5),
+        sender=james,
+        to=[US],
+        labels="Inbox,Opened",
         subject="Cleaning quote for my apartment in Aarhus C",
         message_id=outlook_message_id("james-ask"),
-        text=james_text, body=text_body(james_text, charset="us-ascii", encoding="7bit"),
+        text=james_text,
+        body=text_body(james_text, charset="us-ascii", encoding="7bit"),
         expect=inbound(james[1]),
     )
     james_reply = s.mail(
-        "james-reply", cph(2025, 10, 23, 8, 22, 19),
-        sender=US, to=[james], reply=james_ask, labels="Sent",
+        "james-reply",
+        cph(2025, 10, 23, 8, 22, 19),
+        sender=US,
+        to=[james],
+        reply=james_ask,
+        labels="Sent",
         subject="Re: Cleaning quote for my apartment in Aarhus C",
         text=T("""
             Hi James
@@ -1336,12 +1518,17 @@ def build() -> Sample:
 
             Cleaning every other week for 80 m2 is 850 DKK per visit incl. VAT, and inside and outside windows once a month would be 450 DKK extra. We'd be happy to come by and say hello first: would Thursday 30 October at 16:00 work?
 
-        """) + SIGNATURE_EN,
+        """)
+        + SIGNATURE_EN,
         expect=outbound(james[1]),
     )
     s.mail(
-        "james-yes", cph(2025, 10, 23, 12, 9, 48),
-        sender=james, to=[US], reply=james_reply, style="english",
+        "james-yes",
+        cph(2025, 10, 23, 12, 9, 48),
+        sender=james,
+        to=[US],
+        reply=james_reply,
+        style="english",
         labels="Inbox,Opened",
         subject="Re: Cleaning quote for my apartment in Aarhus C",
         text="Hi,\n\nThursday at 16:00 works for me. The buzzer says O'Connor / Holm.\n\nThanks,\nJames\n",
@@ -1350,8 +1537,11 @@ def build() -> Sample:
 
     # ---- Internal mail: from a colleague, and a note to ourselves
     s.mail(
-        "lars-schedule", cph(2025, 10, 24, 15, 30, 2),
-        sender=lars, to=[US], labels="Inbox,Opened",
+        "lars-schedule",
+        cph(2025, 10, 24, 15, 30, 2),
+        sender=lars,
+        to=[US],
+        labels="Inbox,Opened",
         subject="Vagtplan uge 44",
         text=T("""
             Hej
@@ -1372,8 +1562,11 @@ def build() -> Sample:
 
     # ---- Henrik Bach: a clinic asks directly; answers with a colleague on Cc
     henrik_ask = s.mail(
-        "henrik-ask", cph(2025, 10, 27, 10, 12, 44),
-        sender=henrik, to=[US], labels="Inbox,Important,Opened",
+        "henrik-ask",
+        cph(2025, 10, 27, 10, 12, 44),
+        sender=henrik,
+        to=[US],
+        labels="Inbox,Important,Opened",
         subject="Rengøring af klinik i Risskov",
         text=T("""
             Hej
@@ -1390,8 +1583,12 @@ def build() -> Sample:
         expect=inbound(henrik[1]),
     )
     henrik_reply = s.mail(
-        "henrik-reply", cph(2025, 10, 27, 13, 45, 10),
-        sender=US, to=[henrik], reply=henrik_ask, labels="Sent",
+        "henrik-reply",
+        cph(2025, 10, 27, 13, 45, 10),
+        sender=US,
+        to=[henrik],
+        reply=henrik_ask,
+        labels="Sent",
         subject="Re: Rengøring af klinik i Risskov",
         text=T("""
             Hej Henrik
@@ -1400,12 +1597,17 @@ def build() -> Sample:
 
             Tre gange om ugen efter kl. 18 i 110 m2 vil koste ca. 6.800 kr. om måneden ekskl. moms. Jeg kommer gerne forbi og ser klinikken, så prisen bliver helt præcis.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(henrik[1]),
     )
     s.mail(
-        "henrik-answer", cph(2025, 10, 28, 8, 3, 57),
-        sender=henrik, to=[US], cc=[lone], reply=henrik_reply,
+        "henrik-answer",
+        cph(2025, 10, 28, 8, 3, 57),
+        sender=henrik,
+        to=[US],
+        cc=[lone],
+        reply=henrik_reply,
         labels="Inbox,Opened",
         subject="Re: Rengøring af klinik i Risskov",
         text=T("""
@@ -1419,8 +1621,11 @@ def build() -> Sample:
     )
 
     s.mail(
-        "note-to-self", cph(2025, 10, 30, 16, 20, 31),
-        sender=US, to=[US], labels="Sent,Inbox,Opened",
+        "note-to-self",
+        cph(2025, 10, 30, 16, 20, 31),
+        sender=US,
+        to=[US],
+        labels="Sent,Inbox,Opened",
         subject="Husk: nøgler til Søndergade 12 fredag",
         text=T("""
             Nøglerne til Søndergade 12, 1. tv hentes hos viceværten torsdag kl. 16.
@@ -1431,8 +1636,11 @@ def build() -> Sample:
 
     # ---- Anna writes again after the cleaning
     s.mail(
-        "anna-thanks", cph(2025, 11, 1, 10, 47, 3),
-        sender=anna, to=[US], labels="Inbox,Opened,Starred",
+        "anna-thanks",
+        cph(2025, 11, 1, 10, 47, 3),
+        sender=anna,
+        to=[US],
+        labels="Inbox,Opened,Starred",
         subject="Tak for en flot rengøring",
         text=T("""
             Hej
@@ -1448,8 +1656,11 @@ def build() -> Sample:
 
     # ---- Birgitte Thomsen: we write first (an offer after a phone call); no answer yet
     s.mail(
-        "birgitte-offer", cph(2025, 11, 3, 11, 20, 0),
-        sender=US, to=[birgitte], labels="Sent",
+        "birgitte-offer",
+        cph(2025, 11, 3, 11, 20, 0),
+        sender=US,
+        to=[birgitte],
+        labels="Sent",
         subject="Tilbud på vinduespudsning – 650 kr",
         text=T("""
             Hej Birgitte
@@ -1460,7 +1671,8 @@ def build() -> Sample:
 
             Vi kan komme i uge 46 eller 47. Giv bare lyd, når det passer jer.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(birgitte[1]),
     )
 
@@ -1498,31 +1710,41 @@ def build() -> Sample:
     """)
     when = cph(2025, 11, 5, 20, 6, 12)
     louise_lead = s.mail(
-        "louise-lead", when,
-        sender=LEADMAIL, to=[US], reply_to=louise,
+        "louise-lead",
+        when,
+        sender=LEADMAIL,
+        to=[US],
+        reply_to=louise,
         subject="Nyt lead fra Rengøring.nu",
         labels="Inbox,Opened,Category Updates,Leads",
-        extra=leadmail_headers("louise-lead"), return_path=LEADMAIL_BOUNCES,
+        extra=leadmail_headers("louise-lead"),
+        return_path=LEADMAIL_BOUNCES,
         message_id=leadmail_message_id(when, "louise-lead"),
         text=louise_text,
         body=alternative(
             louise_text,
-            "<html><body><pre style=\"font-family:Arial,sans-serif\">"
-            + html.escape(louise_text) + "</pre></body></html>\n",
+            '<html><body><pre style="font-family:Arial,sans-serif">'
+            + html.escape(louise_text)
+            + "</pre></body></html>\n",
             "=_lm_" + token("louise-lead", 20),
         ),
         expect=inbound(louise[1], "rengoring.nu"),
     )
     s.mail(
-        "louise-reply", cph(2025, 11, 6, 8, 40, 25),
-        sender=US, to=[louise], reply=louise_lead, labels="Sent",
+        "louise-reply",
+        cph(2025, 11, 6, 8, 40, 25),
+        sender=US,
+        to=[louise],
+        reply=louise_lead,
+        labels="Sent",
         subject="Re: Nyt lead fra Rengøring.nu",
         text=T("""
             Hej Louise
 
             Tak for din forespørgsel via Rengøring.nu. Hovedrengøring af 70 m² inkl. vinduespudsning ind- og udvendigt koster 2.650 kr. inkl. moms. Vi kan komme lørdag den 15. november.
 
-        """) + SIGNATURE,
+        """)
+        + SIGNATURE,
         expect=outbound(louise[1]),
     )
 
@@ -1537,27 +1759,36 @@ def build() -> Sample:
         Denne e-mail blev sendt fra kontaktformularen på Rendetalje (https://rendetalje.dk)
     """)
     s.mail(
-        "mads-form", cph(2025, 11, 12, 13, 7, 58),
-        sender=WORDPRESS, to=[US], reply_to=mads_form,
+        "mads-form",
+        cph(2025, 11, 12, 13, 7, 58),
+        sender=WORDPRESS,
+        to=[US],
+        reply_to=mads_form,
         subject="Ny henvendelse fra kontaktformular",
         labels="Inbox,Opened,Leads",
         message_id=wordpress_message_id("mads-form"),
         extra=[("X-Mailer", "PHPMailer 6.9.1 (https://github.com/PHPMailer/PHPMailer)")],
         return_path="wordpress@rendetalje.dk",
-        text=mads_form_text, body=text_body(mads_form_text, encoding="8bit"),
+        text=mads_form_text,
+        body=text_body(mads_form_text, encoding="8bit"),
         expect=inbound(mads_form[1], "website"),
     )
 
     # ---- Noise
     s.mail(
-        "renoklar-newsletter", cph(2025, 9, 30, 6, 0, 12),
-        sender=("RenoKlar Engros", "kampagner@renoklar-engros.dk"), to=[US],
+        "renoklar-newsletter",
+        cph(2025, 9, 30, 6, 0, 12),
+        sender=("RenoKlar Engros", "kampagner@renoklar-engros.dk"),
+        to=[US],
         labels="Inbox,Category Promotions",
         subject="Oktobertilbud: mikrofiberklude og svanemærket sæbe",
         message_id=f"{token('renoklar', 20)}@mail.renoklar-engros.dk",
         return_path="bounces-r7@mail.renoklar-engros.dk",
         extra=[
-            ("List-Unsubscribe", "<https://renoklar-engros.dk/afmeld?u=8f31c2&l=7>,\n <mailto:afmeld@renoklar-engros.dk>"),
+            (
+                "List-Unsubscribe",
+                "<https://renoklar-engros.dk/afmeld?u=8f31c2&l=7>,\n <mailto:afmeld@renoklar-engros.dk>",
+            ),
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
             ("List-Id", "RenoKlar nyhedsbrev <nyhedsbrev.renoklar-engros.dk>"),
             ("Precedence", "bulk"),
@@ -1575,8 +1806,10 @@ def build() -> Sample:
         expect=skip("bulk:list-unsubscribe"),
     )
     s.mail(
-        "spam-award", cph(2025, 10, 4, 3, 17, 40),
-        sender=("Nordic Business Awards", "awards@nordic-biz-awards.example"), to=[US],
+        "spam-award",
+        cph(2025, 10, 4, 3, 17, 40),
+        sender=("Nordic Business Awards", "awards@nordic-biz-awards.example"),
+        to=[US],
         labels="Spam,Unread",
         subject="Congratulations! Rendetalje has been selected for the 2025 award",
         message_id=f"{token('spam-award', 24)}@nordic-biz-awards.example",
@@ -1593,8 +1826,10 @@ def build() -> Sample:
         expect=skip("label:spam"),
     )
     s.mail(
-        "havnekoekken-trash", cph(2025, 10, 11, 9, 15, 0),
-        sender=("Restaurant Havnekøkkenet", "booking@havnekoekkenet.dk"), to=[US],
+        "havnekoekken-trash",
+        cph(2025, 10, 11, 9, 15, 0),
+        sender=("Restaurant Havnekøkkenet", "booking@havnekoekkenet.dk"),
+        to=[US],
         labels="Trash,Opened,Category Promotions",
         subject="Julefrokost 2025 – book jeres bord nu",
         message_id=f"{token('havn', 20)}@havnekoekkenet.dk",
@@ -1609,8 +1844,10 @@ def build() -> Sample:
         expect=skip("label:trash"),
     )
     s.mail(
-        "renbooking-maintenance", cph(2025, 10, 13, 11, 0, 4),
-        sender=("RenBooking Drift", "drift@renbooking.dk"), to=[US],
+        "renbooking-maintenance",
+        cph(2025, 10, 13, 11, 0, 4),
+        sender=("RenBooking Drift", "drift@renbooking.dk"),
+        to=[US],
         labels="Inbox,Category Updates",
         subject="Driftsmeddelelse: planlagt vedligeholdelse natten til søndag",
         message_id=f"{token('renbooking', 20)}@renbooking.dk",
@@ -1626,12 +1863,17 @@ def build() -> Sample:
         expect=skip("bulk:precedence"),
     )
     s.mail(
-        "erfa-list", cph(2025, 10, 15, 20, 33, 51),
-        sender=("Kim Lauridsen", "kim@glans-service.dk"), to=[("", "erfa-rengoering@lister.renbranchen.dk")],
+        "erfa-list",
+        cph(2025, 10, 15, 20, 33, 51),
+        sender=("Kim Lauridsen", "kim@glans-service.dk"),
+        to=[("", "erfa-rengoering@lister.renbranchen.dk")],
         labels="Inbox,Opened,Erfa",
         subject="[Erfa-rengøring] Moms på flytterengøring for private?",
         extra=[
-            ("List-Id", f"{encode_q('Erfagruppe for rengøringsfirmaer')} <erfa-rengoering.lister.renbranchen.dk>"),
+            (
+                "List-Id",
+                f"{encode_q('Erfagruppe for rengøringsfirmaer')} <erfa-rengoering.lister.renbranchen.dk>",
+            ),
             ("List-Post", "<mailto:erfa-rengoering@lister.renbranchen.dk>"),
             ("Sender", "erfa-rengoering@lister.renbranchen.dk"),
         ],
@@ -1646,8 +1888,10 @@ def build() -> Sample:
         expect=skip("bulk:list-id"),
     )
     s.mail(
-        "spam-parcel", cph(2025, 10, 19, 4, 2, 27),
-        sender=("Pakkeservice", "besked@pakke-levering.example"), to=[US],
+        "spam-parcel",
+        cph(2025, 10, 19, 4, 2, 27),
+        sender=("Pakkeservice", "besked@pakke-levering.example"),
+        to=[US],
         labels="Spam,Unread",
         subject="Din pakke kunne ikke leveres – bekræft din adresse",
         message_id=f"{token('spam-parcel', 24)}@pakke-levering.example",
@@ -1660,8 +1904,10 @@ def build() -> Sample:
         expect=skip("label:spam"),
     )
     s.mail(
-        "regnskab-reminder", cph(2025, 10, 28, 7, 0, 0),
-        sender=("Regnskabsportalen", "noreply@regnskabsportalen.dk"), to=[US],
+        "regnskab-reminder",
+        cph(2025, 10, 28, 7, 0, 0),
+        sender=("Regnskabsportalen", "noreply@regnskabsportalen.dk"),
+        to=[US],
         labels="Inbox,Category Updates",
         subject="Påmindelse: momsangivelse for 3. kvartal",
         message_id=f"{token('regnskab', 20)}@regnskabsportalen.dk",
@@ -1676,8 +1922,10 @@ def build() -> Sample:
         expect=skip("noise:no-reply"),
     )
     s.mail(
-        "mobilepay-payment", cph(2025, 11, 1, 10, 31, 40),
-        sender=("MobilePay", "no-reply@mobilepay.dk"), to=[US],
+        "mobilepay-payment",
+        cph(2025, 11, 1, 10, 31, 40),
+        sender=("MobilePay", "no-reply@mobilepay.dk"),
+        to=[US],
         labels="Inbox,Opened,Category Updates",
         subject="Du har modtaget 3.450,00 kr.",
         message_id=f"{token('mobilepay', 20)}@mobilepay.dk",
@@ -1697,13 +1945,17 @@ def build() -> Sample:
 
     # ---- Headers only: no From, no Date, no Subject, no body
     s.add(
-        "headers-only", cph(2025, 11, 8, 5, 15, 12),
+        "headers-only",
+        cph(2025, 11, 8, 5, 15, 12),
         labels="Inbox,Unread",
         headers=[
             ("Delivered-To", MAILBOX),
             received_header(cph(2025, 11, 8, 5, 15, 12), "headers-only"),
             ("Return-Path", "<>"),
-            ("Message-ID", f"<20251108041512.{token('headers-only', 10).upper()}@smtp.relay.example>"),
+            (
+                "Message-ID",
+                f"<20251108041512.{token('headers-only', 10).upper()}@smtp.relay.example>",
+            ),
             ("X-Mailer", "bulk-relay 0.9"),
             ("Content-Type", "text/plain; charset=unknown-8bit"),
         ],
@@ -1800,9 +2052,7 @@ def expected_json(sample: Sample) -> str:
 
 def write_sample(mbox_path: Path = MBOX_PATH, expected_path: Path = EXPECTED_PATH) -> Sample:
     sample = build()
-    write_mbox(
-        ((takeout_from_line(e.gmail_id, e.when), e.raw) for e in sample.entries), mbox_path
-    )
+    write_mbox(((takeout_from_line(e.gmail_id, e.when), e.raw) for e in sample.entries), mbox_path)
     expected_path.write_text(expected_json(sample), encoding="utf-8")
     return sample
 

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from crm_core.normalize import normalize_phone
 from worker.mail.leads.fields import Found, body_lines, find_fields, is_lead_end
 from worker.mail.leads.labels import LabelTable
 from worker.mail.leads.names import fallback_name
@@ -35,7 +36,6 @@ from worker.mail.leads.values import (
     clean_name,
     find_email,
     join_address,
-    normalize_phone,
     parse_int,
     parse_mailbox,
 )

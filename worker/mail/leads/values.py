@@ -6,8 +6,6 @@ import re
 from collections.abc import Iterator
 from email.utils import parseaddr
 
-import phonenumbers
-
 from crm_core.errors import InvalidEmailError
 from crm_core.normalize import normalize_email
 
@@ -16,34 +14,9 @@ from crm_core.normalize import normalize_email
 _EMAIL_CANDIDATE = re.compile(
     r"[^\s<>()\[\]\"',;:@]{1,64}@[^\s<>()\[\]\"',;:@]{1,252}\.[^\s<>()\[\]\"',;:@.]{1,63}"
 )
-_PHONE_CHARACTERS = re.compile(r"[\d\s+\-().\/]+")
 # A number not glued to a preceding letter or "²" (so the "2" of "m2" is no number).
 # Danish style: "." groups thousands ("1.200"), "," is the decimal mark ("85,5").
 _NUMBER = re.compile(r"(?<![\w²])(\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
-
-
-def normalize_phone(raw: str, region: str) -> str | None:
-    """E.164 when the text holds a possible number for ``region``; else the text as written.
-
-    "12 34 56 78" -> "+4512345678" (DK), "0045 12 34 56 78" -> "+4512345678",
-    "+46 70 123 45 67" -> "+46701234567", "22 33 44 55 (efter kl. 16)" -> "+4522334455".
-    """
-    text = " ".join(raw.split())
-    if not text:
-        return None
-    if _PHONE_CHARACTERS.fullmatch(text):
-        try:
-            number = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            return text
-        if phonenumbers.is_possible_number(number):
-            return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
-        return text
-    # Text around the number ("ring efter kl. 16"): take the first number in it.
-    lenient = phonenumbers.Leniency.POSSIBLE
-    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=lenient):
-        return str(phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164))
-    return text
 
 
 def valid_email(value: str) -> bool:

@@ -1,0 +1,80 @@
+"""Which customers a list, an export or a bulk change is about: one filter, one WHERE.
+
+The filters of ``crm customer list`` (status, tags with all/any) plus ranges of the
+creation time and the last contact. Every bound is a moment: ``since`` is inclusive,
+``before`` exclusive, so consecutive ranges never overlap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from crm_core.errors import ValidationError
+from crm_core.models import Customer
+from crm_core.normalize import normalize_tags
+from crm_core.statuses import CustomerStatus, parse_status
+
+TagMatch = Literal["all", "any"]
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    status: str | CustomerStatus | None = None
+    tags: Sequence[str] = field(default_factory=tuple)
+    match: TagMatch = "all"
+    created_since: datetime | None = None
+    created_before: datetime | None = None
+    contacted_since: datetime | None = None
+    contacted_before: datetime | None = None
+
+
+def tag_condition(session: Session, wanted: list[str], match: TagMatch) -> ColumnElement[bool]:
+    """Customers carrying all (or any) of the normalised ``wanted`` tags."""
+    if match not in ("all", "any"):
+        raise ValidationError(f"unknown tag match {match!r}; expected 'all' or 'any'")
+    if session.get_bind().dialect.name == "postgresql":
+        # @> and && use the GIN index on tags.
+        return Customer.tags.contains(wanted) if match == "all" else Customer.tags.overlap(wanted)
+    tag = func.json_each(Customer.tags).table_valued("value")
+    if match == "any":
+        return exists(select(tag.c.value).where(tag.c.value.in_(wanted)))
+    hits = select(func.count(func.distinct(tag.c.value))).where(tag.c.value.in_(wanted))
+    return hits.scalar_subquery() == len(wanted)
+
+
+def has_tag(session: Session, tag: str) -> ColumnElement[bool]:
+    """Customers that carry this one (normalised) tag."""
+    return tag_condition(session, [tag], "all")
+
+
+def filter_condition(session: Session, wanted: CustomerFilter) -> ColumnElement[bool]:
+    """The WHERE clause of ``wanted``. Customers merged into another are never selected:
+    their address is the kept customer's alias."""
+    conditions: list[Any] = [Customer.merged_into_id.is_(None)]
+    if wanted.status is not None:
+        conditions.append(Customer.status == parse_status(CustomerStatus, wanted.status))
+    tags = normalize_tags(wanted.tags)
+    if tags:
+        conditions.append(tag_condition(session, tags, wanted.match))
+    _check_range("created", wanted.created_since, wanted.created_before)
+    _check_range("last contact", wanted.contacted_since, wanted.contacted_before)
+    if wanted.created_since is not None:
+        conditions.append(Customer.created_at >= wanted.created_since)
+    if wanted.created_before is not None:
+        conditions.append(Customer.created_at < wanted.created_before)
+    if wanted.contacted_since is not None:
+        conditions.append(Customer.last_contact_at >= wanted.contacted_since)
+    if wanted.contacted_before is not None:
+        conditions.append(Customer.last_contact_at < wanted.contacted_before)
+    return and_(*conditions)
+
+
+def _check_range(what: str, since: datetime | None, before: datetime | None) -> None:
+    if since is not None and before is not None and since >= before:
+        raise ValidationError(f"empty {what} range: the start must lie before the end")

@@ -1,0 +1,234 @@
+"""Applying checked rows to the customers, a batch at a time, in a few statements.
+
+A batch: two SELECTs find the customers the rows name (by the ID column of an export,
+else by email ignoring letter case, else by the same name and phone), one multi-row
+INSERT creates the new ones, one executemany UPDATE changes the others. The caller
+commits each batch, so an import stopped half way keeps whole batches only, and
+importing the same file again finds every row equal to what is stored: nothing changes.
+The email of a stored customer is never changed by an import.
+
+A row changes only the fields it has a value for (an empty cell leaves the stored
+value), tags replace the stored tags, and a phone equal to the stored one after
+normalisation (``12 34 56 78`` = ``+4512345678``) is no change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crm_core.customers.bulk import _is_placeholder
+from crm_core.errors import ConflictError
+from crm_core.ids import new_id
+from crm_core.models import Customer
+from crm_core.models.types import utcnow
+from crm_core.normalize import normalize_phone
+from crm_core.statuses import CustomerStatus
+from crm_core.transfer.first_seen import FirstSeen
+from crm_core.transfer.records import ImportRecord
+from crm_core.upsert import insert_many_ignore
+
+ConflictPolicy = Literal["skip", "update", "error"]
+CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = ("skip", "update", "error")
+_COMPARED = ("name", "phone", "company_name", "address", "notes", "tags", "status")
+_LOADED = (
+    Customer.id,
+    Customer.email_normalized,
+    Customer.merged_into_id,
+    *(getattr(Customer, f) for f in _COMPARED),
+)
+
+
+@dataclass
+class ImportCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # differs from the stored customer, left alone (--on-conflict skip)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+
+    def add(self, other: ImportCounts) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.skipped += other.skipped
+        self.rejected.extend(other.rejected)
+
+
+class ImportConflictError(ConflictError):
+    """A row differs from a stored customer under ``--on-conflict error``."""
+
+
+def _by_id(session: Session, records: Sequence[ImportRecord]) -> dict[str, Any]:
+    """The stored customers whose IDs the records give, by ``"id:…"`` key."""
+    ids = sorted({r.customer_id for r in records if r.customer_id})
+    found: dict[str, Any] = {}
+    for start in range(0, len(ids), 1000):
+        part = ids[start : start + 1000]
+        rows = session.execute(
+            select(*_LOADED).where(Customer.id.in_(part), Customer.merged_into_id.is_(None))
+        )
+        found.update({"id:" + row.id: row for row in rows})
+    return found
+
+
+def _match_key(record: ImportRecord, by_id: dict[str, Any]) -> str:
+    if record.customer_id and "id:" + record.customer_id in by_id:
+        return "id:" + record.customer_id
+    return record.key
+
+
+def _existing(session: Session, records: Sequence[ImportRecord], region: str) -> dict[str, Any]:
+    """The stored customers the records name (without a known ID), by record key.
+
+    Matching is by normalised email; an alias (the address of a customer merged into
+    another) matches the kept customer.
+    """
+    emails = sorted({r.email_normalized for r in records if r.email_normalized})
+    found: dict[str, Any] = {}
+    merged: dict[str, str] = {}  # alias key -> kept customer ID
+    for start in range(0, len(emails), 1000):
+        rows = session.execute(
+            select(*_LOADED).where(Customer.email_normalized.in_(emails[start : start + 1000]))
+        )
+        for row in rows:
+            if row.merged_into_id is None:
+                found["email:" + row.email_normalized] = row
+            else:
+                merged["email:" + row.email_normalized] = row.merged_into_id
+    if merged:
+        kept_ids = sorted(set(merged.values()))
+        kept = {
+            row.id: row
+            for row in session.execute(select(*_LOADED).where(Customer.id.in_(kept_ids)))
+        }
+        found.update({key: kept[id_] for key, id_ in merged.items() if id_ in kept})
+    names = sorted({r.name for r in records if not r.email_normalized})
+    if names:
+        rows = session.execute(
+            select(*_LOADED).where(
+                Customer.email_normalized.is_(None),
+                Customer.merged_into_id.is_(None),
+                Customer.name.in_(names),
+            )
+        )
+        for row in rows:
+            key = f"name:{row.name}\x00{normalize_phone(row.phone, region) if row.phone else ''}"
+            found.setdefault(key, row)
+    return found
+
+
+def _changes(record: ImportRecord, stored: Any, region: str) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    # A placeholder name (from the address) never replaces a stored name.
+    placeholder = record.email_normalized and _is_placeholder(record.name, record.email_normalized)
+    if record.name_given and record.name != stored.name and not placeholder:
+        changes["name"] = record.name
+    if record.phone is not None:
+        stored_phone = normalize_phone(stored.phone, region) if stored.phone else None
+        if record.phone != stored_phone:
+            changes["phone"] = record.phone
+    for key in ("company_name", "address", "notes"):
+        value = getattr(record, key)
+        if value is not None and value != getattr(stored, key):
+            changes[key] = value
+    if record.tags is not None and record.tags != list(stored.tags or []):
+        changes["tags"] = record.tags
+    if record.status is not None and record.status != stored.status:
+        changes["status"] = record.status
+    return changes
+
+
+def _new_row(record: ImportRecord, now: Any) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "name": record.name,
+        "email": record.email,
+        "email_normalized": record.email_normalized,
+        "phone": record.phone,
+        "company_name": record.company_name,
+        "address": record.address,
+        "notes": record.notes,
+        "status": (record.status or CustomerStatus.ACTIVE).value,
+        "tags": record.tags or [],
+        "total_leads": 0,
+        "total_bookings": 0,
+        "total_revenue": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def import_batch(
+    session: Session,
+    records: Sequence[ImportRecord],
+    seen: FirstSeen,
+    *,
+    policy: ConflictPolicy = "skip",
+    dry_run: bool = False,
+    region: str = "DK",
+) -> ImportCounts:
+    """Create and update the customers of one batch (the caller commits).
+
+    A row whose customer an earlier row of the file named already is rejected as a
+    duplicate (the first row wins). ImportConflictError under ``policy="error"``.
+    """
+    counts = ImportCounts()
+    by_id = _by_id(session, records)
+    keys = [_match_key(record, by_id) for record in records]
+    earlier = seen.first_lines(zip(keys, (record.line for record in records), strict=True))
+    in_batch: dict[str, int] = {}
+    unique: list[tuple[str, ImportRecord]] = []
+    for key, record in zip(keys, records, strict=True):
+        first = earlier.get(key) or in_batch.get(key)
+        if first is not None:
+            what = (
+                "ID" if key.startswith("id:")
+                else "email" if record.email_normalized
+                else "name and phone"
+            )  # fmt: skip
+            counts.rejected.append(
+                (record.line, f"duplicate of line {first} (same {what}): the first row is kept")
+            )
+            continue
+        in_batch[key] = record.line
+        unique.append((key, record))
+
+    stored = {**_existing(session, [r for k, r in unique if k not in by_id], region), **by_id}
+    now = utcnow()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for key, record in unique:
+        customer = stored.get(key)
+        if customer is None:
+            inserts.append(_new_row(record, now))
+            continue
+        changes = _changes(record, customer, region)
+        if not changes:
+            counts.unchanged += 1
+        elif policy == "update":
+            updates.append({"id": customer.id, **changes, "updated_at": now})
+        elif policy == "skip":
+            counts.skipped += 1
+        else:
+            raise ImportConflictError(
+                f"line {record.line}: customer {record.email or record.name} exists with "
+                f"other values ({', '.join(sorted(changes))}); this batch was not written "
+                "(use --on-conflict skip or update)"
+            )
+    counts.created = len(inserts)
+    counts.updated = len(updates)
+    if not dry_run:
+        insert_many_ignore(
+            session,
+            Customer.__table__,  # type: ignore[arg-type]
+            inserts,
+            conflict=["email_normalized"],
+        )
+        if updates:
+            session.execute(update(Customer), updates)
+    return counts
