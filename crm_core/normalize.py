@@ -3,6 +3,7 @@
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -53,18 +54,24 @@ def checked_phone(phone: str | None, region: str = "DK") -> str | None:
     ``12345678`` (Danish by default) and ``+46 8 123 456 78`` pass, ``abc`` does not.
     The text is kept as the user wrote it; lead emails store E.164 themselves.
     """
-    import phonenumbers  # imported on use: its metadata is large and most commands skip it
-
     text = " ".join((phone or "").split())
     if not text:
         return None
+    _possible_number(text, region)
+    return text
+
+
+def _possible_number(text: str, region: str) -> Any:
+    """The parsed number; ValidationError unless it is a possible one."""
+    import phonenumbers  # imported on use: its metadata is large and most commands skip it
+
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_possible_number(number):
-        raise ValidationError(f"invalid phone number {phone!r}: use e.g. +45 12 34 56 78")
-    return text
+        raise ValidationError(f"invalid phone number {text!r}: use e.g. +45 12 34 56 78")
+    return number
 
 
 @lru_cache(maxsize=65_536)
@@ -105,12 +112,7 @@ def checked_e164_phone(phone: str | None, region: str = "DK") -> str | None:
     text = " ".join((phone or "").split())
     if not text:
         return None
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_possible_number(number):
-        raise ValidationError(f"invalid phone number {phone!r}: use e.g. +45 12 34 56 78")
+    number = _possible_number(text, region)
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 

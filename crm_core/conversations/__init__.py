@@ -4,6 +4,7 @@ from crm_core.conversations.listing import (
     message_counts,
 )
 from crm_core.conversations.service import (
+    adopt_thread,
     archive_conversation,
     close_conversation,
     create_conversation,
@@ -18,6 +19,7 @@ from crm_core.conversations.service import (
 )
 
 __all__ = [
+    "adopt_thread",
     "archive_conversation",
     "close_conversation",
     "count_conversations",

@@ -169,3 +169,18 @@ def thread_of_references(
     ).all()
     threads = {message_id: thread for message_id, thread in rows}
     return next((threads[m] for m in wanted if m in threads), None)
+
+
+def adopt_thread(
+    session: Session, conversation_id: str, mailbox: str, gmail_thread_id: str | None
+) -> None:
+    """A conversation without a Gmail thread takes ``gmail_thread_id`` (the thread its
+    message turned out to be in), so replies in that thread find it; unless another
+    conversation of the mailbox already has that thread."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None or conversation.gmail_thread_id or not gmail_thread_id:
+        return
+    if get_conversation_by_gmail_thread_id(session, gmail_thread_id, mailbox) is None:
+        conversation.mailbox = mailbox_key(mailbox)
+        conversation.gmail_thread_id = gmail_thread_id
+        session.flush()

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from crm_core.conversations.service import get_conversation_by_gmail_thread_id
-from crm_core.models import Conversation, EmailMessage, OutboundReply
+from crm_core.conversations.service import adopt_thread
+from crm_core.models import EmailMessage, OutboundReply
 from crm_core.normalize import mailbox_key
 from crm_core.replies.copies import SentCopy, find_reply_copy, normalised_text
 from crm_core.replies.states import mark_sent
@@ -124,7 +124,7 @@ def complete_recorded(session: Session, stored: EmailMessage, seen: SeenInMailbo
         stored.body_preview = seen.body_preview
     if not stored.attachments and seen.attachments:
         stored.attachments = list(seen.attachments)
-    _adopt_thread(session, stored.conversation_id, stored.mailbox, seen.gmail_thread_id)
+    adopt_thread(session, stored.conversation_id, stored.mailbox, seen.gmail_thread_id)
     _settle_reply(session, stored, seen)
     return stored.conversation_id
 
@@ -140,15 +140,3 @@ def _settle_reply(session: Session, stored: EmailMessage, seen: SeenInMailbox) -
         stored.body_preview = seen.body_preview
     if reply.state is not ReplyState.SENT:
         mark_sent(session, stored.id, seen.gmail_message_id, seen.gmail_thread_id, seen.sent_at)
-
-
-def _adopt_thread(
-    session: Session, conversation_id: str, mailbox: str, gmail_thread_id: str | None
-) -> None:
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None or conversation.gmail_thread_id or not gmail_thread_id:
-        return
-    if get_conversation_by_gmail_thread_id(session, gmail_thread_id, mailbox) is None:
-        conversation.mailbox = mailbox
-        conversation.gmail_thread_id = gmail_thread_id
-        session.flush()

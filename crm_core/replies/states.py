@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm_core.conversations.service import get_conversation_by_gmail_thread_id, touch_conversation
+from crm_core.conversations.service import adopt_thread, touch_conversation
 from crm_core.customers.service import touch_last_contact
 from crm_core.errors import ConflictError, NotFoundError
 from crm_core.models import Conversation, Customer, EmailMessage, Mailbox, OutboundReply
@@ -170,7 +170,7 @@ def mark_sent(
     message.gmail_thread_id = message.gmail_thread_id or gmail_thread_id
     message.sent_at = when
     session.flush()
-    _adopt_thread(session, message.conversation_id, row.mailbox, message.gmail_thread_id)
+    adopt_thread(session, message.conversation_id, row.mailbox, message.gmail_thread_id)
     touch_conversation(session, message.conversation_id, when)
     customer = _customer_of(session, message)
     if customer is not None:
@@ -233,16 +233,3 @@ def _customer_of(session: Session, message: EmailMessage) -> Customer | None:
     if conversation is None or conversation.customer_id is None:
         return None
     return session.get(Customer, conversation.customer_id)
-
-
-def _adopt_thread(
-    session: Session, conversation_id: str, mailbox: str, gmail_thread_id: str | None
-) -> None:
-    """A conversation without a Gmail thread takes the thread its reply started."""
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None or conversation.gmail_thread_id or not gmail_thread_id:
-        return
-    if get_conversation_by_gmail_thread_id(session, gmail_thread_id, mailbox) is None:
-        conversation.mailbox = mailbox
-        conversation.gmail_thread_id = gmail_thread_id
-        session.flush()
