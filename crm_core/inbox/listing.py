@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, defer
 
-from crm_core.errors import NotFoundError
+from crm_core.errors import ConflictError, NotFoundError
 from crm_core.inbox.outcomes import CHUNK
 from crm_core.models import ReceivedMessage
 from crm_core.normalize import mailbox_key
@@ -68,9 +68,11 @@ def list_received(
 
 
 def quarantined_ids(session: Session, mailbox: str | None = None) -> list[str]:
-    """The ids of every quarantined message, oldest staged first."""
+    """The ids of every quarantined message that can still be retried (its raw bytes
+    not dropped by retention), oldest staged first."""
     statement = select(ReceivedMessage.id).where(
-        ReceivedMessage.outcome == IngestOutcome.QUARANTINED
+        ReceivedMessage.outcome == IngestOutcome.QUARANTINED,
+        func.length(ReceivedMessage.raw) > 0,
     )
     if mailbox is not None:
         statement = statement.where(ReceivedMessage.mailbox == mailbox_key(mailbox))
@@ -180,6 +182,8 @@ def received_raw(session: Session, received_id: str) -> bytes:
     ).scalar_one_or_none()
     if raw is None:
         raise NotFoundError("received message", received_id)
+    if not raw:  # crm_core.inbox.retention dropped it
+        raise ConflictError(f"received message {received_id}: retention dropped its raw mail")
     return bytes(raw)
 
 
