@@ -37,12 +37,15 @@ def get_received_message(session: Session, received_id: str) -> ReceivedMessage:
 def raw_head(session: Session, received_id: str, limit: int) -> bytes:
     """The first ``limit`` bytes of a message: enough for its headers, without reading
     a large message whole."""
-    head = session.execute(
-        select(func.substr(ReceivedMessage.raw, 1, limit)).where(ReceivedMessage.id == received_id)
-    ).scalar_one_or_none()
-    if head is None:
+    row = session.execute(
+        select(ReceivedMessage.id, func.substr(ReceivedMessage.raw, 1, limit)).where(
+            ReceivedMessage.id == received_id
+        )
+    ).first()
+    if row is None:
         raise NotFoundError("received message", received_id)
-    return bytes(head)
+    # Retention leaves b"" behind; SQLite gives NULL for a substring of an empty blob.
+    return bytes(row[1] or b"")
 
 
 def list_received(
