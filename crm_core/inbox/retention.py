@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
@@ -79,16 +80,28 @@ def due_for_retention(
     return RetentionCounts(*processed, *quarantined)
 
 
+class DroppedChunk(NamedTuple):
+    """What one chunk dropped; ``last_id`` is where the next chunk starts (None: done)."""
+
+    rows: int
+    bytes: int
+    last_id: str | None
+
+
 def _drop_chunk(
-    session: Session, condition: ColumnElement[bool], reason: str | None
-) -> tuple[int, int]:
-    """One chunk: the ids are picked first (a LIMIT in UPDATE is not portable), then one
+    session: Session, condition: ColumnElement[bool], reason: str | None, after: str, chunk: int
+) -> DroppedChunk:
+    """One chunk, in id order from ``after`` (so a run reads the ledger once, not once
+    per chunk): the ids are picked first (a LIMIT in UPDATE is not portable), then one
     set-based UPDATE clears them, re-checking the condition against a concurrent retry."""
     rows = session.execute(
-        select(ReceivedMessage.id, ReceivedMessage.size).where(condition).limit(CHUNK)
+        select(ReceivedMessage.id, ReceivedMessage.size)
+        .where(condition, ReceivedMessage.id > after)
+        .order_by(ReceivedMessage.id)
+        .limit(chunk)
     ).all()
     if not rows:
-        return 0, 0
+        return DroppedChunk(0, 0, None)
     values: dict[str, object] = {"raw": DROPPED}
     if reason is not None:
         values["reason"] = reason
@@ -99,40 +112,32 @@ def _drop_chunk(
         .execution_options(synchronize_session=False)
     )
     # The sizes are those picked; a row retried in between is left alone (rare).
-    return int(getattr(result, "rowcount", 0) or 0), sum(int(row.size) for row in rows)
+    dropped = int(getattr(result, "rowcount", 0) or 0)
+    return DroppedChunk(dropped, sum(int(row.size) for row in rows), rows[-1].id)
 
 
 def drop_processed_raw(
-    session: Session, raw_mail_days: int, now: datetime | None = None
-) -> tuple[int, int]:
+    session: Session, raw_mail_days: int, now: datetime, after: str = "", chunk: int = CHUNK
+) -> DroppedChunk:
     """Drop one chunk of the raw bytes of messages filed (stored, skipped, bounce) more
-    than ``raw_mail_days`` ago; returns (rows, bytes). The caller commits per chunk."""
-    cutoff = (now or utcnow()) - timedelta(days=raw_mail_days)
-    return _drop_chunk(session, _processed_due(cutoff), None)
+    than ``raw_mail_days`` before ``now``. The caller commits per chunk."""
+    return _drop_chunk(
+        session, _processed_due(now - timedelta(days=raw_mail_days)), None, after, chunk
+    )
 
 
 def end_quarantined_raw(
-    session: Session, quarantine_days: int, now: datetime | None = None
-) -> tuple[int, int]:
+    session: Session, quarantine_days: int, now: datetime, after: str = "", chunk: int = CHUNK
+) -> DroppedChunk:
     """Drop one chunk of quarantined raw mail older than ``quarantine_days``; the row
     stays quarantined with a reason saying why it can no longer be retried."""
-    cutoff = (now or utcnow()) - timedelta(days=quarantine_days)
-    return _drop_chunk(session, _quarantine_due(cutoff), quarantine_reason(quarantine_days))
+    cutoff = now - timedelta(days=quarantine_days)
+    return _drop_chunk(
+        session, _quarantine_due(cutoff), quarantine_reason(quarantine_days), after, chunk
+    )
 
 
 def raw_mail_held(session: Session) -> RawHeld:
     """Messages whose raw bytes the ledger still holds, and their size."""
     count, size = _count(session, _held())
     return RawHeld(count, size)
-
-
-def raw_dropped(session: Session, received_ids: list[str]) -> list[str]:
-    """Those of these ledger rows whose raw bytes retention has dropped."""
-    if not received_ids:
-        return []
-    rows = session.scalars(
-        select(ReceivedMessage.id).where(
-            ReceivedMessage.id.in_(received_ids), func.length(ReceivedMessage.raw) == 0
-        )
-    )
-    return list(rows)

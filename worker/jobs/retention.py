@@ -12,6 +12,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from crm_core.inbox.retention import (
+    DroppedChunk,
     RetentionCounts,
     drop_processed_raw,
     due_for_retention,
@@ -30,18 +31,23 @@ def run_retention(
     if dry_run:
         with unit_of_work(runtime.sessions) as session:
             return due_for_retention(session, settings.raw_mail_days, settings.quarantine_days, now)
-    processed = _until_done(lambda s: drop_processed_raw(s, settings.raw_mail_days, now), runtime)
+    processed = _until_done(
+        lambda session, after: drop_processed_raw(session, settings.raw_mail_days, now, after),
+        runtime,
+    )
     quarantined = _until_done(
-        lambda s: end_quarantined_raw(s, settings.quarantine_days, now), runtime
+        lambda session, after: end_quarantined_raw(session, settings.quarantine_days, now, after),
+        runtime,
     )
     return RetentionCounts(*processed, *quarantined)
 
 
-def _until_done(step: Callable[[Session], tuple[int, int]], runtime: Runtime) -> tuple[int, int]:
+def _until_done(step: Callable[[Session, str], DroppedChunk], runtime: Runtime) -> tuple[int, int]:
     rows = size = 0
+    after = ""
     while True:
         with unit_of_work(runtime.sessions) as session:
-            dropped, dropped_bytes = step(session)
-        rows, size = rows + dropped, size + dropped_bytes
-        if dropped == 0:
+            chunk = step(session, after)
+        if chunk.last_id is None:
             return rows, size
+        rows, size, after = rows + chunk.rows, size + chunk.bytes, chunk.last_id
