@@ -139,6 +139,7 @@ def test_export_holds_everything_of_the_person_and_nothing_else(
     out = tmp_path / "person.zip"
     shown = cli("privacy", "export", "ALIAS-PP@example.net", "--out", str(out), "--with-raw")
     assert f"Exported customer {person_id} to {out}" in shown
+    assert out.stat().st_mode & 0o777 == 0o600  # personal data: the owner only
     with zipfile.ZipFile(out) as archive:
         names = archive.namelist()
         data = json.loads(archive.read("data.json"))

@@ -3,7 +3,8 @@
 The zip holds ``data.json`` (every row held about the person, by kind), ``format.md``
 (what the file holds and how to read it) and, with ``--with-raw``, the original
 messages as ``raw/<ledger id>.eml``. The file is written next to its final name and
-renamed into place, so a failed export leaves nothing half-written.
+renamed into place, so a failed export leaves nothing half-written; it is readable by
+its owner only (mode 0600).
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ or quarantined mention, byte for byte as the mailbox gave it (RFC 822).
 """
 
 
+def _private(path: str, flags: int) -> int:
+    """Personal data: the file is readable by its owner only (mode 0600)."""
+    return os.open(path, flags, 0o600)
+
+
 def _document(data: SubjectData) -> dict[str, Any]:
     return {
         "format": FORMAT_VERSION,
@@ -90,7 +96,8 @@ def export(
     try:
         with (
             session_for(ctx) as session,
-            zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+            open(partial, "wb", opener=_private) as file,
+            zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive,
         ):
             data = gather_subject_data(session, find_subject(session, who).id)
             archive.writestr("format.md", FORMAT_MD)
