@@ -138,7 +138,8 @@ class LedgerCounts:
 
 def ledger_counts(session: Session, since: datetime, mailbox: str | None = None) -> LedgerCounts:
     """The ledger's figures for ``crm status``: stored and skipped since ``since``,
-    pending (and how many of those after their jobs ran out of retries), quarantined."""
+    pending (and how many of those after their jobs ran out of retries), quarantined
+    and still retryable."""
 
     def count(*where: ColumnElement[bool]) -> int:
         statement = select(func.count()).select_from(ReceivedMessage).where(*where)
@@ -156,7 +157,11 @@ def ledger_counts(session: Session, since: datetime, mailbox: str | None = None)
         ),
         pending=count(ReceivedMessage.outcome == IngestOutcome.PENDING),
         pending_after_retries=count(PENDING_AFTER_RETRIES),
-        quarantined=count(ReceivedMessage.outcome == IngestOutcome.QUARANTINED),
+        # Those retention ended (raw bytes dropped) need no one: they cannot be retried.
+        quarantined=count(
+            ReceivedMessage.outcome == IngestOutcome.QUARANTINED,
+            func.length(ReceivedMessage.raw) > 0,
+        ),
     )
 
 
