@@ -323,6 +323,14 @@ class MetricsSettings(Section):
     worker_health_port: int = Field(default=9192, ge=0, le=65535)
 
 
+class RetentionSettings(Section):
+    """How long the ledger keeps raw RFC 822 bytes (``crm retention run``, daily in
+    ``crm watch``): of messages filed (stored, skipped, bounce), and of quarantined ones."""
+
+    raw_mail_days: int = Field(default=90, ge=1, le=36500)
+    quarantine_days: int = Field(default=30, ge=1, le=36500)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CRM_",
@@ -345,6 +353,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     display: DisplaySettings = Field(default_factory=DisplaySettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     def ingest_rules(self) -> IngestRules:
         """The classification rules with the company's own mailbox, aliases and domains."""

@@ -119,13 +119,15 @@ def pending_refs(session: Session, staged_before: datetime, limit: int) -> list[
 
 
 def thread_received_ids(session: Session, mailbox: str, gmail_thread_id: str) -> list[str]:
-    """The ledger ids of a thread's messages, oldest first."""
+    """The ledger ids of a thread's messages, oldest first; those whose raw bytes
+    retention dropped are left out (there is nothing to ingest again)."""
     return list(
         session.execute(
             select(ReceivedMessage.id)
             .where(
                 ReceivedMessage.mailbox == mailbox_key(mailbox),
                 ReceivedMessage.gmail_thread_id == gmail_thread_id,
+                func.length(ReceivedMessage.raw) > 0,
             )
             .order_by(ReceivedMessage.received_at, ReceivedMessage.staged_at)
         ).scalars()

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, defer
 
-from crm_core.errors import NotFoundError
+from crm_core.errors import ConflictError, NotFoundError
 from crm_core.inbox.outcomes import CHUNK
 from crm_core.models import ReceivedMessage
 from crm_core.normalize import mailbox_key
@@ -37,12 +37,15 @@ def get_received_message(session: Session, received_id: str) -> ReceivedMessage:
 def raw_head(session: Session, received_id: str, limit: int) -> bytes:
     """The first ``limit`` bytes of a message: enough for its headers, without reading
     a large message whole."""
-    head = session.execute(
-        select(func.substr(ReceivedMessage.raw, 1, limit)).where(ReceivedMessage.id == received_id)
-    ).scalar_one_or_none()
-    if head is None:
+    row = session.execute(
+        select(ReceivedMessage.id, func.substr(ReceivedMessage.raw, 1, limit)).where(
+            ReceivedMessage.id == received_id
+        )
+    ).first()
+    if row is None:
         raise NotFoundError("received message", received_id)
-    return bytes(head)
+    # Retention leaves b"" behind; SQLite gives NULL for a substring of an empty blob.
+    return bytes(row[1] or b"")
 
 
 def list_received(
@@ -68,9 +71,11 @@ def list_received(
 
 
 def quarantined_ids(session: Session, mailbox: str | None = None) -> list[str]:
-    """The ids of every quarantined message, oldest staged first."""
+    """The ids of every quarantined message that can still be retried (its raw bytes
+    not dropped by retention), oldest staged first."""
     statement = select(ReceivedMessage.id).where(
-        ReceivedMessage.outcome == IngestOutcome.QUARANTINED
+        ReceivedMessage.outcome == IngestOutcome.QUARANTINED,
+        func.length(ReceivedMessage.raw) > 0,
     )
     if mailbox is not None:
         statement = statement.where(ReceivedMessage.mailbox == mailbox_key(mailbox))
@@ -133,7 +138,8 @@ class LedgerCounts:
 
 def ledger_counts(session: Session, since: datetime, mailbox: str | None = None) -> LedgerCounts:
     """The ledger's figures for ``crm status``: stored and skipped since ``since``,
-    pending (and how many of those after their jobs ran out of retries), quarantined."""
+    pending (and how many of those after their jobs ran out of retries), quarantined
+    and still retryable."""
 
     def count(*where: ColumnElement[bool]) -> int:
         statement = select(func.count()).select_from(ReceivedMessage).where(*where)
@@ -151,7 +157,11 @@ def ledger_counts(session: Session, since: datetime, mailbox: str | None = None)
         ),
         pending=count(ReceivedMessage.outcome == IngestOutcome.PENDING),
         pending_after_retries=count(PENDING_AFTER_RETRIES),
-        quarantined=count(ReceivedMessage.outcome == IngestOutcome.QUARANTINED),
+        # Those retention ended (raw bytes dropped) need no one: they cannot be retried.
+        quarantined=count(
+            ReceivedMessage.outcome == IngestOutcome.QUARANTINED,
+            func.length(ReceivedMessage.raw) > 0,
+        ),
     )
 
 
@@ -180,6 +190,8 @@ def received_raw(session: Session, received_id: str) -> bytes:
     ).scalar_one_or_none()
     if raw is None:
         raise NotFoundError("received message", received_id)
+    if not raw:  # crm_core.inbox.retention dropped it
+        raise ConflictError(f"received message {received_id}: retention dropped its raw mail")
     return bytes(raw)
 
 

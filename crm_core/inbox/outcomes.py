@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from crm_core.errors import NotFoundError
+from crm_core.errors import ConflictError, NotFoundError
 from crm_core.models import ReceivedMessage
 from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
@@ -115,6 +115,7 @@ def reset_for_retry(session: Session, received_ids: Sequence[str]) -> list[Ledge
     NotFoundError and, the caller's transaction rolling back, resets nothing.
     """
     ids = list(dict.fromkeys(received_ids))
+    _refuse_dropped(session, ids)
     found: dict[str, LedgerRef] = {}
     for start in range(0, len(ids), CHUNK):
         rows = session.execute(
@@ -136,6 +137,22 @@ def reset_for_retry(session: Session, received_ids: Sequence[str]) -> list[Ledge
     return [found[received_id] for received_id in ids]
 
 
+def _refuse_dropped(session: Session, ids: list[str]) -> None:
+    """A row whose raw bytes retention dropped must never be ingested from b""."""
+    for start in range(0, len(ids), CHUNK):
+        dropped = session.execute(
+            select(ReceivedMessage.mailbox, ReceivedMessage.gmail_message_id).where(
+                ReceivedMessage.id.in_(ids[start : start + CHUNK]),
+                func.length(ReceivedMessage.raw) == 0,
+            )
+        ).first()
+        if dropped is not None:
+            raise ConflictError(
+                f"message {dropped.mailbox}:{dropped.gmail_message_id} cannot be processed "
+                "again: retention dropped its raw mail"
+            )
+
+
 def reopen_skipped(session: Session, mailbox: str, gmail_id: str) -> bool:
     """Put a skipped message back to pending so it is classified again; False if it
     is no longer skipped (a worker got there first)."""
@@ -145,6 +162,7 @@ def reopen_skipped(session: Session, mailbox: str, gmail_id: str) -> bool:
             ReceivedMessage.mailbox == mailbox_key(mailbox),
             ReceivedMessage.gmail_message_id == gmail_id,
             ReceivedMessage.outcome == IngestOutcome.SKIPPED,
+            func.length(ReceivedMessage.raw) > 0,  # dropped by retention: stays skipped
         )
         .values(outcome=IngestOutcome.PENDING, reason=None, attempts=0, processed_at=None)
         .execution_options(synchronize_session=False)

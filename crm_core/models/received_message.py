@@ -15,7 +15,8 @@ class ReceivedMessage(Base):
     """Every message seen in a mailbox, raw, with what became of it.
 
     This is the ledger an audit reads: a message is stored, skipped with a reason,
-    a bounce, quarantined, or still pending. The raw bytes stay, so a quarantined
+    a bounce, quarantined, or still pending. The raw bytes stay until retention
+    (crm_core.inbox.retention) drops them, leaving b"": until then a quarantined
     message can be retried and any message re-ingested without the mail server.
     """
 

@@ -104,6 +104,12 @@ COMMANDS: dict[str, Lazy] = {
     "reply": Lazy(
         "worker.cli.replies", "app", "Replies through Gmail: write, list, approve, cancel."
     ),
+    "retention": Lazy(
+        "worker.cli.retention", "app", "Retention: drop raw mail the ledger no longer needs."
+    ),
+    "privacy": Lazy(
+        "worker.cli.privacy", "app", "Requests from data subjects: export what is held."
+    ),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),
 }

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.analytics import record_counts
 from crm_core.inbox import ledger_counts
+from crm_core.inbox.retention import raw_mail_held
 from crm_core.mailboxes import list_mailboxes
 from crm_core.models.types import utcnow
 from crm_core.replies import reply_report
@@ -130,6 +131,8 @@ def status(
             "messages": records.messages,
             **_counts(session, None, _start_of_today()),
         }
+        held = raw_mail_held(session)
+        overall |= {"raw_mail_messages": held.messages, "raw_mail_bytes": held.bytes}
         reply_states = _replies(session)
     attention = [m["mailbox"] for m in mailboxes if m["needs_reauth"] or m["last_error"]] + (
         ["quarantine"] if overall["quarantined"] else []
@@ -188,6 +191,8 @@ def status(
             f"{overall['messages']}; today stored {overall['stored_today']}, skipped "
             f"{overall['skipped_today']}; pending {overall['pending']}, quarantined "
             f"{overall['quarantined']}",
+            f"Raw mail held: {held.messages} message(s), {held.bytes / 1_000_000:.1f} MB "
+            "(crm retention run drops what [retention] no longer keeps)",
         ]
         if overall["pending_after_retries"]:
             lines.append(

@@ -14,6 +14,7 @@ from worker.cli.config_check import preflight
 from worker.cli.context import settings_of
 from worker.cli.jobs import is_inline, runtime_for
 from worker.jobs.resume import resend_pending, resend_replies
+from worker.jobs.retention import run_retention
 from worker.observability.logs import configure_logging
 from worker.observability.metrics import render
 from worker.observability.readiness import readiness_checks
@@ -84,6 +85,7 @@ def watch(ctx: typer.Context) -> None:
         ),
         readiness=lambda: readiness_checks(runtime.sessions, current_broker()),
         metrics=lambda: render(runtime.sessions),
+        run_retention=lambda: run_retention(runtime, settings.retention),
     )
 
     def _stop(signum: int, _frame: FrameType | None) -> None:

@@ -92,6 +92,8 @@ class Ended:
 
 def judge(received: ReceivedMessage, rules: IngestRules, limits: ParseLimits) -> Ended | Triaged:
     """Parse and classify, recording nothing."""
+    if not received.raw:  # retention dropped it; every way back to pending refuses that
+        return Ended(IngestOutcome.QUARANTINED, "retention: raw mail dropped, nothing to parse")
     parsed = parse_message(received.raw, limits)
     if isinstance(parsed, Unparseable):
         return Ended(IngestOutcome.QUARANTINED, f"unparseable: {parsed.reason}")

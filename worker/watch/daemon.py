@@ -9,6 +9,8 @@
 - pending messages whose jobs were lost are re-sent every few minutes, and at once when
   the broker answers again after it could not be reached (jobs sent meanwhile were
   lost: the staging committed, the sending failed);
+- once a day (the first time a few minutes after start) raw mail past ``[retention]``
+  is dropped (``worker.jobs.retention``); a failure is logged and tried the next day;
 - /healthz and /readyz are served on the push port even without push mailboxes.
 
 The syncs themselves are Dramatiq jobs (``sync_mailbox``): with a Redis broker the
@@ -32,6 +34,7 @@ log = logging.getLogger("worker.watch")
 
 TICK_SECONDS = 1.0
 RESUME_EVERY_SECONDS = 300.0
+RETENTION_EVERY_SECONDS = 24 * 3600.0
 
 
 class Watcher:
@@ -44,6 +47,7 @@ class Watcher:
         resume_pending: Callable[[float], int],
         readiness: Readiness,
         metrics: Callable[[], bytes] | None = None,
+        run_retention: Callable[[], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not settings.mailboxes:
@@ -61,6 +65,7 @@ class Watcher:
         self.enqueue_sync = enqueue_sync
         self.renew_watch = renew_watch
         self.resume_pending = resume_pending
+        self.run_retention = run_retention
         self.clock = clock
         self.stopping = threading.Event()
         self.server = PushServer(
@@ -72,6 +77,8 @@ class Watcher:
             limits=settings.http,
         )
         self._next_resume = clock() + RESUME_EVERY_SECONDS
+        # Not at once: a restart loop must not turn into a retention loop.
+        self._next_retention = clock() + RESUME_EVERY_SECONDS
         self._broker_failed = False  # a send failed: resume everything once it works again
 
     def _on_notification(self, address: str) -> None:
@@ -114,6 +121,12 @@ class Watcher:
                     log.info("broker back: pending messages resent", extra={"sent": sent})
                 self._broker_failed = False
             self._next_resume = now + RESUME_EVERY_SECONDS
+        if self.run_retention is not None and now >= self._next_retention:
+            self._next_retention = now + RETENTION_EVERY_SECONDS
+            try:
+                log.info("retention done", extra={"dropped": repr(self.run_retention())})
+            except Exception:
+                log.exception("retention failed; tried again in a day")
 
     def run(self) -> None:
         """Serve and tick until ``stop()`` (the CLI calls it on SIGTERM and SIGINT)."""
