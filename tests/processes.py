@@ -145,3 +145,30 @@ def http_get(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
     except OSError:
         return 0, b""
+
+
+@contextmanager
+def private_redis(port: int, *options: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A Redis of the test's own on ``port`` (keeping nothing on disk), which the test may
+    stop and start; ``options`` are more redis-server flags (``--requirepass PW``)."""
+    process = subprocess.Popen(
+        [
+            *("redis-server", "--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", *options),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: _listening(port), timeout=20, what="redis-server")
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(10)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0

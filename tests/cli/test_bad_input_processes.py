@@ -5,7 +5,6 @@ linking leads to one customer at once."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from crm_core.models import Customer, Lead
 from tests.cli.refusals import snapshot
 from tests.conftest import Database
 from tests.ingest.test_sample_mailbox import SAMPLES
-from tests.processes import REDIS_URL, free_port, stop, wait_for
+from tests.processes import REDIS_URL, free_port, private_redis
 
 SAMPLE = str(SAMPLES / "rendetalje.mbox")
 REPO = Path(__file__).resolve().parents[2]
@@ -115,24 +114,8 @@ def test_a_broker_that_cannot_be_used_is_one_line(
 def guarded_redis() -> Iterator[int]:
     """A Redis of our own that wants a password (the shared one has none), on a free port."""
     port = free_port()
-    server = subprocess.Popen(
-        [
-            *("redis-server", "--port", str(port), "--requirepass", "right-pw"),
-            *("--save", "", "--appendonly", "no", "--bind", "127.0.0.1"),
-        ],
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_for(lambda: _listening(port), 20, what="redis-server")
+    with private_redis(port, "--requirepass", "right-pw"):
         yield port
-    finally:
-        stop(server)
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.mark.parametrize(

@@ -6,14 +6,11 @@ waiting minutes for the broker to give unacknowledged jobs back or for a person 
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import func, select
 
 from bench.mailbox_generator import generate_mailbox
@@ -30,6 +27,7 @@ from tests.processes import (
     free_port,
     http_get,
     new_namespace,
+    private_redis,
     stop,
     wait_for,
     write_config,
@@ -86,40 +84,6 @@ def test_a_starting_worker_resends_what_a_killed_one_left_pending(
     with daemon(config, "worker", "-p", "2", "-t", "2", log=tmp_path / "again.log"):
         wait_for(lambda: pending(pg_database) == 0, timeout=120, what="the restarted worker")
     assert "resumed pending messages" in (tmp_path / "again.log").read_text()
-
-
-@contextmanager
-def private_redis(port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """A Redis of this test's own, which the test may stop and start."""
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    try:
-        wait_for(lambda: _answers(client), timeout=10, what="redis to start")
-        yield process
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-def _answers(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.exceptions.ConnectionError:
-        return False
 
 
 def test_the_watcher_resends_at_once_when_the_broker_answers_again(
