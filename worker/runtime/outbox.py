@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core.db import transaction
 from worker.runtime.registry import JobName, queue_of
 
-_Pending = list[tuple[str, tuple[Any, ...]]]
+
+class _Pending(list[tuple[str, tuple[Any, ...]]]):
+    """The jobs collected so far, in order, and what is in it (to send each once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[Any] = set()
+
+
 _collected: ContextVar[_Pending | None] = ContextVar("jobs_after_commit", default=None)
 _broker: dramatiq.Broker | None = None
 
@@ -47,14 +55,23 @@ def enqueue(name: JobName, *args: Any) -> None:
         raise RuntimeError(f"enqueue({name!r}) outside a unit of work: nothing would commit it")
     queue_of(name)  # an unknown name fails here, in the sender, not in a worker
     item = (name, args)
-    if item not in pending:
+    if _hashable(item) not in pending.seen:
+        pending.seen.add(_hashable(item))
         pending.append(item)
+
+
+def _hashable(value: Any) -> Any:
+    """Lists (of Gmail ids, say) as tuples, so a job's arguments can be looked up in a set:
+    a resume of many thousands of messages sends thousands of jobs."""
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(item) for item in value)
+    return value
 
 
 @contextmanager
 def sending() -> Iterator[None]:
     """Collect the jobs enqueued inside the block; send them if it ends without error."""
-    pending: _Pending = []
+    pending = _Pending()
     token = _collected.set(pending)
     try:
         yield
