@@ -34,6 +34,8 @@ log = logging.getLogger("worker.watch")
 
 TICK_SECONDS = 1.0
 RESUME_EVERY_SECONDS = 300.0
+# While the broker cannot be reached: how often to try the resume that follows an outage.
+RETRY_AFTER_FAILURE_SECONDS = 5.0
 RETENTION_EVERY_SECONDS = 24 * 3600.0
 
 
@@ -107,20 +109,23 @@ class Watcher:
                 except Exception:
                     self._broker_failed = True
                     log.exception("could not enqueue a sync", extra={"mailbox": mailbox.address})
-        if self._broker_failed or now >= self._next_resume:
+        if now >= self._next_resume:
             # After an outage every pending message may have lost its job; otherwise
             # only those pending for long (younger ones have their jobs queued).
             older_than = 0 if self._broker_failed else RESUME_EVERY_SECONDS
             try:
                 sent = self.resume_pending(older_than)
             except Exception:
+                if not self._broker_failed:  # one traceback per outage, not one per try
+                    log.exception("could not resume pending messages")
                 self._broker_failed = True
-                log.exception("could not resume pending messages")
             else:
                 if self._broker_failed:
                     log.info("broker back: pending messages resent", extra={"sent": sent})
                 self._broker_failed = False
             self._next_resume = now + RESUME_EVERY_SECONDS
+        if self._broker_failed:
+            self._next_resume = min(self._next_resume, now + RETRY_AFTER_FAILURE_SECONDS)
         if self.run_retention is not None and now >= self._next_retention:
             self._next_retention = now + RETENTION_EVERY_SECONDS
             try:
