@@ -29,7 +29,7 @@ from tests.gmail.conftest import (
 )
 from tests.gmail_fake import FakeGmailServer
 from tests.processes import stop, wait_for
-from worker.gmail import intake
+from worker.gmail import sync_steps
 from worker.runtime import Runtime
 
 # A sync's batches start at one message and double while the mail is small.
@@ -42,7 +42,7 @@ class Killed(Exception):
 
 def die_after(monkeypatch: pytest.MonkeyPatch, batches: int) -> None:
     """Staging raises once ``batches`` batches are staged, as if the process died."""
-    stage = intake.stage_fetched
+    stage = sync_steps.stage_fetched
     calls = Counter[str]()
 
     def stage_or_die(*args: Any) -> list[str]:
@@ -51,7 +51,7 @@ def die_after(monkeypatch: pytest.MonkeyPatch, batches: int) -> None:
             raise Killed("killed")
         return stage(*args)
 
-    monkeypatch.setattr(intake, "stage_fetched", stage_or_die)
+    monkeypatch.setattr(sync_steps, "stage_fetched", stage_or_die)
 
 
 def test_full_sync_dies_half_way_then_resumes(

@@ -21,11 +21,11 @@ import logging
 from crm_core.normalize import mailbox_key
 from worker.gmail import requests
 from worker.gmail.errors import WrongAccountError
-from worker.gmail.intake import advance_cursor, fetch_and_stage, ledger_entries, resend_pending
 from worker.gmail.label_reconcile import reconcile_skipped_labels
 from worker.gmail.listing import message_id_pages
 from worker.gmail.report import SyncReport
 from worker.gmail.session import SyncContext, SyncOptions, run_guarded
+from worker.gmail.sync_steps import advance_cursor, fetch_and_stage, ledger_entries, resend_pending
 from worker.runtime import Runtime
 
 log = logging.getLogger("worker.gmail")

@@ -34,9 +34,9 @@ from worker.gmail import requests
 from worker.gmail.errors import HistoryExpiredError, status_of
 from worker.gmail.full_sync import run_full
 from worker.gmail.history import HistoryPage, MessageChange
-from worker.gmail.intake import advance_cursor, fetch_and_stage, ledger_entries
 from worker.gmail.report import SyncReport
 from worker.gmail.session import SyncContext, SyncOptions, run_guarded
+from worker.gmail.sync_steps import advance_cursor, fetch_and_stage, ledger_entries
 from worker.intake import send_staged
 from worker.mail.classify import skip_label
 from worker.mail.rules import IngestRules
