@@ -90,6 +90,7 @@ BAD_ARGUMENTS = [
     (("lead", "create", "--link"), "--link needs --email", 1),
     (("lead", "create", "--email", "x@@y", "--link"), "invalid email address", 1),
     (("customer", "get", "nosuch"), "customer not found", 1),
+    (("customer", "get", " "), "no customer given", 1),
     (("customer", "link-lead", "nosuch", "{customer}"), "lead not found", 1),
     (("quote", "accept", "nosuch"), "quote not found", 1),
     (("booking", "cancel", "nosuch"), "booking not found", 1),

@@ -151,6 +151,8 @@ def find_customer(session: Session, key: str) -> Customer:
     """By email (any letter case) when the key has an @, else by ID; when neither
     finds one, the error names the closest customers by search (a name, say)."""
     key = key.strip()
+    if not key:
+        raise CliError("no customer given: give the customer's email address or ID")
     customer = (
         services.get_customer_by_email(session, key)
         if "@" in key

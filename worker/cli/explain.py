@@ -73,8 +73,8 @@ def explain_command(
             return
         emit(
             [
-                heading(printable(where)),
-                f"Unparseable: {printable(parsed.reason)}",
+                heading(where),
+                f"Unparseable: {parsed.reason}",
                 "Ingestion quarantines it with this reason.",
             ]
         )
@@ -155,7 +155,7 @@ def _header_fields(parsed: ParsedMessage) -> list[tuple[str, str]]:
     ]
     if parsed.defects:
         shown.append(("Defects", "; ".join(parsed.defects)))
-    return [(label, printable(value)) for label, value in shown if value]
+    return [(label, value) for label, value in shown if value]
 
 
 def _verdict_text(result: Explanation) -> str:
@@ -175,14 +175,14 @@ def _verdict_text(result: Explanation) -> str:
 def _as_text(
     where: str, parsed: ParsedMessage, body: str, result: Explanation, limit: int
 ) -> list[Any]:
-    out: list[Any] = [*block(printable(where), _header_fields(parsed))]
+    out: list[Any] = [*block(where, _header_fields(parsed))]
     body_lines = parsed.body_text.splitlines()
     out += ["", heading(f"Body: {body}, {len(body_lines)} lines"), rule()]
-    out += [printable(line) for line in body_lines[:limit]]
+    out += body_lines[:limit]
     if len(body_lines) > limit:
         out.append(f"… {len(body_lines) - limit} more lines (--lines N shows more)")
     out += [rule(), "", heading("Classification"), rule()]
-    out.append(f"Result:  {printable(_verdict_text(result))}")
+    out.append(f"Result:  {_verdict_text(result)}")
     for check in result.checks:
         if check.number < result.deciding:
             state = "no"
@@ -190,7 +190,7 @@ def _as_text(
             state = "FIRED"
         else:
             state = "not reached"
-        out.append(f"  {check.number}. {check.name:<16} {state:<11} {printable(check.why)}")
+        out.append(f"  {check.number}. {check.name:<16} {state:<11} {check.why}")
     out.append(rule())
     reading = result.reading
     if reading is None:
@@ -203,9 +203,9 @@ def _as_text(
     for key in LEAD_FIELDS:
         value = getattr(reading.lead, key)
         if value is not None:
-            shown = printable(str(value))
+            shown = printable(str(value))  # measured as printed, for the cut below
             shown = shown if len(shown) <= 60 else shown[:57] + "…"
-            rows.append((key, f"{shown}   ← {printable(reading.origins.get(key, ''))}"))
+            rows.append((key, f"{shown}   ← {reading.origins.get(key, '')}"))
     missing = [key for key in LEAD_FIELDS if getattr(reading.lead, key) is None]
     out += ["", *block(title, rows)]
     if missing:

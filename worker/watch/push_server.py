@@ -35,7 +35,6 @@ import logging
 import urllib.parse
 from collections.abc import Callable
 from http import HTTPStatus
-from types import TracebackType
 from typing import Self
 
 from starlette.applications import Starlette
@@ -107,7 +106,7 @@ def mailbox_from_envelope(body: bytes) -> str:
     return address.strip()
 
 
-class PushServer:
+class PushServer(HttpServer):
     """The push endpoint and the health endpoints on one port, served by uvicorn.
 
     ``start()`` serves in a background thread (port 0 picks a free port: see ``port`` and
@@ -143,42 +142,19 @@ class PushServer:
             )
         self.settings = settings
         self.enqueue_sync = enqueue_sync
-        self.limits = limits or HttpSettings()
-        self.max_body_bytes = self.limits.max_body_bytes
+        limits = limits or HttpSettings()
+        self.max_body_bytes = limits.max_body_bytes
         routes = health_routes(readiness, metrics)
         if accept_push:
             routes.append(Route(settings.path, self._push, methods=["POST"]))
-        self._http = HttpServer(
-            Starlette(routes=routes), settings.host, settings.port, self.limits, name="push"
+        super().__init__(
+            Starlette(routes=routes), settings.host, settings.port, limits, name="push"
         )
 
     def start(self) -> Self:
-        self._http.start()
+        super().start()
         logger.info("push endpoint listening on %s%s", self.url, self.settings.path)
         return self
-
-    def stop(self) -> None:
-        self._http.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._http.port
-
-    @property
-    def url(self) -> str:
-        """``http://HOST:PORT``, without a trailing slash."""
-        return self._http.url
 
     def handle_push(self, headers: dict[str, str], query: dict[str, str], body: bytes) -> int:
         """Authenticate and enqueue one push request; the HTTP status to answer."""

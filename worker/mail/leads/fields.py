@@ -289,7 +289,8 @@ def extract_fields(
     footers: Iterable[str] = (),
 ) -> dict[str, str]:
     """Map field keys to the values found under their labels (first occurrence wins)."""
-    found = find_fields(lines, table, free_text=free_text, blocks=blocks, footers=footers)
+    patterns = [re.compile(p, re.IGNORECASE) for p in footers]
+    found = find_fields(lines, table, free_text=free_text, blocks=blocks, footers=patterns)
     return {key: item.value for key, item in found.items()}
 
 
@@ -299,26 +300,25 @@ def find_fields(
     *,
     free_text: Collection[str] = ("message",),
     blocks: Collection[str] = ("address",),
-    footers: Iterable[str] = (),
+    footers: Sequence[re.Pattern[str]] = (),
 ) -> dict[str, Found]:
     """Field keys -> values found under their labels, with the label that gave each.
 
-    ``footers`` are extra regexes (matched case-insensitively at the start of a line)
-    that end a free-text field, e.g. a platform's boilerplate.
+    ``footers`` are extra patterns (matched at the start of a line) that end a
+    free-text field, e.g. a platform's boilerplate; compiled by the caller, once.
     """
     labels = _Labels(table, spaced=_uses_spaced_labels(lines, table))
-    extra_footers = [re.compile(p, re.IGNORECASE) for p in footers]
     found: dict[str, Found] = {}
     index = 0
     while index < len(lines):
-        if found and lines[index] and is_lead_end(lines[index], extra_footers):
+        if found and lines[index] and is_lead_end(lines[index], footers):
             break  # what follows is the platform's ("Telefon: 70 20 40 60" of its support)
         hit = labels.match(lines[index]) if lines[index] else None
         index += 1
         if hit is None:
             continue
         if hit.key in free_text:
-            value, index = _free_text(lines, index, hit.value, labels, extra_footers)
+            value, index = _free_text(lines, index, hit.value, labels, footers)
         elif hit.key in blocks:
             value, index = _block(lines, index, hit.value, labels)
         else:

@@ -61,6 +61,12 @@ class LeadSource:
     labels: LabelTable
     footers: tuple[str, ...] = ()
     read_subject: SubjectReader | None = None
+    # ``footers`` compiled once, when the source module is loaded, not per message.
+    footer_patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        patterns = tuple(re.compile(p, re.IGNORECASE) for p in self.footers)
+        object.__setattr__(self, "footer_patterns", patterns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +99,12 @@ def read_lead(
     """The lead in ``message``, with what produced each field; see the module docstring."""
     is_customer = is_customer or default_is_customer(message)
     lines = body_lines(message.body_text)
-    found = find_fields(lines, source.labels, footers=source.footers)
+    footers = source.footer_patterns
+    found = find_fields(lines, source.labels, footers=footers)
     if source.read_subject is not None:
         source.read_subject(" ".join(message.subject.split()), found)
     _join_names(found)
-    extra = [re.compile(p, re.IGNORECASE) for p in source.footers]
-    lead_lines = list(candidate_lines(lines, lambda line: is_lead_end(line, extra)))
+    lead_lines = list(candidate_lines(lines, lambda line: is_lead_end(line, footers)))
 
     values: dict[str, object] = {}
     origins: dict[str, str] = {}
