@@ -1,9 +1,9 @@
 from crm_core.customers.duplicates import DuplicatePair, find_duplicates
+from crm_core.customers.filters import TagMatch
 from crm_core.customers.mail_policy import BLOCKED_REASON, mail_refusal, mail_refusals
 from crm_core.customers.merge import MergeResult, aliases_of, merge_customers
 from crm_core.customers.service import (
     CustomerChanges,
-    TagMatch,
     create_customer,
     customer_page,
     delete_customer,

@@ -26,7 +26,11 @@ from crm_core.statuses import CustomerStatus, parse_status
 
 def count_customers(session: Session, wanted: CustomerFilter) -> int:
     """How many customers the filter selects."""
-    statement = select(func.count()).select_from(Customer).where(filter_condition(session, wanted))
+    return _count(session, filter_condition(session, wanted))
+
+
+def _count(session: Session, where: ColumnElement[bool]) -> int:
+    statement = select(func.count()).select_from(Customer).where(where)
     return int(session.execute(statement).scalar_one())
 
 
@@ -41,8 +45,7 @@ def _count_or_update(
     session: Session, where: ColumnElement[bool], values: dict[str, object], dry_run: bool
 ) -> int:
     if dry_run:
-        statement = select(func.count()).select_from(Customer).where(where)
-        return int(session.execute(statement).scalar_one())
+        return _count(session, where)
     result = session.execute(
         update(Customer)
         .where(where)

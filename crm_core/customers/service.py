@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal, TypedDict, Unpack
+from typing import TypedDict, Unpack
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from crm_core.customers.bulk import find_or_create_customers
+from crm_core.customers.filters import TagMatch, tag_condition
 from crm_core.errors import ConflictError, NotFoundError, ValidationError
 from crm_core.identity import advance_last_contact, expire_if_loaded
 from crm_core.ids import new_id
@@ -19,8 +20,6 @@ from crm_core.normalize import checked_phone, normalize_email, normalize_tags
 from crm_core.paging import DEFAULT_LIMIT, Page, checked_limit, checked_offset, paginate
 from crm_core.stats import update_customer_stats
 from crm_core.statuses import CustomerStatus, parse_status
-
-TagMatch = Literal["all", "any"]
 
 
 class CustomerChanges(TypedDict, total=False):
@@ -207,21 +206,8 @@ def _customers_matching(
         statement = statement.where(Customer.email_normalized == normalize_email(email))
     wanted = normalize_tags(tags)
     if wanted:
-        statement = statement.where(_tag_filter(session, wanted, match))
+        statement = statement.where(tag_condition(session, wanted, match))
     return statement
-
-
-def _tag_filter(session: Session, wanted: list[str], match: TagMatch):  # type: ignore[no-untyped-def]
-    if match not in ("all", "any"):
-        raise ValidationError(f"unknown tag match {match!r}; expected 'all' or 'any'")
-    if session.get_bind().dialect.name == "postgresql":
-        # @> and && use the GIN index on tags.
-        return Customer.tags.contains(wanted) if match == "all" else Customer.tags.overlap(wanted)
-    tag = func.json_each(Customer.tags).table_valued("value")
-    hits = select(func.count(func.distinct(tag.c.value))).where(tag.c.value.in_(wanted))
-    if match == "any":
-        return exists(select(tag.c.value).where(tag.c.value.in_(wanted)))
-    return hits.scalar_subquery() == len(wanted)
 
 
 def delete_customer(session: Session, customer_id: str) -> bool:

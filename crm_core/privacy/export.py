@@ -101,6 +101,12 @@ def _in(column: Any, values: Sequence[str]) -> Any:
     return or_(*(column.in_(values[i : i + CHUNK]) for i in range(0, len(values), CHUNK)))
 
 
+def _fetch(session: Session, model: Any, condition: Any, order: Any = None) -> list[Any]:
+    """The rows of ``model`` matching ``condition``, oldest first."""
+    ordering = model.created_at if order is None else order
+    return list(session.scalars(select(model).where(condition).order_by(ordering)))
+
+
 def _merged_group(session: Session, customer_id: str) -> list[Customer]:
     """The customer and every customer merged into it, at any depth."""
     group = [session.get(Customer, customer_id)]
@@ -125,70 +131,48 @@ def gather_subject_data(
     data = SubjectData(customer_id, addresses)
     data.rows["customers"] = [_row(c) for c in customers]
 
-    leads = list(
-        session.scalars(
-            select(Lead)
-            .where(or_(_in(Lead.customer_id, ids), func.lower(Lead.email).in_(addresses)))
-            .order_by(Lead.created_at)
-        )
+    leads = _fetch(
+        session, Lead, or_(_in(Lead.customer_id, ids), func.lower(Lead.email).in_(addresses))
     )
     lead_ids = [lead.id for lead in leads]
-    conversations = list(
-        session.scalars(
-            select(Conversation)
-            .where(_in(Conversation.customer_id, ids))
-            .order_by(Conversation.created_at)
-        )
-    )
+    conversations = _fetch(session, Conversation, _in(Conversation.customer_id, ids))
     conversation_ids = [c.id for c in conversations]
-    messages = list(
-        session.scalars(
-            select(EmailMessage)
-            .where(_in(EmailMessage.conversation_id, conversation_ids))
-            .order_by(EmailMessage.sent_at)
-        )
+    messages = _fetch(
+        session,
+        EmailMessage,
+        _in(EmailMessage.conversation_id, conversation_ids),
+        EmailMessage.sent_at,
     )
     message_ids = [m.id for m in messages]
-    quotes = list(
-        session.scalars(
-            select(Quote)
-            .where(or_(_in(Quote.customer_id, ids), _in(Quote.lead_id, lead_ids)))
-            .order_by(Quote.created_at)
-        )
-    )
+    quotes = _fetch(session, Quote, or_(_in(Quote.customer_id, ids), _in(Quote.lead_id, lead_ids)))
     quote_ids = [q.id for q in quotes]
-    data.rows["leads"] = [_row(lead) for lead in leads]
-    data.rows["conversations"] = [_row(c) for c in conversations]
-    data.rows["messages"] = [_row(m) for m in messages]
-    data.rows["notes"] = [
-        _row(n)
-        for n in session.scalars(
-            select(Note)
-            .where(
-                or_(
-                    _in(Note.customer_id, ids),
-                    _in(Note.lead_id, lead_ids),
-                    _in(Note.conversation_id, conversation_ids),
-                )
-            )
-            .order_by(Note.created_at)
-        )
-    ]
-    data.rows["quotes"] = [_row(q) for q in quotes]
-    data.rows["bookings"] = [
-        _row(b)
-        for b in session.scalars(
-            select(Booking)
-            .where(
-                or_(
-                    _in(Booking.customer_id, ids),
-                    _in(Booking.lead_id, lead_ids),
-                    _in(Booking.quote_id, quote_ids),
-                )
-            )
-            .order_by(Booking.created_at)
-        )
-    ]
+    notes = _fetch(
+        session,
+        Note,
+        or_(
+            _in(Note.customer_id, ids),
+            _in(Note.lead_id, lead_ids),
+            _in(Note.conversation_id, conversation_ids),
+        ),
+    )
+    bookings = _fetch(
+        session,
+        Booking,
+        or_(
+            _in(Booking.customer_id, ids),
+            _in(Booking.lead_id, lead_ids),
+            _in(Booking.quote_id, quote_ids),
+        ),
+    )
+    for table, found in (
+        ("leads", leads),
+        ("conversations", conversations),
+        ("messages", messages),
+        ("notes", notes),
+        ("quotes", quotes),
+        ("bookings", bookings),
+    ):
+        data.rows[table] = [_row(r) for r in found]
     data.rows["outbound_replies"] = [
         _row(r)
         for r in session.scalars(select(OutboundReply).where(_in(OutboundReply.id, message_ids)))

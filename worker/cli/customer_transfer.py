@@ -6,12 +6,14 @@ matching and writing customers are crm_core.transfer and crm_core.customers.bulk
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
@@ -46,7 +48,17 @@ TagFilter = Annotated[
     typer.Option("--tag", "-t", help="Only customers with this tag; repeat for several."),
 ]
 AnyTag = Annotated[bool, typer.Option("--any-tag", help="Any of the tags, not all.")]
-Moment = Annotated[str | None, typer.Option(show_default=False)]
+
+CreatedSince = Annotated[
+    str | None, typer.Option("--created-since", help="Created at or after (01.10.2025).")
+]
+CreatedBefore = Annotated[str | None, typer.Option("--created-before", help="Created before.")]
+ContactedSince = Annotated[
+    str | None, typer.Option("--contacted-since", help="Last contact at or after.")
+]
+ContactedBefore = Annotated[
+    str | None, typer.Option("--contacted-before", help="Last contact before.")
+]
 
 
 def _moment(option: str, value: str | None) -> datetime | None:
@@ -78,16 +90,42 @@ def customer_filter(
     )
 
 
-CreatedSince = Annotated[
-    str | None, typer.Option("--created-since", help="Created at or after (01.10.2025).")
-]
-CreatedBefore = Annotated[str | None, typer.Option("--created-before", help="Created before.")]
-ContactedSince = Annotated[
-    str | None, typer.Option("--contacted-since", help="Last contact at or after.")
-]
-ContactedBefore = Annotated[
-    str | None, typer.Option("--contacted-before", help="Last contact before.")
-]
+_FILTER_OPTIONS = {
+    "status": (StatusFilter, None),
+    "tag": (TagFilter, None),
+    "any_tag": (AnyTag, False),
+    "created_since": (CreatedSince, None),
+    "created_before": (CreatedBefore, None),
+    "contacted_since": (ContactedSince, None),
+    "contacted_before": (ContactedBefore, None),
+}
+
+
+def filter_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` the filter options in place of its ``wanted`` parameter.
+
+    Typer reads the signature, so the options are written once here and every command
+    that selects customers offers the same ones in the same order.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    parameters: list[inspect.Parameter] = []
+    for parameter in signature.parameters.values():
+        if parameter.name != "wanted":
+            parameters.append(parameter)
+            continue
+        parameters += [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
+            for name, (a, d) in _FILTER_OPTIONS.items()
+        ]
+
+    @functools.wraps(command)
+    def with_filter(*args: Any, **kwargs: Any) -> None:
+        given = [kwargs.pop(name) for name in _FILTER_OPTIONS]
+        command(*args, wanted=customer_filter(*given), **kwargs)
+
+    with_filter.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_filter.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_filter
 
 
 # --- export ---------------------------------------------------------------------------
@@ -101,6 +139,7 @@ def _last(counts: Iterator[int]) -> int:
     return last
 
 
+@filter_options
 def export(
     ctx: typer.Context,
     output: Annotated[
@@ -110,13 +149,8 @@ def export(
     excel: Annotated[
         bool, typer.Option("--excel", help="For Danish Excel: ; separator, BOM, decimal comma.")
     ] = False,
-    status: StatusFilter = None,
-    tag: TagFilter = None,
-    any_tag: AnyTag = False,
-    created_since: CreatedSince = None,
-    created_before: CreatedBefore = None,
-    contacted_since: ContactedSince = None,
-    contacted_before: ContactedBefore = None,
+    *,
+    wanted: CustomerFilter,
 ) -> None:
     """Write every field of the selected customers (all by default) to a CSV or JSON Lines file.
 
@@ -127,9 +161,6 @@ def export(
     export_format: ExportFormat = "csv" if fmt == "csv" else "jsonl"
     if excel and fmt != "csv":
         raise ValidationError("--excel is for --format csv")
-    wanted = customer_filter(
-        status, tag, any_tag, created_since, created_before, contacted_since, contacted_before
-    )
     with session_for(ctx) as session:
         if output == "-":
             sys.stdout.flush()
@@ -293,25 +324,18 @@ DryRun = Annotated[
 
 
 @bulk_app.command("tag")
+@filter_options
 def bulk_tag(
     ctx: typer.Context,
     action: Annotated[str, typer.Argument(help="add or remove.")],
     tags: Annotated[list[str], typer.Argument(help="One or more tags.")],
-    status: StatusFilter = None,
-    tag: TagFilter = None,
-    any_tag: AnyTag = False,
-    created_since: CreatedSince = None,
-    created_before: CreatedBefore = None,
-    contacted_since: ContactedSince = None,
-    contacted_before: ContactedBefore = None,
+    *,
+    wanted: CustomerFilter,
     dry_run: DryRun = False,
 ) -> None:
     """Add or remove tags on every customer the filters select (all when none given)."""
     if action not in ("add", "remove"):
         raise ValidationError(f"unknown action {action!r}; expected add or remove")
-    wanted = customer_filter(
-        status, tag, any_tag, created_since, created_before, contacted_since, contacted_before
-    )
     change = add_tags if action == "add" else remove_tags
     with session_for(ctx) as session:
         changed = change(session, wanted, tags, dry_run=dry_run)
@@ -326,22 +350,15 @@ def bulk_tag(
 
 
 @bulk_app.command("status")
+@filter_options
 def bulk_status(
     ctx: typer.Context,
     new_status: Annotated[str, typer.Argument(help="active, inactive or blocked.")],
-    status: StatusFilter = None,
-    tag: TagFilter = None,
-    any_tag: AnyTag = False,
-    created_since: CreatedSince = None,
-    created_before: CreatedBefore = None,
-    contacted_since: ContactedSince = None,
-    contacted_before: ContactedBefore = None,
+    *,
+    wanted: CustomerFilter,
     dry_run: DryRun = False,
 ) -> None:
     """Give every customer the filters select this status (all when no filter is given)."""
-    wanted = customer_filter(
-        status, tag, any_tag, created_since, created_before, contacted_since, contacted_before
-    )
     with session_for(ctx) as session:
         changed = set_status(session, wanted, new_status, dry_run=dry_run)
     verb = "Would set" if dry_run else "Set"

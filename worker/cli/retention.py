@@ -26,8 +26,10 @@ def run(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Drop the raw bytes of mail filed more than raw_mail_days ago and of mail
-    quarantined more than quarantine_days ago ([retention]); the ledger rows stay."""
+    """Drop the raw bytes of old filed and quarantined mail; the ledger rows stay.
+
+    Filed mail goes after retention.raw_mail_days, quarantined after quarantine_days.
+    """
     settings = settings_of(ctx).retention
     counts = run_retention(runtime_for(ctx), settings, dry_run=dry_run)
     if as_json:
