@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
 from crm_core.models import Booking
-from crm_core.paging import checked_limit
+from crm_core.paging import DEFAULT_LIMIT, checked_limit
 from crm_core.statuses import BookingStatus, parse_status
 
-DEFAULT_LIMIT = 50
 S = TypeVar("S", bound=Select[Any])
 
 

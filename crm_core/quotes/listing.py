@@ -8,10 +8,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import Lead, Quote
-from crm_core.paging import checked_limit
+from crm_core.paging import DEFAULT_LIMIT, checked_limit
 from crm_core.statuses import QuoteStatus, parse_status
 
-DEFAULT_LIMIT = 50
 S = TypeVar("S", bound=Select[Any])
 
 
