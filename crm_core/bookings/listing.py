@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
 from crm_core.models import Booking
+from crm_core.paging import DEFAULT_LIMIT, checked_limit
 from crm_core.statuses import BookingStatus, parse_status
 
-DEFAULT_LIMIT = 50
 S = TypeVar("S", bound=Select[Any])
 
 
@@ -43,7 +43,7 @@ def list_bookings(
 ) -> list[Booking]:
     """Bookings scheduled in [start, end), soonest first."""
     statement = _filtered(select(Booking), start, end, status)
-    statement = statement.order_by(Booking.scheduled_at, Booking.id).limit(limit)
+    statement = statement.order_by(Booking.scheduled_at, Booking.id).limit(checked_limit(limit))
     return list(session.execute(statement).scalars())
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import Conversation, EmailMessage
+from crm_core.paging import DEFAULT_LIMIT, checked_limit
 from crm_core.statuses import ConversationStatus, parse_status
 
-DEFAULT_LIMIT = 50
 S = TypeVar("S", bound=Select[Any])
 
 
@@ -45,7 +45,7 @@ def list_conversations(
         Conversation.last_contact_at.desc().nulls_last(),
         Conversation.created_at.desc(),
         Conversation.id,
-    ).limit(limit)
+    ).limit(checked_limit(limit))
     return list(session.execute(statement).scalars())
 
 

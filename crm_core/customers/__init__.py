@@ -5,6 +5,7 @@ from crm_core.customers.merge import MergeResult, aliases_of, merge_customers
 from crm_core.customers.service import (
     CustomerChanges,
     create_customer,
+    customer_names,
     customer_page,
     delete_customer,
     find_or_create_customer,
@@ -26,6 +27,7 @@ __all__ = [
     "TagMatch",
     "aliases_of",
     "create_customer",
+    "customer_names",
     "customer_page",
     "delete_customer",
     "find_duplicates",

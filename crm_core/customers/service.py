@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TypedDict, Unpack
 
@@ -90,6 +90,16 @@ def get_customer_by_id(
             selectinload(Customer.leads), selectinload(Customer.conversations)
         )
     return session.execute(statement).scalar_one_or_none()
+
+
+def customer_names(session: Session, customer_ids: Collection[str]) -> dict[str, str]:
+    """The names of these customers by id, in one query (ids that do not exist are left out)."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(
+        select(Customer.id, Customer.name).where(Customer.id.in_(set(customer_ids)))
+    )
+    return {customer_id: name for customer_id, name in rows}
 
 
 def get_customer(session: Session, customer_id: str) -> Customer:

@@ -1,4 +1,10 @@
-from crm_core.leads.listing import LeadFilter, count_leads, lead_source_message, list_leads
+from crm_core.leads.listing import (
+    LeadFilter,
+    count_leads,
+    lead_source_message,
+    lead_source_ref,
+    list_leads,
+)
 from crm_core.leads.service import (
     create_lead,
     customer_leads,
@@ -19,6 +25,7 @@ __all__ = [
     "get_lead",
     "get_lead_by_idempotency_key",
     "lead_source_message",
+    "lead_source_ref",
     "linked_leads",
     "list_leads",
     "list_unlinked_leads",

@@ -10,9 +10,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import EmailMessage, Lead
+from crm_core.paging import DEFAULT_LIMIT, checked_limit
 from crm_core.statuses import LeadStatus, parse_status
 
-DEFAULT_LIMIT = 50
 S = TypeVar("S", bound=Select[Any])
 
 
@@ -46,7 +46,7 @@ def list_leads(
 ) -> list[Lead]:
     """Leads, newest first (by the date of the email they came in)."""
     statement = _filtered(select(Lead), wanted)
-    statement = statement.order_by(Lead.created_at.desc(), Lead.id).limit(limit)
+    statement = statement.order_by(Lead.created_at.desc(), Lead.id).limit(checked_limit(limit))
     return list(session.execute(statement).scalars())
 
 
@@ -55,11 +55,20 @@ def count_leads(session: Session, wanted: LeadFilter = LeadFilter()) -> int:
     return int(session.execute(statement).scalar_one())
 
 
-def lead_source_message(session: Session, lead: Lead) -> EmailMessage | None:
-    """The stored email a lead was made from (its key is "<mailbox>:<gmail id>")."""
+def lead_source_ref(lead: Lead) -> tuple[str, str] | None:
+    """The (mailbox, Gmail id) of the email a lead came from: its key is "<mailbox>:<gmail id>"."""
     if not lead.idempotency_key or ":" not in lead.idempotency_key:
         return None
-    mailbox, gmail_id = lead.idempotency_key.rsplit(":", 1)
+    mailbox, _, gmail_id = lead.idempotency_key.rpartition(":")
+    return mailbox, gmail_id
+
+
+def lead_source_message(session: Session, lead: Lead) -> EmailMessage | None:
+    """The stored email a lead was made from."""
+    ref = lead_source_ref(lead)
+    if ref is None:
+        return None
+    mailbox, gmail_id = ref
     return session.execute(
         select(EmailMessage)
         .where(EmailMessage.mailbox == mailbox, EmailMessage.gmail_message_id == gmail_id)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFoundError
 from crm_core.ids import new_id
+from crm_core.leads.listing import LeadFilter, count_leads, list_leads
 from crm_core.models import Lead
 from crm_core.models.types import utcnow
 from crm_core.paging import Page, checked_limit, first_page
@@ -119,13 +120,8 @@ def linked_leads(session: Session, limit: int | None = None) -> list[Lead]:
     return list(session.execute(statement).scalars())
 
 
-def list_unlinked_leads(session: Session, limit: int | None = 50) -> tuple[int, list[Lead]]:
+def list_unlinked_leads(session: Session, limit: int = 50) -> tuple[int, list[Lead]]:
     """Leads without a customer, newest first: how many there are in all, and up to
-    ``limit`` of them."""
-    checked_limit(limit)
-    unlinked = Lead.customer_id.is_(None)
-    total = session.execute(select(func.count()).select_from(Lead).where(unlinked)).scalar_one()
-    query = select(Lead).where(unlinked).order_by(Lead.created_at.desc(), Lead.id)
-    if limit is not None:
-        query = query.limit(limit)
-    return int(total), list(session.execute(query).scalars())
+    ``limit`` of them (the ``crm lead list --unlinked`` query)."""
+    wanted = LeadFilter(unlinked=True)
+    return count_leads(session, wanted), list_leads(session, wanted, limit=limit)

@@ -11,6 +11,7 @@ from crm_core.errors import NotFoundError, ValidationError
 from crm_core.ids import new_id
 from crm_core.models import Conversation, Customer, Lead, Note
 from crm_core.models.types import utcnow
+from crm_core.paging import checked_limit
 
 NoteSubject = Literal["customer", "lead", "conversation"]
 SUBJECTS: dict[str, type[Customer] | type[Lead] | type[Conversation]] = {
@@ -56,7 +57,7 @@ def list_notes(
             select(Note)
             .where(column == subject_id)
             .order_by(Note.created_at.desc(), Note.id)
-            .limit(limit)
+            .limit(checked_limit(limit))
         ).scalars()
     )
 

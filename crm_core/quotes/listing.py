@@ -8,9 +8,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import Lead, Quote
+from crm_core.paging import DEFAULT_LIMIT, checked_limit
 from crm_core.statuses import QuoteStatus, parse_status
 
-DEFAULT_LIMIT = 50
 S = TypeVar("S", bound=Select[Any])
 
 
@@ -42,7 +42,7 @@ def list_quotes(
     limit: int = DEFAULT_LIMIT,
 ) -> list[Quote]:
     statement = _filtered(select(Quote), status, customer_id, lead_id)
-    statement = statement.order_by(Quote.created_at.desc(), Quote.id).limit(limit)
+    statement = statement.order_by(Quote.created_at.desc(), Quote.id).limit(checked_limit(limit))
     return list(session.execute(statement).scalars())
 
 

@@ -157,9 +157,7 @@ def _sqlite(
     if digits:
         match = _fts_string(digits)
         rows = session.execute(
-            text(
-                select + f"WHERE customer_search MATCH :match AND c.{LIVE} ORDER BY c.name, c.id"
-            ),
+            text(select + f"WHERE customer_search MATCH :match AND c.{LIVE} ORDER BY c.name, c.id"),
             {"match": match},
         ).all()
         found = [_row(row, 1.0) for row in rows]

@@ -15,7 +15,7 @@ is never touched here.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 from functools import cache
 
@@ -103,6 +103,19 @@ def owner_of(session: Session, *, lead_id: str | None, customer_id: str | None) 
         if lead_customer is not None:
             return lead_customer
     return customer_id
+
+
+def owners_of(session: Session, items: Sequence[tuple[str | None, str | None]]) -> list[str | None]:
+    """``owner_of`` for many (lead id, customer id) pairs, in order, with one query."""
+    lead_ids = {lead_id for lead_id, _ in items if lead_id is not None}
+    lead_customers: dict[str, str | None] = {}
+    if lead_ids:
+        rows = session.execute(select(Lead.id, Lead.customer_id).where(Lead.id.in_(lead_ids)))
+        lead_customers = {lead_id: customer_id for lead_id, customer_id in rows}
+    return [
+        (lead_customers.get(lead_id) if lead_id is not None else None) or customer_id
+        for lead_id, customer_id in items
+    ]
 
 
 def refresh_owner_of(session: Session, *, lead_id: str | None, customer_id: str | None) -> None:

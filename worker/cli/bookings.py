@@ -3,15 +3,17 @@ moving quotes and bookings is in worker/cli/sales.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
 from sqlalchemy.orm import Session
 
 from crm_core import services
+from crm_core.customers import customer_names
 from crm_core.errors import ValidationError
 from crm_core.models import Booking, Quote
-from crm_core.stats.service import owner_of
+from crm_core.stats.service import owners_of
 from worker.cli.context import session_for
 from worker.cli.conversations import parse_since, showing
 from worker.cli.customers import find_customer
@@ -31,14 +33,11 @@ from worker.cli.sales import booking_app, quote_app
 Limit = Annotated[int, typer.Option(min=1, help="Show at most this many.")]
 
 
-def _owner_names(session: Session, items: list[Quote] | list[Booking]) -> dict[str, str]:
+def _owner_names(session: Session, items: Sequence[Quote | Booking]) -> dict[str, str]:
     """The name of the customer each quote or booking counts for, by its id."""
-    names: dict[str, str] = {}
-    for item in items:
-        owner = owner_of(session, lead_id=item.lead_id, customer_id=item.customer_id)
-        customer = services.get_customer_by_id(session, owner) if owner else None
-        names[item.id] = customer.name if customer else "-"
-    return names
+    owners = owners_of(session, [(item.lead_id, item.customer_id) for item in items])
+    names = customer_names(session, [owner for owner in owners if owner])
+    return {item.id: names.get(owners[at] or "", "-") for at, item in enumerate(items)}
 
 
 @quote_app.command("list")

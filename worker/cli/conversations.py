@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -199,12 +200,12 @@ def show(
     emit(lines)
 
 
-def _set_status(ctx: typer.Context, conversation_id: str, step: str, as_json: bool) -> None:
-    action = {
-        "close": services.close_conversation,
-        "reopen": services.reopen_conversation,
-        "archive": services.archive_conversation,
-    }[step]
+def _set_status(
+    ctx: typer.Context,
+    conversation_id: str,
+    action: Callable[[Session, str], Conversation],
+    as_json: bool,
+) -> None:
     with session_for(ctx) as session:
         conversation = action(session, conversation_id)
         data = model_dict(conversation)
@@ -218,16 +219,16 @@ def _set_status(ctx: typer.Context, conversation_id: str, step: str, as_json: bo
 @app.command("close")
 def close(ctx: typer.Context, conversation_id: ConversationId, as_json: JsonFlag = False) -> None:
     """Close a conversation (new mail in it is still filed there)."""
-    _set_status(ctx, conversation_id, "close", as_json)
+    _set_status(ctx, conversation_id, services.close_conversation, as_json)
 
 
 @app.command("reopen")
 def reopen(ctx: typer.Context, conversation_id: ConversationId, as_json: JsonFlag = False) -> None:
     """Make a closed or archived conversation active again."""
-    _set_status(ctx, conversation_id, "reopen", as_json)
+    _set_status(ctx, conversation_id, services.reopen_conversation, as_json)
 
 
 @app.command("archive")
 def archive(ctx: typer.Context, conversation_id: ConversationId, as_json: JsonFlag = False) -> None:
     """Archive a conversation: kept, out of the way."""
-    _set_status(ctx, conversation_id, "archive", as_json)
+    _set_status(ctx, conversation_id, services.archive_conversation, as_json)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from crm_core import services
-from crm_core.customers import get_customer
+from crm_core.customers import customer_names, get_customer
 from crm_core.leads import LeadFilter
 from crm_core.models import Lead
 from worker.cli.context import session_for
@@ -56,9 +56,7 @@ def list_leads(
         if as_json:
             print_json({"total": total, "leads": [model_dict(lead) for lead in leads]})
             return
-        names = {}
-        for customer_id in sorted({lead.customer_id for lead in leads if lead.customer_id}):
-            names[customer_id] = get_customer(session, customer_id).name
+        names = customer_names(session, [lead.customer_id for lead in leads if lead.customer_id])
         rows = [
             [
                 format_datetime(lead.created_at)[:10],

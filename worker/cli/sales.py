@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -153,12 +154,9 @@ def create_quote(
     _show(as_json, data, lines)
 
 
-def _quote_step(ctx: typer.Context, quote_id: str, step: str, as_json: bool) -> None:
-    action = {
-        "send": services.send_quote,
-        "accept": services.accept_quote,
-        "reject": services.reject_quote,
-    }[step]
+def _quote_step(
+    ctx: typer.Context, quote_id: str, action: Callable[[Session, str], Quote], as_json: bool
+) -> None:
     with session_for(ctx) as session:
         quote = action(session, quote_id)
         title = f"Quote {quote.id} is {text_or_empty(quote.status)} ({format_kr(quote.total)})."
@@ -170,19 +168,19 @@ def _quote_step(ctx: typer.Context, quote_id: str, step: str, as_json: bool) -> 
 @quote_app.command("send")
 def send_quote(ctx: typer.Context, quote_id: Id, as_json: JsonFlag = False) -> None:
     """Mark a draft quote as sent."""
-    _quote_step(ctx, quote_id, "send", as_json)
+    _quote_step(ctx, quote_id, services.send_quote, as_json)
 
 
 @quote_app.command("accept")
 def accept_quote(ctx: typer.Context, quote_id: Id, as_json: JsonFlag = False) -> None:
     """Accept a quote: its total counts as the customer's revenue."""
-    _quote_step(ctx, quote_id, "accept", as_json)
+    _quote_step(ctx, quote_id, services.accept_quote, as_json)
 
 
 @quote_app.command("reject")
 def reject_quote(ctx: typer.Context, quote_id: Id, as_json: JsonFlag = False) -> None:
     """Reject a quote."""
-    _quote_step(ctx, quote_id, "reject", as_json)
+    _quote_step(ctx, quote_id, services.reject_quote, as_json)
 
 
 # --- bookings ---------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from crm_core.inbox import ledger_reasons
-from crm_core.leads import list_unlinked_leads
+from crm_core.leads import lead_source_ref, list_unlinked_leads
 from worker.cli.context import session_for
 from worker.cli.output import JsonFlag, emit, format_datetime, plural, print_json, printable, table
 
@@ -31,7 +31,7 @@ def unlinked_leads(
     """Leads without a customer (lead emails that named no address), newest first."""
     with session_for(ctx) as session:
         total, leads = list_unlinked_leads(session, limit)
-        refs = {lead.id: _ledger_ref(lead.idempotency_key) for lead in leads}
+        refs = {lead.id: lead_source_ref(lead) for lead in leads}
         reasons = ledger_reasons(session, [ref for ref in refs.values() if ref])
         rows = [
             {
@@ -69,14 +69,6 @@ def unlinked_leads(
             "The email of each: crm explain --gmail-id ID --mailbox MAILBOX (--json shows them).",
         ]
     )
-
-
-def _ledger_ref(key: str | None) -> tuple[str, str] | None:
-    """The email a lead came from: its idempotency key is "<mailbox>:<gmail id>"."""
-    if not key or ":" not in key:
-        return None
-    mailbox, _, gmail_id = key.rpartition(":")
-    return mailbox, gmail_id
 
 
 def _reason(ledger_reason: str | None) -> str | None:
