@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from email import message_from_bytes, policy
 
+from crm_core import services
+from crm_core.db import transaction
 from tests.conftest import Database
 from tests.gmail.conftest import MAILBOX
 from tests.gmail_fake import FakeGmailServer
@@ -157,3 +159,24 @@ def test_approve_after_a_person_sent_the_draft_finds_it_instead_of_sending(
     rows = messages_of(database, conversation)
     assert [(m.id, m.gmail_message_id) for m in rows[1:]] == [(reply["id"], sent)]
     assert rows[1].body.strip() == "Hej, vi kommer kl. 11."  # what the customer received
+
+
+def test_a_sent_reply_makes_a_new_lead_of_the_conversation_contacted(
+    crm: Crm, database: Database, thread: str, conversation: str
+) -> None:
+    """As mail sent from Gmail would: the first outbound mail contacts a new lead."""
+    with transaction(database.sessions) as session:
+        lead = services.create_lead(session, name="Kunde", email="kunde@example.net")
+        services.find_or_create_conversation(
+            session, mailbox=MAILBOX, gmail_thread_id=thread, lead_id=lead.id
+        )
+        lead_id = lead.id
+
+    crm.with_mode("draft").reply(conversation, BODY)
+    with database.sessions() as session:
+        assert services.get_lead(session, lead_id).status.value == "new"  # a draft is no contact
+    reply = crm.with_mode("send").reply(conversation, BODY)
+
+    assert reply["state"] == "sent"
+    with database.sessions() as session:
+        assert services.get_lead(session, lead_id).status.value == "contacted"
