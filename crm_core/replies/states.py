@@ -176,9 +176,11 @@ def mark_sent(
     adopt_thread(session, message.conversation_id, row.mailbox, message.gmail_thread_id)
     touch_conversation(session, message.conversation_id, when)
     leads_contacted_in(session, [message.conversation_id])
-    customer = _customer_of(session, message)
-    if customer is not None:
-        touch_last_contact(session, customer.id, when)
+    # The conversation is in the session already (adopt_thread): its customer id is
+    # all touch_last_contact needs, no need to load the customer.
+    conversation = session.get(Conversation, message.conversation_id)
+    if conversation is not None and conversation.customer_id is not None:
+        touch_last_contact(session, conversation.customer_id, when)
     return True
 
 
