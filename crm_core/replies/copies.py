@@ -15,7 +15,7 @@ of a reply that is not yet settled (drafted, sending, or queued to send its draf
    the same recipients with the same subject, when exactly one such draft waits there.
 
 The sync calls ``find_reply_copy`` (through ``messages.find_recorded``), the lookup
-after a send of unknown outcome calls ``is_copy_of``; both use these rules.
+after a send of unknown outcome calls ``matches_reply``; both use these rules.
 """
 
 from __future__ import annotations

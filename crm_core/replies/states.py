@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from crm_core.conversations.service import adopt_thread, touch_conversation
 from crm_core.customers.service import touch_last_contact
 from crm_core.errors import ConflictError, NotFoundError
+from crm_core.leads.progress import leads_contacted_in
 from crm_core.models import Conversation, Customer, EmailMessage, Mailbox, OutboundReply
 from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
@@ -155,7 +156,9 @@ def mark_sent(
     sent_at: datetime | None = None,
 ) -> bool:
     """The reply is in the mailbox as sent mail with this Gmail id: status sent, last
-    contact moves. Returns False when it was marked sent already (nothing changes)."""
+    contact moves and a new lead of the conversation is contacted, as for any outbound
+    mail (crm_core.messages.effects; a reply was stored as a draft, which moves
+    nothing). Returns False when it was marked sent already (nothing changes)."""
     row = _locked(session, reply_id)
     if row.state is ReplyState.SENT:
         return False
@@ -172,9 +175,12 @@ def mark_sent(
     session.flush()
     adopt_thread(session, message.conversation_id, row.mailbox, message.gmail_thread_id)
     touch_conversation(session, message.conversation_id, when)
-    customer = _customer_of(session, message)
-    if customer is not None:
-        touch_last_contact(session, customer.id, when)
+    leads_contacted_in(session, [message.conversation_id])
+    # The conversation is in the session already (adopt_thread): its customer id is
+    # all touch_last_contact needs, no need to load the customer.
+    conversation = session.get(Conversation, message.conversation_id)
+    if conversation is not None and conversation.customer_id is not None:
+        touch_last_contact(session, conversation.customer_id, when)
     return True
 
 

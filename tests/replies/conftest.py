@@ -146,6 +146,20 @@ def customer_writes(server: FakeGmailServer, n: int = 1, **kwargs: Any) -> str:
     return server.mailbox(MAILBOX).message(gmail_id).thread_id
 
 
+@pytest.fixture
+def thread(crm: Crm, gmail_server: FakeGmailServer) -> str:
+    """A customer's mail, filed by a sync: its Gmail thread id."""
+    thread_id = customer_writes(gmail_server)
+    crm.run("sync")
+    return thread_id
+
+
+@pytest.fixture
+def conversation(database: Database, thread: str) -> str:
+    """The conversation the sync filed the customer's mail in."""
+    return conversation_of(database, thread)
+
+
 def conversation_of(database: Database, thread_id: str) -> str:
     with database.sessions() as session:
         return str(
@@ -166,6 +180,17 @@ def messages_of(database: Database, conversation_id: str) -> list[EmailMessage]:
         )
         session.expunge_all()
         return rows
+
+
+def reply_settled_in_thread(database: Database, conversation_id: str) -> list[EmailMessage]:
+    """The conversation's messages, asserting the customer's mail and one sent reply:
+    the reply's sent copy became the reply's own row, not a second one."""
+    rows = messages_of(database, conversation_id)
+    assert [(m.direction.value, m.status.value) for m in rows] == [
+        ("inbound", "sent"),
+        ("outbound", "sent"),
+    ]
+    return rows
 
 
 def reply_row(database: Database, reply_id: str) -> OutboundReply:

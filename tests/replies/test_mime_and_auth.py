@@ -22,8 +22,6 @@ from tests.replies.conftest import (
     SEND,
     Crm,
     Mailbox,
-    conversation_of,
-    customer_writes,
     reply_row,
 )
 from worker.cli.main import app
@@ -71,12 +69,11 @@ def test_reply_mime_parses_back_with_headers_thread_charset_and_both_parts() -> 
 
 
 def test_python_api_records_and_a_resume_sends(
-    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+    crm: Crm,
+    database: Database,
+    mailbox: Mailbox,
+    conversation: str,
 ) -> None:
-    thread = customer_writes(gmail_server)
-    crm.run("sync")
-    conversation = conversation_of(database, thread)
-
     with transaction(database.sessions) as session:
         recorded = services.reply(
             session,

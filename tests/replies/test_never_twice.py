@@ -16,10 +16,9 @@ from tests.gmail_fake import FakeGmailServer
 from tests.replies.conftest import (
     Crm,
     Mailbox,
-    conversation_of,
-    customer_writes,
     messages_of,
     reply_row,
+    reply_settled_in_thread,
 )
 from worker.gmail import send
 from worker.gmail.service import GmailApi, discovery_document
@@ -59,10 +58,8 @@ def test_connection_dropped_after_gmail_accepted_the_send(
     gmail_server: FakeGmailServer,
     mailbox: Mailbox,
     gmail_replaces_message_id: bool,
+    conversation: str,
 ) -> None:
-    thread = customer_writes(gmail_server)
-    crm.run("sync")
-    conversation = conversation_of(database, thread)
     gmail_server.replace_sent_message_ids(MAILBOX, gmail_replaces_message_id)
     gmail_server.queue_drop("messages.send")
 
@@ -71,22 +68,18 @@ def test_connection_dropped_after_gmail_accepted_the_send(
     (sent,) = mailbox.sent
     assert reply["state"] == "sent" and reply["gmail_message_id"] == sent
     crm.run("sync")
-    rows = messages_of(database, conversation)
-    assert [(m.direction.value, m.status.value) for m in rows] == [
-        ("inbound", "sent"),
-        ("outbound", "sent"),
-    ]
+    rows = reply_settled_in_thread(database, conversation)
     assert rows[1].id == reply["id"] and rows[1].gmail_message_id == sent
 
 
 def test_an_interrupted_send_not_found_fails_for_a_person_and_is_not_repeated(
-    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+    crm: Crm,
+    gmail_server: FakeGmailServer,
+    mailbox: Mailbox,
+    conversation: str,
 ) -> None:
     """The connection broke before Gmail did anything: after the lookup window the
     reply fails with the reason, unsent; only a person's approve sends it."""
-    thread = customer_writes(gmail_server)
-    crm.run("sync")
-    conversation = conversation_of(database, thread)
     gmail_server.queue_drop("messages.send", done=False)
 
     reply = crm.with_mode("send", lookup_window_seconds=1).reply(conversation, BODY)
@@ -101,11 +94,12 @@ def test_an_interrupted_send_not_found_fails_for_a_person_and_is_not_repeated(
 
 
 def test_gmail_busy_is_retried_with_backoff_and_sent_once(
-    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+    crm: Crm,
+    database: Database,
+    gmail_server: FakeGmailServer,
+    mailbox: Mailbox,
+    conversation: str,
 ) -> None:
-    thread = customer_writes(gmail_server)
-    crm.run("sync")
-    conversation = conversation_of(database, thread)
     gmail_server.queue_fault("messages.send", 503, count=2)
     gmail_server.queue_fault("messages.send", 429)
 
@@ -117,14 +111,15 @@ def test_gmail_busy_is_retried_with_backoff_and_sent_once(
 
 
 def test_the_sync_settles_a_send_whose_copy_it_sees_first(
-    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+    crm: Crm,
+    database: Database,
+    gmail_server: FakeGmailServer,
+    thread: str,
+    conversation: str,
 ) -> None:
     """The worker died after Gmail sent the reply under a Message-ID of Gmail's own;
     the sync sees the copy before any lookup: thread, recipients, subject and body
     make it the reply's row, and the reply is sent."""
-    thread = customer_writes(gmail_server)
-    crm.run("sync")
-    conversation = conversation_of(database, thread)
     with transaction(database.sessions) as session:
         reply_id = services.reply(session, conversation, BODY, author="test", mode="send").id
         assert replies.start_send(session, reply_id, None, 10) is None
@@ -154,13 +149,14 @@ def test_the_sync_settles_a_send_whose_copy_it_sees_first(
 
 
 def test_a_draft_whose_answer_was_lost_is_adopted_not_made_twice(
-    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+    crm: Crm,
+    database: Database,
+    gmail_server: FakeGmailServer,
+    conversation: str,
 ) -> None:
-    thread = customer_writes(gmail_server)
-    crm.run("sync")
     gmail_server.queue_drop("drafts.create")
 
-    reply = crm.reply(conversation_of(database, thread), BODY)
+    reply = crm.reply(conversation, BODY)
 
     assert reply["state"] == "drafted"
     (draft,) = gmail_server.drafts(MAILBOX)

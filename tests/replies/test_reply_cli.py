@@ -4,27 +4,30 @@ from __future__ import annotations
 
 from email import message_from_bytes, policy
 
+from crm_core import services
+from crm_core.db import transaction
 from tests.conftest import Database
 from tests.gmail.conftest import MAILBOX
 from tests.gmail_fake import FakeGmailServer
 from tests.replies.conftest import (
     Crm,
     Mailbox,
-    conversation_of,
-    customer_writes,
     messages_of,
     reply_row,
+    reply_settled_in_thread,
 )
 
 BODY = "Hej Kunde,\n\nVi kommer fredag kl. 9. Venlig hilsen\nRendetalje — æøå ÆØÅ\n"
 
 
 def test_send_mode_sends_once_and_the_sync_keeps_one_row(
-    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+    crm: Crm,
+    database: Database,
+    gmail_server: FakeGmailServer,
+    mailbox: Mailbox,
+    thread: str,
+    conversation: str,
 ) -> None:
-    thread = customer_writes(gmail_server)
-    crm.run("sync")
-    conversation = conversation_of(database, thread)
     sender = crm.with_mode("send")
 
     reply = sender.reply(conversation, BODY, "--ai-model", "gemini-1.5-pro")
@@ -41,11 +44,7 @@ def test_send_mode_sends_once_and_the_sync_keeps_one_row(
     assert mime.get_content().replace("\r\n", "\n") == BODY
 
     crm.run("sync")
-    rows = messages_of(database, conversation)
-    assert [(m.direction.value, m.status.value) for m in rows] == [
-        ("inbound", "sent"),
-        ("outbound", "sent"),
-    ]
+    rows = reply_settled_in_thread(database, conversation)
     ours = rows[1]
     assert ours.id == reply["id"] and ours.gmail_message_id == sent
     assert ours.is_ai_generated and ours.ai_model == "gemini-1.5-pro"
@@ -54,12 +53,13 @@ def test_send_mode_sends_once_and_the_sync_keeps_one_row(
 
 
 def test_draft_mode_makes_a_gmail_draft_and_approve_sends_it(
-    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+    crm: Crm,
+    database: Database,
+    gmail_server: FakeGmailServer,
+    mailbox: Mailbox,
+    thread: str,
+    conversation: str,
 ) -> None:
-    thread = customer_writes(gmail_server)
-    crm.run("sync")
-    conversation = conversation_of(database, thread)
-
     reply = crm.reply(conversation, BODY)
 
     assert (reply["state"], reply["mode"]) == ("drafted", "draft")
@@ -77,20 +77,16 @@ def test_draft_mode_makes_a_gmail_draft_and_approve_sends_it(
     assert approved["state"] == "sent"
     assert mailbox.sent == [approved["gmail_message_id"]] and gmail_server.drafts(MAILBOX) == []
     crm.run("sync")
-    rows = messages_of(database, conversation)
-    assert [(m.direction.value, m.status.value) for m in rows] == [
-        ("inbound", "sent"),
-        ("outbound", "sent"),
-    ]
+    reply_settled_in_thread(database, conversation)
     assert crm.json("reply", "list", "--pending") == {"total": 0, "replies": []}
 
 
 def test_a_draft_edited_and_sent_by_a_person_merges_into_the_reply(
-    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+    crm: Crm,
+    database: Database,
+    gmail_server: FakeGmailServer,
+    conversation: str,
 ) -> None:
-    thread = customer_writes(gmail_server)
-    crm.run("sync")
-    conversation = conversation_of(database, thread)
     reply = crm.reply(conversation, BODY, "--ai-model", "gemini-1.5-pro")
     (draft,) = gmail_server.drafts(MAILBOX)
     edited = "Hej Kunde,\n\nVi kommer fredag kl. 10 i stedet. Mvh Åse\n"
@@ -98,11 +94,7 @@ def test_a_draft_edited_and_sent_by_a_person_merges_into_the_reply(
     sent = gmail_server.send_draft_as_person(MAILBOX, draft, edited)
     crm.run("sync")
 
-    rows = messages_of(database, conversation)
-    assert [(m.direction.value, m.status.value) for m in rows] == [
-        ("inbound", "sent"),
-        ("outbound", "sent"),
-    ]
+    rows = reply_settled_in_thread(database, conversation)
     ours = rows[1]
     assert ours.id == reply["id"] and ours.gmail_message_id == sent
     assert ours.body.strip() == edited.strip()  # what the customer received
@@ -111,11 +103,13 @@ def test_a_draft_edited_and_sent_by_a_person_merges_into_the_reply(
 
 
 def test_cancel_deletes_the_draft_and_nothing_is_sent(
-    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+    crm: Crm,
+    database: Database,
+    gmail_server: FakeGmailServer,
+    mailbox: Mailbox,
+    conversation: str,
 ) -> None:
-    thread = customer_writes(gmail_server)
-    crm.run("sync")
-    reply = crm.reply(conversation_of(database, thread), BODY)
+    reply = crm.reply(conversation, BODY)
     assert len(gmail_server.drafts(MAILBOX)) == 1
 
     cancelled = crm.json("reply", "cancel", reply["id"])
@@ -128,11 +122,11 @@ def test_cancel_deletes_the_draft_and_nothing_is_sent(
 
 
 def test_dry_run_records_and_sends_nothing_until_approved(
-    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+    crm: Crm,
+    gmail_server: FakeGmailServer,
+    mailbox: Mailbox,
+    conversation: str,
 ) -> None:
-    thread = customer_writes(gmail_server)
-    crm.run("sync")
-    conversation = conversation_of(database, thread)
     gmail_server.reset_stats()
 
     reply = crm.with_mode("dry-run").reply(conversation, BODY)
@@ -147,11 +141,12 @@ def test_dry_run_records_and_sends_nothing_until_approved(
 
 
 def test_approve_after_a_person_sent_the_draft_finds_it_instead_of_sending(
-    crm: Crm, database: Database, gmail_server: FakeGmailServer, mailbox: Mailbox
+    crm: Crm,
+    database: Database,
+    gmail_server: FakeGmailServer,
+    mailbox: Mailbox,
+    conversation: str,
 ) -> None:
-    thread = customer_writes(gmail_server)
-    crm.run("sync")
-    conversation = conversation_of(database, thread)
     reply = crm.reply(conversation, BODY)
     (draft,) = gmail_server.drafts(MAILBOX)
     sent = gmail_server.send_draft_as_person(MAILBOX, draft, "Hej, vi kommer kl. 11.\n")
@@ -164,3 +159,24 @@ def test_approve_after_a_person_sent_the_draft_finds_it_instead_of_sending(
     rows = messages_of(database, conversation)
     assert [(m.id, m.gmail_message_id) for m in rows[1:]] == [(reply["id"], sent)]
     assert rows[1].body.strip() == "Hej, vi kommer kl. 11."  # what the customer received
+
+
+def test_a_sent_reply_makes_a_new_lead_of_the_conversation_contacted(
+    crm: Crm, database: Database, thread: str, conversation: str
+) -> None:
+    """As mail sent from Gmail would: the first outbound mail contacts a new lead."""
+    with transaction(database.sessions) as session:
+        lead = services.create_lead(session, name="Kunde", email="kunde@example.net")
+        services.find_or_create_conversation(
+            session, mailbox=MAILBOX, gmail_thread_id=thread, lead_id=lead.id
+        )
+        lead_id = lead.id
+
+    crm.with_mode("draft").reply(conversation, BODY)
+    with database.sessions() as session:
+        assert services.get_lead(session, lead_id).status.value == "new"  # a draft is no contact
+    reply = crm.with_mode("send").reply(conversation, BODY)
+
+    assert reply["state"] == "sent"
+    with database.sessions() as session:
+        assert services.get_lead(session, lead_id).status.value == "contacted"

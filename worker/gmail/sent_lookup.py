@@ -2,7 +2,7 @@
 
 The connection dropped after Gmail took the request, the answer timed out, or the
 worker died before it could record the answer: the mail may or may not have left.
-It is never sent again on a guess; it is looked for, in two ways, because Gmail may
+It is never sent again on a guess; it is looked for, in three ways, because Gmail may
 replace the Message-ID of mail sent through the API:
 
 1. ``rfc822msgid:<our Message-ID>`` (a search, 5 units);
