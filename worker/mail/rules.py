@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from crm_core.errors import InvalidEmailError
 from crm_core.normalize import normalize_email
-from worker.mail.leads import PARSERS
+from worker.mail.lead_parser_names import PARSER_NAMES
 
 DEFAULT_NOISE_LOCAL_PARTS: tuple[str, ...] = (
     "no-reply",
@@ -132,8 +132,9 @@ class LeadSourceRule(BaseModel):
     @field_validator("parser")
     @classmethod
     def _known_parser(cls, value: str) -> str:
-        if value not in PARSERS:
-            raise ValueError(f"unknown parser {value!r}; expected one of: {', '.join(PARSERS)}")
+        if value not in PARSER_NAMES:
+            names = ", ".join(PARSER_NAMES)
+            raise ValueError(f"unknown parser {value!r}; expected one of: {names}")
         return value
 
     @field_validator("sender_domains")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from worker.mail.lead_parser_names import PARSER_NAMES
 from worker.mail.leads import leadpoint, rengoring_nu, website_form
 from worker.mail.leads.reading import IsCustomer, LeadReading
 from worker.mail.message import LeadData, ParsedMessage
@@ -40,5 +41,7 @@ READERS: dict[str, LeadReader] = {
     "leadpoint": leadpoint.read,
     "website_form": website_form.read,
 }
+
+assert tuple(PARSERS) == tuple(READERS) == PARSER_NAMES, "leads.names lists every parser"
 
 __all__ = ["PARSERS", "READERS", "IsCustomer", "LeadParser", "LeadReader", "LeadReading"]
