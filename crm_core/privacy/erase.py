@@ -14,7 +14,8 @@ included. In one transaction:
   A placeholder rather than a null owner: the figures of crm_core.stats are kept
   per customer, and every report and total reads them there unchanged;
 - the ledger (received_messages) keeps of each of their messages only the Gmail ids,
-  labels and size, with the outcome ``erased`` and empty raw bytes, so neither a full
+  labels, size and when it was fetched, with the outcome ``erased``, empty raw bytes
+  and no date of its own, so neither a full
   nor a partial re-sync fetches or stores them again and ``crm audit`` counts them as
   filed. Ledger rows count as theirs when they were stored as their messages, when
   they brought one of their leads, or when they were not stored (skipped, bounce,
@@ -320,6 +321,7 @@ def _remove(session: Session, plan: _Plan, erasure_id: str) -> None:
                 outcome=IngestOutcome.ERASED,
                 reason=f"erased ({erasure_id})",
                 email_message_id=None,
+                received_at=None,  # when the person wrote: theirs too
                 attempts=0,
                 processed_at=now,
             )
