@@ -15,11 +15,11 @@ included. In one transaction:
   per customer, and every report and total reads them there unchanged;
 - the ledger (received_messages) keeps of each of their messages only the Gmail ids,
   labels, size and when it was fetched, with the outcome ``erased``, empty raw bytes
-  and no date of its own, so neither a full
-  nor a partial re-sync fetches or stores them again and ``crm audit`` counts them as
-  filed. Ledger rows count as theirs when they were stored as their messages, when
-  they brought one of their leads, or when they were not stored (skipped, bounce,
-  quarantined) and their raw bytes mention one of their addresses in any letter case;
+  and no date of its own, so neither a full nor a partial re-sync fetches or stores
+  them again and ``crm audit`` counts them as filed. Ledger rows count as theirs when
+  they were stored as their messages, when they brought one of their leads, or when
+  they were not stored (skipped, bounce, quarantined) and their raw bytes mention one
+  of their addresses in any letter case;
 - derived stores are cleared in ``_forget_derived``;
 - the record: an ``erasures`` row with the time, the counts per kind and the keyed
   hash (crm_core.privacy.keys) of each address, and with ``suppress`` the same hashes
