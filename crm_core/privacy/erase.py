@@ -359,7 +359,8 @@ def _forget_derived(
       triggers; this checks that they hold no row of the erased customers and
       messages, then merges each index into one segment ('optimize'), because FTS5
       records a delete as a tombstone and keeps the words in older segments until a
-      merge. (That rewrites the search index: seconds for a large mailbox.)
+      merge. (That rewrites the search index: 0.2 s for 100,000 messages in
+      bench/erasure.py.)
     - Customer figures: recomputed for the placeholder by the caller; nothing else
       counts the erased rows.
     ``addresses`` are the person's addresses, for stores keyed by address.
