@@ -297,3 +297,31 @@ def test_erase_asks_for_yes_and_a_dry_run_changes_nothing(
     assert cli.fails("privacy", "erase", "nobody@example.org", "--yes") == (
         "Error: customer not found: nobody@example.org"
     )
+
+
+def test_without_the_key_suppressed_mail_waits_in_quarantine(
+    runtime: Runtime, gmail_server: FakeGmailServer, cli: Cli, tmp_path: Path
+) -> None:
+    build_person(runtime, gmail_server)
+    cli("privacy", "erase", ADDRESS, "--yes", "--suppress")
+    key = tmp_path / "tokens" / "privacy-hash.key"
+    kept = key.read_bytes()
+    key.unlink()
+
+    from_her = gmail_server.deliver(MAILBOX, her_mail(20))
+    sync(use_settings(runtime.settings))  # a process started after the key went missing
+    row = ledger(runtime)[from_her]
+    assert row.outcome is IngestOutcome.QUARANTINED
+    assert "privacy hash key" in str(row.reason) and "missing" in str(row.reason)
+    assert _customers_with(runtime, ADDRESS) == []
+
+    key.write_bytes(kept)
+    os.chmod(key, 0o600)
+    cli("quarantine", "retry", "--all")
+    row = ledger(runtime)[from_her]
+    assert (row.outcome, row.reason, row.raw) == (IngestOutcome.SKIPPED, "suppressed", b"")
+    assert _customers_with(runtime, ADDRESS) == []
+
+
+def test_customer_delete_points_at_erasure(cli: Cli) -> None:
+    assert "crm privacy erase" in cli("customer", "delete", "--help")

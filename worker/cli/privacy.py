@@ -175,8 +175,7 @@ def erase(
     hasher = file_hasher(settings.privacy.hash_key_file, create=not dry_run)
     with session_for(ctx) as session:
         result = erase_subject(session, who, hasher, suppress=suppress, dry_run=dry_run)
-    if not dry_run:
-        reclaim_sqlite_pages(engine_for(settings.database))
+    log_emptied = dry_run or reclaim_sqlite_pages(engine_for(settings.database))
     if as_json:
         print_json(
             {
@@ -194,4 +193,7 @@ def erase(
         if dry_run
         else f"Erased customer {result.customer_id}"
     )
-    emit(success(title, _erasure_fields(result)))
+    fields = _erasure_fields(result)
+    if not log_emptied:
+        fields.append(("Note", "a reader kept the SQLite log busy; it is emptied next checkpoint"))
+    emit(success(title, fields))
