@@ -79,6 +79,9 @@ class IngestOutcome(StrEnum):
     SKIPPED = "skipped"  # noise, spam, drafts, internal mail: reason says which
     BOUNCE = "bounce"  # a delivery report; the original outbound message is marked
     QUARANTINED = "quarantined"  # could not be processed; raw bytes kept for a retry
+    # The person asked to be erased (crm_core.privacy.erase): only the Gmail ids stay,
+    # so a re-sync never fetches the message again. Final, like the others.
+    ERASED = "erased"
 
 
 class MailboxStatus(StrEnum):

@@ -331,6 +331,14 @@ class RetentionSettings(Section):
     quarantine_days: int = Field(default=30, ge=1, le=36500)
 
 
+class PrivacySettings(Section):
+    """Requests from data subjects (``crm privacy …``)."""
+
+    # The key of the keyed hashes (HMAC-SHA256) that stand for erased addresses in the
+    # erasure record and the suppression list: created by the first erasure, mode 0600.
+    hash_key_file: Path = Path("tokens/privacy-hash.key")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CRM_",
@@ -354,6 +362,7 @@ class Settings(BaseSettings):
     display: DisplaySettings = Field(default_factory=DisplaySettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     def ingest_rules(self) -> IngestRules:
         """The classification rules with the company's own mailbox, aliases and domains."""

@@ -5,6 +5,7 @@ from crm_core.models.booking import Booking
 from crm_core.models.conversation import Conversation
 from crm_core.models.customer import Customer
 from crm_core.models.email_message import EmailMessage
+from crm_core.models.erasure import Erasure, Suppression
 from crm_core.models.lead import Lead
 from crm_core.models.mailbox import Mailbox
 from crm_core.models.note import Note
@@ -18,10 +19,12 @@ __all__ = [
     "Conversation",
     "Customer",
     "EmailMessage",
+    "Erasure",
     "Lead",
     "Mailbox",
     "Note",
     "OutboundReply",
     "Quote",
     "ReceivedMessage",
+    "Suppression",
 ]

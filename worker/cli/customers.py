@@ -363,7 +363,8 @@ def update(
 
 @app.command("delete")
 def delete(ctx: typer.Context, customer_id: CUSTOMER_ID) -> None:
-    """Soft delete: the customer becomes inactive; nothing is removed."""
+    """Soft delete: the customer becomes inactive; nothing is removed. For erasure
+    under GDPR (article 17) use `crm privacy erase EMAIL|ID`."""
     with session_for(ctx) as session:
         services.delete_customer(session, customer_id)
         customer = get_customer(session, customer_id)
@@ -372,7 +373,8 @@ def delete(ctx: typer.Context, customer_id: CUSTOMER_ID) -> None:
         [
             success(f"Customer {name} ({customer_id}) is now inactive.")[0],
             "Soft delete: nothing was removed; "
-            f"`crm customer update {customer_id} --status active` restores it.",
+            f"`crm customer update {customer_id} --status active` restores it; "
+            "`crm privacy erase` erases a person (GDPR).",
         ]
     )
 

@@ -108,7 +108,7 @@ COMMANDS: dict[str, Lazy] = {
         "worker.cli.retention", "app", "Retention: drop raw mail the ledger no longer needs."
     ),
     "privacy": Lazy(
-        "worker.cli.privacy", "app", "Requests from data subjects: export what is held."
+        "worker.cli.privacy", "app", "Requests from data subjects: export or erase what is held."
     ),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),

@@ -1,4 +1,6 @@
-"""``crm privacy export EMAIL|ID --out FILE.zip [--with-raw]``: a person's data.
+"""``crm privacy export EMAIL|ID --out FILE.zip [--with-raw]``: a person's data;
+``crm privacy erase EMAIL|ID --yes [--dry-run] [--suppress]``: erase it
+(crm_core.privacy.erase does the work; this only asks and reports).
 
 The zip holds ``data.json`` (every row held about the person, by kind), ``format.md``
 (what the file holds and how to read it) and, with ``--with-raw``, the original
@@ -19,12 +21,16 @@ import typer
 
 from crm_core.privacy import (
     QUARANTINE_SCAN_LIMIT,
+    ErasureResult,
     SubjectData,
+    erase_subject,
+    file_hasher,
     find_subject,
     gather_subject_data,
     raw_of_ledger_rows,
+    reclaim_sqlite_pages,
 )
-from worker.cli.context import CliError, session_for
+from worker.cli.context import CliError, session_for, settings_of
 from worker.cli.output import JsonFlag, emit, json_text, jsonable, print_json, success
 
 app = typer.Typer(no_args_is_help=True)
@@ -128,3 +134,66 @@ def export(
     if not data.quarantine_scan_complete:
         fields.append(("Quarantine", f"newest {data.quarantine_scanned} searched, not all"))
     emit(success(f"Exported customer {data.customer_id} to {out}", fields))
+
+
+def _erasure_fields(result: ErasureResult) -> list[tuple[str, str]]:
+    fields = [(kind.replace("_", " ").capitalize(), str(n)) for kind, n in result.counts.items()]
+    if result.placeholder_customer_id:
+        fields.append(("Anonymous customer", result.placeholder_customer_id))
+    if result.erasure_id:
+        fields.append(("Erasure record", result.erasure_id))
+    fields.append(("Suppressed", "yes" if result.suppressed and not result.dry_run else "no"))
+    return fields
+
+
+@app.command("erase")
+def erase(
+    ctx: typer.Context,
+    who: Annotated[str, typer.Argument(metavar="EMAIL|ID", help="An address or customer id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Erase: this cannot be undone.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be erased; change nothing.")
+    ] = False,
+    suppress: Annotated[
+        bool,
+        typer.Option(
+            "--suppress", help="Also refuse their future mail (skipped: suppressed) and replies."
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Erase a person (GDPR article 17): their customer, mail, leads and notes go;
+    accepted quotes and bookings stay, anonymised."""
+    if not yes and not dry_run:
+        raise CliError(
+            f"erasing {who} cannot be undone: add --yes to erase, or --dry-run to see what goes"
+        )
+    from worker.database import engine_for
+
+    settings = settings_of(ctx)
+    # The key is created only by a real erasure; a dry run must leave no trace.
+    hasher = file_hasher(settings.privacy.hash_key_file, create=not dry_run)
+    with session_for(ctx) as session:
+        result = erase_subject(session, who, hasher, suppress=suppress, dry_run=dry_run)
+    log_emptied = dry_run or reclaim_sqlite_pages(engine_for(settings.database))
+    if as_json:
+        print_json(
+            {
+                "customer_id": result.customer_id,
+                "dry_run": result.dry_run,
+                "counts": result.counts,
+                "erasure_id": result.erasure_id,
+                "placeholder_customer_id": result.placeholder_customer_id,
+                "suppressed": result.suppressed and not result.dry_run,
+            }
+        )
+        return
+    title = (
+        f"Would erase customer {result.customer_id} (dry run: nothing changed)"
+        if dry_run
+        else f"Erased customer {result.customer_id}"
+    )
+    fields = _erasure_fields(result)
+    if not log_emptied:
+        fields.append(("Note", "a reader kept the SQLite log busy; it is emptied next checkpoint"))
+    emit(success(title, fields))

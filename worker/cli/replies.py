@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from crm_core import replies
 from crm_core.conversations import get_conversation
 from crm_core.normalize import mailbox_key, normalize_email
+from crm_core.privacy import is_suppressed
 from crm_core.replies import ReplyLine
 from crm_core.statuses import ReplyState
 from worker.cli.context import CliError, session_for
@@ -162,6 +163,11 @@ def write(
         recipient = normalize_email(_recipient(session, reply.id))
         if runtime.rules.is_own(recipient):
             raise CliError(f"{recipient} is one of our own addresses: a reply never goes there")
+        if is_suppressed(session, recipient, runtime.address_hasher):
+            raise CliError(
+                f"{recipient} was erased and suppressed at the person's request: "
+                "nothing is sent to that address"
+            )
         reply_id = reply.id
         if reply.state is ReplyState.QUEUED:
             enqueue("send_reply", reply_id)

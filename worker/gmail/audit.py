@@ -1,9 +1,10 @@
 """Does every message in the Gmail mailbox have a final outcome in the ledger?
 
 Lists every message id (spam and trash included: 5 units per 500 ids) and reads the
-ledger for them. Final outcomes are stored, bounce, quarantined and skipped with a
-reason. A message without a ledger row is missing: something lost it. A pending one
-is staged but not yet (or never) ingested.
+ledger for them. Final outcomes are stored, bounce, quarantined, erased (at the
+person's request, crm_core.privacy.erase) and skipped with a reason. A message without
+a ledger row is missing: something lost it. A pending one is staged but not yet (or
+never) ingested.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from crm_core.messages import NewMessage, already_stored, store_new_messages
 from crm_core.models import Customer, ReceivedMessage
 from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_email
+from crm_core.privacy.keys import AddressHasher
 from crm_core.replies import threads_awaiting_copies
 from crm_core.statuses import IngestOutcome
 from worker.ingest.pipeline import (
@@ -63,8 +64,10 @@ def ingest_many(
     rows: Sequence[ReceivedMessage],
     rules: IngestRules,
     limits: ParseLimits,
+    hasher: AddressHasher | None = None,
 ) -> list[IngestResult]:
-    """Process locked ledger rows of one mailbox, in the given order."""
+    """Process locked ledger rows of one mailbox, in the given order (``hasher``:
+    see pipeline.ingest_received)."""
     results: list[IngestResult] = []
     plain: list[_Plain] = []
     one_by_one: list[tuple[ReceivedMessage, Triaged]] = []
@@ -90,9 +93,9 @@ def ingest_many(
         else:
             one_by_one.append((row, triaged))
     record_outcomes(session, ended)
-    # Mail of blocked customers: file_message records it as skipped.
+    # Mail of blocked customers and suppressed senders: file_message records it as skipped.
     refused = mail_refusals(
-        session, [p.verdict.customer.email for p in plain if p.verdict.customer]
+        session, [p.verdict.customer.email for p in plain if p.verdict.customer], hasher
     )
     one_by_one += [
         (p.row, Triaged(p.parsed, p.verdict))
@@ -109,7 +112,7 @@ def ingest_many(
     # In staging order: a bounce after its original, a reply after what it answers.
     order = {row.id: index for index, row in enumerate(rows)}
     for row, triaged in sorted(one_by_one, key=lambda item: order[item[0].id]):
-        results.append(file_message(session, row, triaged))
+        results.append(file_message(session, row, triaged, hasher))
     return results
 
 

@@ -25,6 +25,8 @@ from crm_core.messages import (
 )
 from crm_core.models import Lead, ReceivedMessage
 from crm_core.models.types import utcnow
+from crm_core.privacy.keys import AddressHasher
+from crm_core.privacy.suppression import SUPPRESSED_REASON
 from crm_core.replies import SentCopy
 from crm_core.statuses import Direction, IngestOutcome
 from worker.ingest.threading import thread_key
@@ -63,9 +65,17 @@ class Triaged:
 
 
 def ingest_received(
-    session: Session, received: ReceivedMessage, rules: IngestRules, limits: ParseLimits
+    session: Session,
+    received: ReceivedMessage,
+    rules: IngestRules,
+    limits: ParseLimits,
+    hasher: AddressHasher | None = None,
 ) -> IngestResult:
-    """Process a locked ledger row (see crm_core.inbox.claim_received_message)."""
+    """Process a locked ledger row (see crm_core.inbox.claim_received_message).
+
+    A row no longer pending (stored, skipped, … or ``erased`` by an erasure that ran
+    while its job waited) is left as it is. ``hasher`` recognises suppressed senders
+    (crm_core.privacy.suppression)."""
     if received.outcome != IngestOutcome.PENDING:
         return IngestResult(
             received.outcome,
@@ -78,7 +88,7 @@ def ingest_received(
         key = lead_key(received)
         lead_id = keep_unlinked_lead(session, judged.lead, key, received.gmail_thread_id)
         return finish(received, judged.outcome, judged.reason, lead_id=lead_id)
-    return file_message(session, received, judged)
+    return file_message(session, received, judged, hasher)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +118,20 @@ def judge(received: ReceivedMessage, rules: IngestRules, limits: ParseLimits) ->
     return Triaged(parsed, verdict)
 
 
-def file_message(session: Session, received: ReceivedMessage, triaged: Triaged) -> IngestResult:
+def file_message(
+    session: Session,
+    received: ReceivedMessage,
+    triaged: Triaged,
+    hasher: AddressHasher | None = None,
+) -> IngestResult:
     """File a triaged message: mark what a bounce refers to, or store the message."""
     if triaged.verdict.kind is Kind.BOUNCE:
         return _bounce(session, received, triaged.verdict)
     sender = triaged.verdict.customer if triaged.verdict.kind is Kind.INBOUND else None
-    if sender is not None and (refused := services.mail_refusal(session, sender.email)):
-        return finish(received, IngestOutcome.SKIPPED, refused)  # a blocked customer's mail
+    if sender is not None and (refused := services.mail_refusal(session, sender.email, hasher)):
+        if refused == SUPPRESSED_REASON:
+            received.raw = b""  # the person asked to be erased: keep nothing of it
+        return finish(received, IngestOutcome.SKIPPED, refused)  # blocked or suppressed
     return _store(session, received, triaged.parsed, triaged.verdict)
 
 

@@ -79,7 +79,9 @@ def _ingest_once(mailbox: str, gmail_message_id: str) -> IngestResult | None:
             received = claim_received_message(session, mailbox, gmail_message_id)
             if received is None:
                 return None
-            return ingest_received(session, received, runtime.rules, runtime.limits)
+            return ingest_received(
+                session, received, runtime.rules, runtime.limits, runtime.address_hasher
+            )
     except Exception as exc:
         if is_transient(exc):
             raise
@@ -147,7 +149,7 @@ def _ingest_batch_once(
         claimed = claim_received_messages(session, mailbox, gmail_message_ids)
         # An id twice in one job (an export holding a message twice) is filed once.
         rows = [claimed[gid] for gid in dict.fromkeys(gmail_message_ids) if gid in claimed]
-        results = ingest_many(session, rows, runtime.rules, runtime.limits)
+        results = ingest_many(session, rows, runtime.rules, runtime.limits, runtime.address_hasher)
     return results
 
 

@@ -8,6 +8,7 @@ from functools import cached_property
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.planner import GrowthWatch, analyze_ingest_tables
+from crm_core.privacy.keys import AddressHasher, file_hasher
 from worker.config import Settings, load_settings
 from worker.database import engine_for, sessions_for
 from worker.mail.message import ParseLimits
@@ -34,6 +35,12 @@ class Runtime:
     @cached_property
     def limits(self) -> ParseLimits:
         return self.settings.limits.parse_limits()
+
+    @cached_property
+    def address_hasher(self) -> AddressHasher:
+        """Hashes addresses for the suppression list; reads ``[privacy] hash_key_file``
+        on first use only (never created here: the first erasure creates it)."""
+        return file_hasher(self.settings.privacy.hash_key_file)
 
 
 _current: Runtime | None = None
