@@ -1,0 +1,123 @@
+"""Lead scoring on PostgreSQL and SQLite: learns a planted signal, falls back to the
+prior without history, scores new leads from the stored model, rescores idempotently
+and rebuilds once for a burst of requests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm_core import services
+from crm_core.models import LeadScore, LeadScoreCount
+from crm_core.scoring import (
+    lead_score,
+    rebuild_scores,
+    request_rescore,
+    rescore_if_requested,
+    scoring_state,
+)
+from crm_core.scoring.model import PRIOR_RATE
+from tests.insight.history import BAD, GOOD, TUESDAY, lead, planted_history
+
+NOW = datetime.now(UTC)
+
+
+def _recent_tuesday() -> datetime:
+    """A Tuesday at TUESDAY's hour within the last 30 days (the lead is still open)."""
+    moment = (NOW - timedelta(days=8)).replace(hour=TUESDAY.hour, minute=0, second=0)
+    return moment - timedelta(days=(moment.weekday() - TUESDAY.weekday()) % 7)
+
+
+def test_the_model_learns_the_planted_signal(session: Session) -> None:
+    planted_history(session)
+    summary = rebuild_scores(session)
+    assert summary.trained_on == 120
+    assert 0 < summary.converted < 120
+
+    good = lead(session, GOOD[0], GOOD[1], _recent_tuesday())
+    bad = lead(session, BAD[0], BAD[1], _recent_tuesday())
+    session.commit()
+    good_score, good_reasons = lead_score(session, good.id) or (0, [])
+    bad_score, bad_reasons = lead_score(session, bad.id) or (0, [])
+    assert good_score >= bad_score + 30, (good_score, bad_score)
+    # The two features that carry the signal are the two reasons that weigh most,
+    # in favour of the good lead and against the bad one; the weekday is no reason.
+    assert {r.feature for r in good_reasons[:2]} == {"source", "area"}
+    assert all(r.weight > 0 for r in good_reasons[:2])
+    assert {r.feature for r in bad_reasons[:2]} == {"source", "area"}
+    assert all(r.weight < 0 for r in bad_reasons[:2])
+    assert good_reasons[0].text().startswith("+ ")
+    assert "80xx" in " ".join(r.text() for r in good_reasons)
+    assert "weekday" not in {r.feature for r in good_reasons}
+
+
+def test_without_history_a_lead_scores_the_prior_with_readable_reasons(
+    session: Session,
+) -> None:
+    created = services.create_lead(
+        session, source="website", address="Havnegade 4, 5000 Odense C", task_type="Flytterengøring"
+    )
+    session.commit()
+    score, reasons = lead_score(session, created.id) or (None, [])
+    assert score == round(PRIOR_RATE * 100)
+    assert len(reasons) == 3
+    assert [r.feature for r in reasons] == ["source", "task", "area"]
+    assert reasons[0].text() == "· source website: no history yet"
+    # Rebuilding from an empty history changes nothing.
+    assert rebuild_scores(session).changed == 0
+
+
+def test_new_leads_are_scored_from_the_stored_model_without_a_rebuild(session: Session) -> None:
+    planted_history(session, count=60)
+    rebuild_scores(session)
+    session.commit()
+    counts_before = session.execute(select(func.count()).select_from(LeadScoreCount)).scalar()
+    trained_at = scoring_state(session).trained_at  # type: ignore[union-attr]
+
+    fresh = lead(session, GOOD[0], GOOD[1], _recent_tuesday())
+    session.commit()
+    score = session.get(LeadScore, fresh.id)
+    assert score is not None and score.score > round(PRIOR_RATE * 100)
+    assert scoring_state(session).trained_at == trained_at  # type: ignore[union-attr]
+    assert session.execute(select(func.count()).select_from(LeadScoreCount)).scalar() == (
+        counts_before
+    )
+    # A full rebuild gives the new lead the same score: creation used the same model.
+    assert rebuild_scores(session).changed == 0
+
+
+def test_rescoring_is_idempotent_and_a_burst_of_requests_rebuilds_once(session: Session) -> None:
+    planted_history(session, count=40)
+    assert rebuild_scores(session).changed == 40
+    assert rebuild_scores(session).changed == 0
+    session.commit()
+
+    for _ in range(5):  # five outcomes, each asking for a rescore
+        request_rescore(session)
+    session.commit()
+    first = rescore_if_requested(session)
+    session.commit()
+    assert first is not None and first.scored == 40
+    assert [rescore_if_requested(session) for _ in range(4)] == [None] * 4
+    request_rescore(session)
+    assert rescore_if_requested(session) is not None
+
+
+def test_an_outcome_moves_the_model_after_a_rescore(session: Session) -> None:
+    planted_history(session, count=40)
+    rebuild_scores(session)
+    old = lead(session, "website", GOOD[1], TUESDAY - timedelta(days=3))
+    rebuild_scores(session)
+    session.commit()
+    website_before = session.get(LeadScoreCount, ("source", "website"))
+    assert website_before is not None and website_before.converted == 0
+
+    quote = services.create_quote(session, total="2500", lead_id=old.id)
+    services.accept_quote(session, quote.id)
+    request_rescore(session)
+    assert rescore_if_requested(session) is not None
+    session.commit()
+    website_after = session.get(LeadScoreCount, ("source", "website"))
+    assert website_after is not None and website_after.converted == 1
