@@ -34,6 +34,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crm_core.scoring import LeadFacts
 
 from bench.common import PG_URL, append_result, drop_schema, fresh_schema, machine, today
 
@@ -97,7 +101,7 @@ def generate(count: int, seed: int) -> list[Generated]:
     return leads
 
 
-def facts_of(lead: Generated, index: int):  # type: ignore[no-untyped-def]
+def facts_of(lead: Generated, index: int) -> LeadFacts:
     from crm_core.scoring import LeadFacts
 
     return LeadFacts(
@@ -204,7 +208,8 @@ def cost(kind: str, count: int) -> None:
     sessions = make_session_factory(engine)
     try:
         history = generate(count, 3)
-        leads, bookings = [], []
+        leads: list[dict[str, Any]] = []
+        bookings: list[dict[str, Any]] = []
         for lead in history:
             lead_id = new_id()
             leads.append({
