@@ -9,10 +9,15 @@ evidence. In odds form every feature contributes one additive weight,
 which is exactly naive Bayes (P(v|won)/P(v|lost) = odds(won|v)/odds(won)) and makes
 each reason a number a person can check: "source rengoring.nu: 12 of 30 converted".
 
-Little history must not give wild scores, so both rates are shrunk:
-- the base rate towards PRIOR_RATE, as if PRIOR_LEADS leads had been seen before;
-- each value's rate towards the base rate, as if SMOOTHING leads had it at the base
-  rate (an m-estimate), so a value seen twice barely moves the score.
+Little history, and features without signal, must not give wild scores, so:
+- the base rate is shrunk towards PRIOR_RATE, as if PRIOR_LEADS leads had been seen;
+- each value's rate is shrunk towards the feature's mean by empirical Bayes: per
+  feature, how much the values' rates differ beyond what chance gives with so few
+  leads each (the between-value variance τ² of a beta-binomial, by the method of
+  moments) decides how far a value may stand from the mean, value by value:
+  ``shrink = τ² / (τ² + p(1−p)/n)``. A feature that carries no signal (the weekday,
+  when it does not matter) has τ² ≈ 0 and weighs nothing, however many values it
+  has; a value seen twice stays near the mean; a strong feature keeps its weight.
 With no history at all every weight is 0 and every lead scores the prior.
 
 The features are not independent (earlier bookings and earlier revenue say much the
@@ -31,7 +36,6 @@ from crm_core.scoring.features import FEATURE_LABELS
 
 PRIOR_RATE = 0.25  # a service business books about one lead in four
 PRIOR_LEADS = 10
-SMOOTHING = 10.0
 EVIDENCE = 0.6
 REASONS = 3
 
@@ -96,6 +100,7 @@ class ScoringModel:
     leads: int = 0
     converted: int = 0
     counts: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    _spread: dict[str, tuple[float, float]] | None = field(default=None, repr=False)
 
     @classmethod
     def train(cls, examples: Iterable[tuple[Mapping[str, str], bool]]) -> ScoringModel:
@@ -106,6 +111,7 @@ class ScoringModel:
         return model
 
     def add(self, features: Mapping[str, str], converted: bool) -> None:
+        self._spread = None
         self.leads += 1
         self.converted += int(converted)
         for key in features.items():
@@ -116,13 +122,36 @@ class ScoringModel:
     def base_rate(self) -> float:
         return (self.converted + PRIOR_RATE * PRIOR_LEADS) / (self.leads + PRIOR_LEADS)
 
+    def spread(self) -> dict[str, tuple[float, float]]:
+        """Per feature: (mean rate, τ² = variance of the values' true rates beyond chance)."""
+        if self._spread is not None:
+            return self._spread
+        totals: dict[str, list[tuple[int, int]]] = {}
+        for (feature, _), pair in self.counts.items():
+            totals.setdefault(feature, []).append(pair)
+        spread = {}
+        for feature, pairs in totals.items():
+            leads = sum(n for n, _ in pairs)
+            mean = sum(c for _, c in pairs) / leads
+            observed = sum(n * (c / n - mean) ** 2 for n, c in pairs) / leads
+            chance = (len(pairs) - 1) * mean * (1 - mean) / leads
+            spread[feature] = (mean, max(0.0, observed - chance))
+        self._spread = spread
+        return spread
+
     def score(self, features: Mapping[str, str]) -> Score:
         base = self.base_rate
+        spread = self.spread()
         reasons = []
         for name, value in features.items():
             leads, won = self.counts.get((name, value), (0, 0))
-            rate = (won + SMOOTHING * base) / (leads + SMOOTHING)
-            reasons.append(Reason(name, value, _logit(rate) - _logit(base), leads, won))
+            weight = 0.0
+            mean, tau2 = spread.get(name, (base, 0.0))
+            if leads and tau2 > 0:
+                shrink = tau2 / (tau2 + mean * (1 - mean) / leads)
+                rate = base + shrink * (won / leads - mean)
+                weight = _logit(rate) - _logit(base)
+            reasons.append(Reason(name, value, weight, leads, won))
         probability = _sigmoid(_logit(base) + EVIDENCE * sum(reason.weight for reason in reasons))
         # Strongest first; among equals (no history) the more telling features first.
         order = {name: rank for rank, name in enumerate(FEATURE_LABELS)}

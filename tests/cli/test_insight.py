@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from crm_core.models import LeadScoreCount, LeadScoringState
@@ -140,3 +141,23 @@ def test_trends_table_and_chart_files(cli: Cli, tmp_path: Path) -> None:
         "report", "trends", "--chart", str(tmp_path / "trends.pdf")
     )
     assert cli.json("report", "trends", "--months", "2")["months"][0]["revenue"] == "4200.00"
+
+
+def test_the_demo_history_gives_scores_and_trends(cli: Cli) -> None:
+    out = cli("demo", "--history")
+    assert "Imported history.mbox" in out
+    assert "Outcomes recorded: 143" in out
+    assert "Outcomes recorded: 0" in cli("demo", "--history")  # nothing twice
+
+    best = cli.json("lead", "list", "--by-score", "--limit", "300")
+    assert best["total"] == 177
+    scores = [lead["score"] for lead in best["leads"]]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1] + 30
+    top_reasons = {r["feature"] for lead in best["leads"][:10] for r in lead["score_reasons"]}
+    assert top_reasons <= {"source", "area", "reply", "task", "size"}, top_reasons
+
+    trends = cli.json("report", "trends", "--until", "2025-11")["months"]
+    assert [row["month"] for row in trends][::11] == ["2024-12", "2025-11"]
+    assert all(row["leads"] >= 14 and row["quotes_sent"] > 0 for row in trends)
+    assert sum(Decimal(row["revenue"]) for row in trends) > 50_000
+    assert "is not a month" in cli.fails("report", "trends", "--until", "november")

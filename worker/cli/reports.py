@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,7 @@ from crm_core.analytics import (
 )
 from crm_core.customers import get_customer
 from crm_core.paging import DEFAULT_LIMIT
-from worker.cli.context import session_for
+from worker.cli.context import CliError, session_for
 from worker.cli.customers import customer_json
 from worker.cli.output import (
     JsonFlag,
@@ -138,10 +139,22 @@ def ai_emails(
     emit([*table(["Model", "Emails"], [[item.model, str(item.count)] for item in counts]), *footer])
 
 
+def _month_arg(value: str | None) -> datetime | None:
+    """ "2025-11" as a moment in that month (its last day, so the month is complete)."""
+    if value is None:
+        return None
+    try:
+        first = datetime.strptime(value.strip(), "%Y-%m").replace(tzinfo=UTC)
+    except ValueError:
+        raise CliError(
+            f"--until {value!r} is not a month: give it as YYYY-MM, e.g. 2025-11"
+        ) from None
+    following = (first + timedelta(days=32)).replace(day=1)
+    return following - timedelta(microseconds=1)
+
+
 def _duration(wait: object) -> str:
     """A median wait as "35 min", "4.5 h" or "2.0 days"."""
-    from datetime import timedelta
-
     if not isinstance(wait, timedelta):
         return "-"
     minutes = wait.total_seconds() / 60
@@ -174,6 +187,9 @@ def trends(
     months: Annotated[
         int, typer.Option(min=1, max=120, help="How many months, up to this one.")
     ] = 12,
+    until: Annotated[
+        str | None, typer.Option("--until", help="The last month, e.g. 2025-11. Default: this one.")
+    ] = None,
     chart: Annotated[
         Path | None,
         typer.Option("--chart", help="Also draw the figures to this .png or .svg file."),
@@ -182,8 +198,9 @@ def trends(
 ) -> None:
     """Month by month: leads by source, quotes sent and accepted, bookings, revenue and
     the median time to our first reply (calendar months in UTC)."""
+    last = _month_arg(until)
     with session_for(ctx) as session:
-        rows = monthly_trends(session, months)
+        rows = monthly_trends(session, months, now=last)
     if chart is not None:
         from worker.cli.trend_chart import draw_trends
 
