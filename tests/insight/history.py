@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from crm_core import services
 from crm_core.models import Lead
+from crm_core.statuses import Direction
 
 GOOD = ("rengoring.nu", "Søndergade 12, 8000 Aarhus C")
 BAD = ("leadpoint", "Vesterbrogade 3, 2100 København Ø")
@@ -25,11 +26,15 @@ def lead(
     *,
     converted: bool = False,
     revenue: str = "4000",
+    reply_after: timedelta | None = None,
 ) -> Lead:
-    """A lead; a converted one gets an accepted quote and a booking, a week later."""
+    """A lead; a converted one gets an accepted quote and a booking, a week later;
+    with ``reply_after`` our first reply goes out that long after it came."""
     created = services.create_lead(
         session, source=source, address=address, name="Kunde", created_at=received_at
     )
+    if reply_after is not None:
+        reply(session, created, received_at + reply_after)
     if converted:
         later = received_at + timedelta(days=7)
         quote = services.create_quote(session, total=revenue, lead_id=created.id)
@@ -54,3 +59,17 @@ def planted_history(session: Session, count: int = 120, seed: int = 7) -> None:
         address = GOOD[1] if good_area else BAD[1]
         received = TUESDAY + timedelta(weeks=index % 30)
         lead(session, source, address, received, converted=rng.random() < chance)
+
+
+def reply(session: Session, lead: Lead, at: datetime) -> None:
+    """Our answer to the lead, in a conversation of its own."""
+    conversation = services.create_conversation(session, lead_id=lead.id, subject="Tilbud")
+    services.create_email_message(
+        session,
+        conversation_id=conversation.id,
+        from_address="info@rendetalje.dk",
+        to_address="kunde@example.com",
+        body="Tak for din henvendelse",
+        direction=Direction.OUTBOUND,
+        sent_at=at,
+    )

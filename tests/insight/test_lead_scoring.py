@@ -19,7 +19,7 @@ from crm_core.scoring import (
     scoring_state,
 )
 from crm_core.scoring.model import PRIOR_RATE
-from tests.insight.history import BAD, GOOD, TUESDAY, lead, planted_history
+from tests.insight.history import BAD, GOOD, TUESDAY, lead, planted_history, reply
 
 NOW = datetime.now(UTC)
 
@@ -121,3 +121,25 @@ def test_an_outcome_moves_the_model_after_a_rescore(session: Session) -> None:
     session.commit()
     website_after = session.get(LeadScoreCount, ("source", "website"))
     assert website_after is not None and website_after.converted == 1
+
+
+def test_our_first_reply_rescores_the_lead_at_once(session: Session) -> None:
+    """Fast replies convert more in this history: answering a new lead within the hour
+    raises its score as soon as the reply is stored, before any rebuild."""
+    for index in range(60):
+        fast = index % 2 == 0
+        wait = timedelta(minutes=20) if fast else timedelta(hours=30)
+        received = TUESDAY + timedelta(weeks=index % 30)
+        lead(session, "website", GOOD[1], received, converted=fast == (index % 10 != 0),
+             reply_after=wait)  # fmt: skip
+    rebuild_scores(session)
+    fresh = lead(session, "website", GOOD[1], NOW - timedelta(hours=1))
+    session.commit()
+    before, reasons = lead_score(session, fresh.id) or (0, [])
+    assert "reply" not in {r.feature for r in reasons}  # not answered yet: not held against it
+
+    reply(session, fresh, NOW - timedelta(minutes=30))
+    session.commit()
+    after, reasons = lead_score(session, fresh.id) or (0, [])
+    assert after > before + 20
+    assert reasons[0].text() == "+ first reply within 1 h: 24 of 30 converted"
