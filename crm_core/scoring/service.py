@@ -29,6 +29,9 @@ from crm_core.scoring.model import Reason, Score, ScoringModel
 
 _STATE_ID = 1
 _MODEL_CACHE = "crm_core.scoring.model"
+# One rebuild at a time (PostgreSQL advisory lock, held to the end of the transaction):
+# a second rebuild waits, then finds the model already new. SQLite has one writer anyway.
+_REBUILD_LOCK = 0x1EAD5C0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +119,14 @@ def _write_scores(session: Session, scores: dict[str, Score], now: datetime) -> 
     return len(rows)
 
 
+def _one_rebuild_at_a_time(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_REBUILD_LOCK)))
+
+
 def rebuild_scores(session: Session, now: datetime | None = None) -> RescoreSummary:
     """Train the model on every decided lead and score every lead (one pass over the leads)."""
+    _one_rebuild_at_a_time(session)
     now = now or utcnow()
     session.flush()
     model = ScoringModel()
@@ -159,6 +168,7 @@ def request_rescore(session: Session) -> None:
 
 def rescore_if_requested(session: Session, now: datetime | None = None) -> RescoreSummary | None:
     """Rebuild unless a rebuild that started after the newest request has run already."""
+    _one_rebuild_at_a_time(session)
     state = _state(session)
     generation = state.requested
     if state.built >= generation:

@@ -4,9 +4,11 @@ and rebuilds once for a burst of requests."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from crm_core import services
@@ -19,7 +21,9 @@ from crm_core.scoring import (
     scoring_state,
 )
 from crm_core.scoring.model import PRIOR_RATE
+from tests.conftest import Database
 from tests.insight.history import BAD, GOOD, TUESDAY, lead, planted_history, reply
+from tests.processes import wait_for
 
 NOW = datetime.now(UTC)
 
@@ -143,3 +147,37 @@ def test_our_first_reply_rescores_the_lead_at_once(session: Session) -> None:
     after, reasons = lead_score(session, fresh.id) or (0, [])
     assert after > before + 20
     assert reasons[0].text() == "+ first reply within 1 h: 24 of 30 converted"
+
+
+def _waiting_for_advisory_lock(database: Database) -> bool:
+    with database.engine.connect() as connection:
+        waiting = connection.execute(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        ).scalar()
+    return bool(waiting)
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_second_rescore_waits_for_the_first_and_then_has_nothing_to_do(
+    database: Database,
+) -> None:
+    with database.sessions() as session:
+        planted_history(session, count=30)
+        request_rescore(session)
+        session.commit()
+    results: list[object] = []
+    with database.sessions() as first:
+        assert rescore_if_requested(first) is not None  # holds the rebuild lock until commit
+
+        def second() -> None:
+            with database.sessions() as other:
+                results.append(rescore_if_requested(other))
+                other.commit()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        wait_for(lambda: _waiting_for_advisory_lock(database), 30, what="the second rescore")
+        assert thread.is_alive() and results == []
+        first.commit()
+    thread.join(30)
+    assert results == [None]
