@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, text
@@ -20,6 +21,8 @@ from crm_core.scoring import (
     rescore_if_requested,
     scoring_state,
 )
+from crm_core.scoring.facts import lead_facts
+from crm_core.scoring.features import features_of
 from crm_core.scoring.model import PRIOR_RATE
 from tests.conftest import Database
 from tests.insight.history import BAD, GOOD, TUESDAY, lead, planted_history, reply
@@ -181,3 +184,33 @@ def test_a_second_rescore_waits_for_the_first_and_then_has_nothing_to_do(
         first.commit()
     thread.join(30)
     assert results == [None]
+
+
+def test_a_customers_earlier_business_is_counted_before_the_lead_only(session: Session) -> None:
+    customer = services.create_customer(session, name="Mette Hansen", email="mette@example.dk")
+    first = lead(session, *GOOD, TUESDAY, converted=True, revenue="4000")
+    services.link_lead_to_customer(session, first.id, customer.id)
+    # Business booked straight on the customer (no lead) counts too.
+    direct = services.create_quote(session, total="1500", customer_id=customer.id)
+    services.accept_quote(session, direct.id, at=TUESDAY + timedelta(days=20))
+    services.create_booking(
+        session,
+        customer_id=customer.id,
+        scheduled_at=TUESDAY + timedelta(days=30),
+        booked_at=TUESDAY + timedelta(days=20),
+    )
+    second = lead(session, *GOOD, TUESDAY + timedelta(days=60))
+    services.link_lead_to_customer(session, second.id, customer.id)
+    later = services.create_quote(session, total="9000", customer_id=customer.id)
+    services.accept_quote(session, later.id, at=TUESDAY + timedelta(days=90))  # after: not counted
+    session.commit()
+
+    facts = {f.lead_id: f for f in lead_facts(session, [first.id, second.id])}
+    assert (facts[first.id].earlier_bookings, facts[first.id].earlier_revenue) == (0, 0)
+    assert facts[first.id].converted and not facts[second.id].converted
+    assert facts[second.id].earlier_bookings == 2
+    assert facts[second.id].earlier_revenue == Decimal("5500.00")
+    values = features_of(facts[second.id], NOW)
+    assert (values["bookings"], values["revenue"]) == ("2 or more", "5.000 kr or more")
+    _, reasons = lead_score(session, second.id) or (0, [])
+    assert len(reasons) == 3  # scored again when it was linked
