@@ -39,7 +39,8 @@ def draw_trends(trends: Sequence[MonthTrend], path: Path) -> None:
         bottom = [0] * len(months)
         for source in sources:
             counts = [trend.leads_by_source.get(source, 0) for trend in trends]
-            leads_axis.bar(positions, counts, bottom=bottom, label=f"leads: {source}")
+            label = f"leads: {source}".replace("$", r"\$")  # a source name is not mathtext
+            leads_axis.bar(positions, counts, bottom=bottom, label=label)
             bottom = [below + count for below, count in zip(bottom, counts, strict=True)]
         leads_axis.set_title("Leads by source")
         leads_axis.set_ylabel("leads")
