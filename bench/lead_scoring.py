@@ -2,6 +2,7 @@
 
     python -m bench.lead_scoring quality [--leads 6000] [--seed 1]
     python -m bench.lead_scoring cost sqlite|postgresql [--leads 20000]
+    python -m bench.lead_scoring ingest [--repeat 3]
 
 quality: a generated history of 18 months with a known signal: the source, the
 postcode area, the time to our first reply and the customer's earlier bookings change
@@ -18,6 +19,11 @@ cost: the same kind of history written to a fresh database migrated to head; the
 full rebuild (train on every decided lead, rescore every lead: what the rescore job and
 `crm lead rescore` do) and the scoring of one new lead from the stored model (what lead
 creation does), medians of 5.
+
+ingest: what scoring at creation costs ingestion: the demo's history mailbox (336
+messages, 168 lead emails) imported in-process (inline broker) into a fresh SQLite
+database, with the scoring of new leads as shipped and with it switched off,
+interleaved, medians of ``--repeat`` runs.
 """
 
 from __future__ import annotations
@@ -258,6 +264,59 @@ def cost(kind: str, count: int) -> None:
             drop_schema(schema)
 
 
+def _import_seconds(score_new_leads: bool) -> float:
+    from unittest import mock
+
+    from worker.config import BrokerSettings, DatabaseSettings, Settings
+    from worker.importers.run import import_takeout
+    from worker.jobs.broker import install_broker
+    from worker.runtime import use_settings
+    from worker.samples.build_history import HISTORY_MBOX
+
+    url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'ingest.db'}"
+    from migrations import upgrade
+
+    upgrade(url)
+    settings = Settings(database=DatabaseSettings(url=url), broker=BrokerSettings(url="inline"))
+    runtime = use_settings(settings)
+    install_broker(settings)
+    scorers = (
+        "crm_core.leads.service",
+        "crm_core.leads.bulk",
+        "crm_core.leads.progress",
+        "crm_core.customers.service",
+    )
+    off = [mock.patch(f"{module}.score_leads", lambda *a, **k: None) for module in scorers]
+    patches = [] if score_new_leads else off
+    for patch in patches:
+        patch.start()
+    try:
+        started = time.perf_counter()
+        import_takeout(runtime, HISTORY_MBOX, settings.company.mailbox)
+        return time.perf_counter() - started
+    finally:
+        for patch in patches:
+            patch.stop()
+
+
+def ingest(repeat: int) -> None:
+    on: list[float] = []
+    off: list[float] = []
+    for _ in range(repeat):
+        off.append(_import_seconds(False))
+        on.append(_import_seconds(True))
+    with_scoring, without = statistics.median(on), statistics.median(off)
+    header = [
+        "date", "machine", "messages", "import with scoring (s)", "without (s)", "ratio",
+    ]  # fmt: skip
+    row = [
+        today(), machine(), f"336 (median of {repeat})", f"{with_scoring:.2f}",
+        f"{without:.2f}", f"{with_scoring / without:.2f}",
+    ]  # fmt: skip
+    print(" | ".join(row))
+    append_result("Lead scoring at ingestion (bench/lead_scoring.py ingest)", header, row)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -267,11 +326,15 @@ def main() -> None:
     c = commands.add_parser("cost")
     c.add_argument("database", choices=["sqlite", "postgresql"])
     c.add_argument("--leads", type=int, default=20000)
+    i = commands.add_parser("ingest")
+    i.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     if args.command == "quality":
         quality(args.leads, args.seed)
-    else:
+    elif args.command == "cost":
         cost(args.database, args.leads)
+    else:
+        ingest(args.repeat)
 
 
 if __name__ == "__main__":
