@@ -47,6 +47,7 @@ from crm_core.leads import (
     get_lead,
     lead_source_message,
     list_leads,
+    list_leads_by_score,
     set_lead_status,
 )
 from crm_core.messages import (
@@ -67,6 +68,7 @@ from crm_core.quotes import (
 from crm_core.replies import approve as approve_reply
 from crm_core.replies import cancel as cancel_reply
 from crm_core.replies import list_replies, reply
+from crm_core.scoring import lead_score, rebuild_scores, request_rescore
 from crm_core.search import search_customers, search_messages
 from crm_core.stats import recompute_all_stats, update_customer_stats
 
@@ -107,21 +109,25 @@ __all__ = [
     "get_email_message_by_gmail_id",
     "get_lead",
     "get_quote",
+    "lead_score",
     "lead_source_message",
     "link_lead_to_customer",
     "list_bookings",
     "list_conversations",
     "list_leads",
+    "list_leads_by_score",
     "list_notes",
     "list_quotes",
     "list_replies",
     "mail_refusal",
     "merge_customers",
     "query_customers",
+    "rebuild_scores",
     "recompute_all_stats",
     "reject_quote",
     "reopen_conversation",
     "reply",
+    "request_rescore",
     "response_ratios",
     "search_customers",
     "search_messages",

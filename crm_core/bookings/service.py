@@ -55,8 +55,11 @@ def create_booking(
     quote_id: str | None = None,
     notes: str | None = None,
     allow_second: bool = False,
+    booked_at: datetime | None = None,
 ) -> Booking:
     """Book a job. With a quote, its lead and customer are used when not given.
+
+    ``booked_at`` (default now) is when it was booked, for history recorded afterwards.
 
     A quote that has a booking (not cancelled) already is refused unless
     ``allow_second``; the quote row is locked, so two at once cannot both pass.
@@ -93,6 +96,7 @@ def create_booking(
         scheduled_at=scheduled_at,
         notes=notes,
         status=BookingStatus.SCHEDULED,
+        **({"created_at": booked_at, "updated_at": booked_at} if booked_at else {}),
     )
     session.add(booking)
     session.flush()

@@ -18,6 +18,7 @@ from crm_core.ids import new_id
 from crm_core.models import Conversation, Customer, Lead
 from crm_core.normalize import checked_phone, normalize_email, normalize_tags
 from crm_core.paging import DEFAULT_LIMIT, Page, checked_limit, checked_offset, paginate
+from crm_core.scoring.service import score_leads
 from crm_core.stats import update_customer_stats
 from crm_core.statuses import CustomerStatus, parse_status
 
@@ -260,6 +261,7 @@ def link_lead_to_customer(session: Session, lead_id: str, customer_id: str) -> L
         _move_lead_conversations(session, lead_id, previous, customer_id)
     for owner in sorted({customer_id, previous or customer_id}):
         update_customer_stats(session, owner)
+    score_leads(session, [lead_id])  # the customer's history now counts
     return lead
 
 

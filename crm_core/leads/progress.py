@@ -7,6 +7,9 @@
 | a booking is made for it (or for one of its quotes)     | won          | any but won           |
 | its quote is rejected and it has no other live quote    | lost         | new, contacted, quoted |
 
+A lead that becomes contacted is scored again at once (crm_core.scoring): the time to
+our first reply is one of the facts its score weighs.
+
 A lead never moves backwards by itself (a won lead stays won whatever mail follows);
 ``set_lead_status`` sets any status by hand. The moves live here, in the services,
 so every path (the CLI, the Python API, ingestion) gets them.
@@ -21,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.identity import expire_if_loaded
 from crm_core.models import Conversation, Lead, Quote
+from crm_core.scoring.service import score_leads
 from crm_core.statuses import LeadStatus, QuoteStatus
 
 _BEFORE_QUOTED = (LeadStatus.NEW, LeadStatus.CONTACTED)
@@ -54,12 +58,18 @@ def leads_contacted_in(session: Session, conversation_ids: Collection[str]) -> N
             Conversation.id.in_(ids), Conversation.lead_id.is_not(None)
         )
     ).scalars()
-    _move(
-        session,
-        [lead_id for lead_id in lead_ids if lead_id],
-        LeadStatus.CONTACTED,
-        [LeadStatus.NEW],
+    leads = sorted({lead_id for lead_id in lead_ids if lead_id})
+    if not leads:
+        return
+    session.flush()
+    answered = list(
+        session.execute(
+            select(Lead.id).where(Lead.id.in_(leads), Lead.status == LeadStatus.NEW)
+        ).scalars()
     )
+    _move(session, answered, LeadStatus.CONTACTED, [LeadStatus.NEW])
+    # Our first reply is a fact the score weighs: score these leads again at once.
+    score_leads(session, answered)
 
 
 def lead_quoted(session: Session, lead_id: str | None) -> None:

@@ -14,6 +14,7 @@ from crm_core.leads.listing import LeadFilter, count_leads, list_leads
 from crm_core.models import Lead
 from crm_core.models.types import utcnow
 from crm_core.paging import Page, checked_limit, first_page
+from crm_core.scoring.service import score_leads
 from crm_core.statuses import LeadStatus, parse_status
 from crm_core.upsert import insert_ignore
 
@@ -47,6 +48,7 @@ def create_lead(
     created once: later calls with the same key return the first lead unchanged.
     ``created_at`` is the lead's date: for a lead email, the email's date (so "leads
     this month" counts the month the request came, not the month of an import).
+    A new lead is scored at once with the stored model (crm_core.scoring).
     """
     unknown = set(fields) - set(LEAD_FIELDS)
     if unknown:
@@ -64,10 +66,13 @@ def create_lead(
         lead = Lead(**{**values, "status": parse_status(LeadStatus, status)})
         session.add(lead)
         session.flush()
+        score_leads(session, [lead.id])
         return lead
-    insert_ignore(session, Lead.__table__, values, conflict=["idempotency_key"])  # type: ignore[arg-type]
+    created = insert_ignore(session, Lead.__table__, values, conflict=["idempotency_key"])  # type: ignore[arg-type]
     found = get_lead_by_idempotency_key(session, idempotency_key)
     assert found is not None
+    if created:
+        score_leads(session, [found.id])
     return found
 
 

@@ -7,6 +7,7 @@ from crm_core.models.customer import Customer
 from crm_core.models.email_message import EmailMessage
 from crm_core.models.erasure import Erasure, Suppression
 from crm_core.models.lead import Lead
+from crm_core.models.lead_score import LeadScore, LeadScoreCount, LeadScoringState
 from crm_core.models.mailbox import Mailbox
 from crm_core.models.note import Note
 from crm_core.models.outbound_reply import OutboundReply
@@ -21,6 +22,9 @@ __all__ = [
     "EmailMessage",
     "Erasure",
     "Lead",
+    "LeadScore",
+    "LeadScoreCount",
+    "LeadScoringState",
     "Mailbox",
     "Note",
     "OutboundReply",

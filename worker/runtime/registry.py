@@ -19,6 +19,7 @@ JobName = Literal[
     "replay_thread",
     "sync_mailbox",
     "send_reply",
+    "rescore_leads",
 ]
 
 
@@ -32,6 +33,7 @@ class Job:
 _ACTORS = "worker.jobs.actors"
 _SYNC_ACTORS = "worker.jobs.sync_actors"
 _SEND_ACTORS = "worker.jobs.send_actors"
+_SCORING_ACTORS = "worker.jobs.scoring_actors"
 
 JOBS: dict[str, Job] = {
     job.name: job
@@ -43,6 +45,7 @@ JOBS: dict[str, Job] = {
         Job("update_customer_stats", "stats", _ACTORS),
         Job("sync_mailbox", "sync", _SYNC_ACTORS),
         Job("send_reply", "send", _SEND_ACTORS),
+        Job("rescore_leads", "stats", _SCORING_ACTORS),
     ]
 }
 
