@@ -1,7 +1,7 @@
 """lead scores
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-30 14:19:21.856615
 
 """
