@@ -15,6 +15,7 @@ from crm_core.models.types import utcnow
 from crm_core.stats import update_customers_stats
 from crm_core.statuses import LeadStatus
 from crm_core.upsert import insert_many_ignore
+from crm_core.webhooks.events import emit_many, lead_data
 
 
 def create_linked_leads(session: Session, leads: Sequence[Mapping[str, Any]]) -> dict[str, Lead]:
@@ -53,6 +54,8 @@ def create_linked_leads(session: Session, leads: Sequence[Mapping[str, Any]]) ->
         if lead.idempotency_key
     }
     wanted = {row["idempotency_key"]: row["customer_id"] for row in rows}
+    created_ids = {row["id"] for row in rows}
+    created = [lead for lead in found.values() if lead.id in created_ids]
     owners: set[str] = set()
     for key, lead in found.items():
         if lead.customer_id is None:
@@ -60,4 +63,9 @@ def create_linked_leads(session: Session, leads: Sequence[Mapping[str, Any]]) ->
         if lead.customer_id:
             owners.add(lead.customer_id)
     update_customers_stats(session, owners)
+    emit_many(
+        session,
+        "lead.created",
+        [(lead_data(lead), lead.customer_id) for lead in sorted(created, key=lambda x: x.id)],
+    )
     return found

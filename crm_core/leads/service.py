@@ -16,6 +16,7 @@ from crm_core.models.types import utcnow
 from crm_core.paging import Page, checked_limit, first_page
 from crm_core.statuses import LeadStatus, parse_status
 from crm_core.upsert import insert_ignore
+from crm_core.webhooks.events import emit, lead_data
 
 LEAD_FIELDS = (
     "name",
@@ -64,10 +65,13 @@ def create_lead(
         lead = Lead(**{**values, "status": parse_status(LeadStatus, status)})
         session.add(lead)
         session.flush()
+        emit(session, "lead.created", lead_data(lead), customer_id=lead.customer_id)
         return lead
     insert_ignore(session, Lead.__table__, values, conflict=["idempotency_key"])  # type: ignore[arg-type]
     found = get_lead_by_idempotency_key(session, idempotency_key)
     assert found is not None
+    if found.id == values["id"]:  # created now, not found from an earlier call
+        emit(session, "lead.created", lead_data(found), customer_id=found.customer_id)
     return found
 
 
@@ -96,8 +100,21 @@ def set_lead_status(session: Session, lead_id: str, status: str | LeadStatus) ->
     """Set a lead's status by hand (any status; see crm_core.leads.progress for the
     moves that happen by themselves)."""
     lead = get_lead(session, lead_id)
+    previous = lead.status
     lead.status = parse_status(LeadStatus, status)
     session.flush()
+    if lead.status != previous:
+        emit(
+            session,
+            "lead.status_changed",
+            {
+                "id": lead.id,
+                "customer_id": lead.customer_id,
+                "status": lead.status,
+                "previous_status": previous,
+            },
+            customer_id=lead.customer_id,
+        )
     return lead
 
 
