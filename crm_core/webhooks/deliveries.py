@@ -148,6 +148,7 @@ def next_delivery(session: Session, endpoint_id: str) -> Outgoing | None:
         .where(
             WebhookDelivery.endpoint_id == endpoint_id,
             WebhookDelivery.status == DeliveryStatus.PENDING,
+            WebhookEndpoint.enabled.is_(True),
         )
         .order_by(WebhookDelivery.event_seq)
         .limit(1)

@@ -21,7 +21,7 @@ from crm_core.errors import NotFoundError, ValidationError
 from crm_core.ids import new_id
 from crm_core.models.webhook import WebhookEndpoint
 from crm_core.paging import DEFAULT_LIMIT, Page, paginate
-from crm_core.webhooks.events import EVENT_TYPES
+from crm_core.webhooks.events import EMITTED, EVENT_TYPES
 
 ALL = "*"
 
@@ -118,6 +118,20 @@ def list_endpoints(
 def enabled_endpoints(session: Session) -> list[WebhookEndpoint]:
     return list(
         session.execute(select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))).scalars()
+    )
+
+
+def fan_out_wanted(session: Session) -> bool:
+    """Did this transaction write events that an endpoint waits for? Asked before the
+    commit (and only once: the mark is taken off). Without endpoints the events wait
+    for the periodic sweep, and the commit sends no job."""
+    if not session.info.pop(EMITTED, False):
+        return False
+    return (
+        session.execute(
+            select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(True)).limit(1)
+        ).first()
+        is not None
     )
 
 

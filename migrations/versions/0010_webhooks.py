@@ -13,7 +13,6 @@ from alembic import op
 
 import crm_core.models.types
 
-
 # revision identifiers, used by Alembic.
 revision: str = "0010"
 down_revision: str | Sequence[str] | None = "0008"

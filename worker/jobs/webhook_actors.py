@@ -1,0 +1,71 @@
+"""The webhook jobs, on the "webhooks" queue.
+
+``webhook_fan_out()`` is sent after every commit that wrote events (worker.runtime's
+``announce_events``); it creates the deliveries and sends ``deliver_webhooks`` for each
+endpoint concerned. ``deliver_webhooks(endpoint_id)`` works through that endpoint's
+deliveries in order (worker/webhooks/delivery.py) and sends itself again for the next
+retry, at its time. Both are idempotent: a second fan-out finds nothing to do, a second
+delivery run finds the lease taken or nothing due. The sweep (WebhookSweep below, and
+`crm watch`) makes up for jobs that were lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import dramatiq
+from dramatiq.middleware import Middleware
+
+from crm_core.models.types import utcnow
+from worker.jobs.broker import job
+from worker.runtime import enqueue, get_runtime, send_later, sending
+from worker.webhooks import deliver_endpoint, fan_out_all, sweep
+
+log = logging.getLogger("worker.jobs")
+
+# One run delivers for at most this long, then hands over to a new job, so that a long
+# backlog never runs into Dramatiq's time limit nor holds a worker thread for long.
+RUN_BUDGET_SECONDS = 60.0
+
+
+@job("webhook_fan_out")
+def webhook_fan_out() -> None:
+    endpoints = fan_out_all(get_runtime())
+    with sending():
+        for endpoint_id in endpoints:
+            enqueue("deliver_webhooks", endpoint_id)
+
+
+@job("deliver_webhooks")
+def deliver_webhooks(endpoint_id: str) -> None:
+    run = deliver_endpoint(get_runtime(), endpoint_id, budget_seconds=RUN_BUDGET_SECONDS)
+    if run.more:
+        send_later("deliver_webhooks", 0, endpoint_id)
+    elif run.next_due is not None:
+        wait = (run.next_due - utcnow()).total_seconds()
+        send_later("deliver_webhooks", int(wait * 1000) + 50, endpoint_id)
+
+
+class WebhookSweep(Middleware):
+    """Each worker process sweeps every ``[webhooks] sweep_interval_seconds``."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+        interval = get_runtime().settings.webhooks.sweep_interval_seconds
+        threading.Thread(
+            target=self._run, args=(interval,), daemon=True, name="webhook-sweep"
+        ).start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        self.stopping.set()
+
+    def _run(self, interval: float) -> None:
+        while not self.stopping.wait(interval):
+            try:
+                sweep(get_runtime())
+            except Exception as exc:  # the next round tries again
+                log.warning("webhook sweep failed", extra={"error": repr(exc)[:200]})
