@@ -9,10 +9,14 @@ Order: an endpoint's deliveries are attempted one at a time, lowest event ``seq`
 (``next_delivery``); the next waits until the one before succeeded or failed for good.
 A lease on the endpoint row (``claim_endpoint``) keeps a second job from delivering to
 the same endpoint at the same time; a job that dies holding it lets it lapse, and the
-sweep starts a new job. Events are numbered when written; two transactions that write
-events at the same time may commit in the other order, and the later-numbered event
-can then be delivered first. Changes to one record lock that record, so its events
-are always numbered, and delivered, in the order they happened.
+sweep starts a new job.
+
+Events are numbered when written, and two transactions writing events at the same time
+may commit in the other order. So the fan-out stops at a gap in the numbers (an event
+written but not yet committed) and waits for it, up to ``GAP_GRACE`` (a rolled-back
+transaction leaves a gap for good). Only a transaction still open after that can have
+its events delivered after later-numbered ones. Changes to one record lock that
+record, so its events are always numbered, and delivered, in the order they happened.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ RESPONSE_CHARS = 1000
 # Seconds between attempts: about three days in all (Standard Webhooks' schedule).
 RETRY_DELAYS: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
 _FAN_OUT_LOCK = 0x5EB400C5  # PostgreSQL advisory lock: one fan-out at a time
+GAP_GRACE = timedelta(seconds=5)
 
 
 def fan_out(session: Session, batch: int = FAN_OUT_BATCH) -> tuple[int, list[str]]:
@@ -51,16 +56,17 @@ def fan_out(session: Session, batch: int = FAN_OUT_BATCH) -> tuple[int, list[str
     if session.get_bind().dialect.name == "postgresql":
         # Serialised so that deliveries are created in seq order, never interleaved.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FAN_OUT_LOCK})
-    events = session.execute(
+    candidates = session.execute(
         select(WebhookEvent.seq, WebhookEvent.type, WebhookEvent.created_at)
         .where(WebhookEvent.fanned_out.is_(False))
         .order_by(WebhookEvent.seq)
         .limit(batch)
     ).all()
+    now = utcnow()
+    events = _up_to_gap(session, candidates, now)
     if not events:
         return 0, []
     endpoints = enabled_endpoints(session)
-    now = utcnow()
     rows = [
         {
             "id": new_id(),
@@ -90,6 +96,25 @@ def fan_out(session: Session, batch: int = FAN_OUT_BATCH) -> tuple[int, list[str
         .execution_options(synchronize_session=False)
     )
     return len(events), sorted({str(row["endpoint_id"]) for row in rows})
+
+
+def _up_to_gap(session: Session, candidates: Sequence[Any], now: datetime) -> list[Any]:
+    """The candidates before the first gap in the numbering that is still young."""
+    if not candidates:
+        return []
+    last = session.execute(
+        select(func.max(WebhookEvent.seq)).where(
+            WebhookEvent.fanned_out.is_(True), WebhookEvent.seq < candidates[0][0]
+        )
+    ).scalar()
+    taken: list[Any] = []
+    for event in candidates:
+        seq, _, created_at = event
+        if last is not None and seq != last + 1 and created_at > now - GAP_GRACE:
+            break  # an earlier event may still commit: wait for it
+        taken.append(event)
+        last = seq
+    return taken
 
 
 def claim_endpoint(session: Session, endpoint_id: str, lease_seconds: float) -> bool:
