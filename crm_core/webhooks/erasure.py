@@ -46,7 +46,7 @@ def forget_customer(
             update(WebhookDelivery)
             .where(WebhookDelivery.event_seq.in_([event.seq for event in events]))
             .values(response_body=None)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session="fetch")
         )
     session.flush()
     return len(events)
