@@ -1,6 +1,6 @@
 """A webhook receiver in a process of its own, as another system would run one.
 
-    python tests/webhooks/receiver.py PORT SECRET_FILE LOG [--delay S] [--redirect URL]
+    python tests/webhooks/receiver.py PORT SECRETS_FILE LOG [--delay S] [--redirect URL]
 
 Every request is verified with the standardwebhooks library (the receiver's side of
 the signature) and written to LOG as a JSON line: once when it arrives, and once when
@@ -31,7 +31,8 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--redirect", default=None)
     args = parser.parse_args()
-    verifier = Webhook(args.secret_file.read_text().strip())
+    # One secret per line (one per endpoint it serves); a request must match one.
+    verifiers = [Webhook(line.strip()) for line in args.secret_file.read_text().splitlines()]
     lock = threading.Lock()
 
     def record(entry: dict[str, Any]) -> None:
@@ -43,11 +44,15 @@ def main() -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             headers = {key.lower(): value for key, value in self.headers.items()}
             entry: dict[str, Any] = {"id": headers.get("webhook-id"), "path": self.path}
-            try:
-                payload = verifier.verify(body, headers)
-                entry |= {"verified": True, "type": payload["type"], "data": payload["data"]}
-            except WebhookVerificationError as exc:
-                entry |= {"verified": False, "why": str(exc)}
+            entry |= {"verified": False}
+            for verifier in verifiers:
+                try:
+                    payload = verifier.verify(body, headers)
+                except WebhookVerificationError as exc:
+                    entry["why"] = str(exc)
+                else:
+                    entry |= {"verified": True, "type": payload["type"], "data": payload["data"]}
+                    break
             record({"phase": "arrived", **entry})
             if args.delay:
                 time.sleep(args.delay)

@@ -14,9 +14,12 @@ from tests.processes import _listening, stop, wait_for
 
 
 @contextmanager
-def receiver(port: int, secret: str, log: Path, *options: str) -> Iterator[subprocess.Popen[bytes]]:
+def receiver(
+    port: int, secrets: str | list[str], log: Path, *options: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The receiver on ``port``, verifying with these secrets (one per endpoint)."""
     secret_file = log.with_suffix(".secret")
-    secret_file.write_text(secret)
+    secret_file.write_text("\n".join([secrets] if isinstance(secrets, str) else secrets))
     secret_file.chmod(0o600)
     process = subprocess.Popen(
         [
