@@ -5,7 +5,8 @@
 Every request is verified with the standardwebhooks library (the receiver's side of
 the signature) and written to LOG as a JSON line: once when it arrives, and once when
 it is answered (200 when the signature holds, 401 when not). ``--delay`` holds each
-answer that long (a slow receiver, to kill a worker mid-delivery); ``--redirect``
+answer (or the first ``--delay-first`` answers) that long: a slow receiver, to kill a
+worker mid-delivery. ``--redirect``
 answers every request 302 to that URL.
 """
 
@@ -29,11 +30,13 @@ def main() -> None:
     parser.add_argument("secret_file", type=Path)
     parser.add_argument("log", type=Path)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--delay-first", type=int, default=None)
     parser.add_argument("--redirect", default=None)
     args = parser.parse_args()
     # One secret per line (one per endpoint it serves); a request must match one.
     verifiers = [Webhook(line.strip()) for line in args.secret_file.read_text().splitlines()]
     lock = threading.Lock()
+    count = {"requests": 0}
 
     def record(entry: dict[str, Any]) -> None:
         with lock, args.log.open("a", encoding="utf-8") as log:
@@ -54,7 +57,10 @@ def main() -> None:
                     entry |= {"verified": True, "type": payload["type"], "data": payload["data"]}
                     break
             record({"phase": "arrived", **entry})
-            if args.delay:
+            with lock:
+                count["requests"] += 1
+                slow = args.delay_first is None or count["requests"] <= args.delay_first
+            if args.delay and slow:
                 time.sleep(args.delay)
             if args.redirect:
                 self.send_response(302)
