@@ -64,12 +64,9 @@ def deliver_endpoint(
             return run  # disabled, gone, or another run holds it
     started = time.monotonic()
     try:
-        while True:
-            with transaction(runtime.sessions) as session:
-                outgoing = webhooks.next_delivery(session, endpoint_id)
-                webhooks.extend_lease(session, endpoint_id, lease)
-            if outgoing is None:
-                return run
+        with transaction(runtime.sessions) as session:
+            outgoing = webhooks.next_delivery(session, endpoint_id)
+        while outgoing is not None:
             if outgoing.due_at > utcnow():
                 run.next_due = outgoing.due_at
                 return run
@@ -77,6 +74,7 @@ def deliver_endpoint(
                 run.more = True
                 return run
             attempt = deliver_once(outgoing, policy_of(settings), resolve=resolve)
+            # The outcome, the lease and the next delivery in one transaction.
             with transaction(runtime.sessions) as session:
                 webhooks.record_attempt(
                     session,
@@ -85,8 +83,9 @@ def deliver_endpoint(
                     retry_delays=settings.retry_delays_seconds,
                     disable_after=timedelta(hours=settings.disable_after_hours),
                 )
-            outcome = "delivered" if attempt.succeeded else "failed"
-            WEBHOOK_ATTEMPTS.labels(outcome).inc()
+                webhooks.extend_lease(session, endpoint_id, lease)
+                outgoing = webhooks.next_delivery(session, endpoint_id)
+            WEBHOOK_ATTEMPTS.labels("delivered" if attempt.succeeded else "failed").inc()
             if attempt.succeeded:
                 run.delivered += 1
             else:
@@ -99,6 +98,7 @@ def deliver_endpoint(
                         "why": attempt.text[:200],
                     },
                 )
+        return run
     finally:
         with transaction(runtime.sessions) as session:
             webhooks.release_endpoint(session, endpoint_id)
