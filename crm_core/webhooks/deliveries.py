@@ -2,8 +2,9 @@
 
 Fan-out (``fan_out``) runs after the commit that wrote events (a job sent by the unit
 of work) and in a periodic sweep, so an event whose job was lost is fanned out anyway:
-each event not yet fanned out gets a delivery per enabled endpoint subscribed to its
-type, and is marked fanned out, in one transaction.
+each event not yet fanned out gets a delivery per endpoint subscribed to its type, and
+is marked fanned out, in one transaction. A disabled endpoint gets its deliveries too:
+they wait, and go out in order when it is enabled again.
 
 Order: an endpoint's deliveries are attempted one at a time, lowest event ``seq`` first
 (``next_delivery``); the next waits until the one before succeeded or failed for good.
@@ -39,7 +40,7 @@ from crm_core.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEve
 from crm_core.paging import DEFAULT_LIMIT, Page, paginate
 from crm_core.statuses import DeliveryStatus
 from crm_core.upsert import insert_many_ignore
-from crm_core.webhooks.endpoints import enabled_endpoints, get_endpoint, subscribes_to
+from crm_core.webhooks.endpoints import get_endpoint, subscribes_to
 from crm_core.webhooks.events import PING
 
 FAN_OUT_BATCH = 1000
@@ -52,7 +53,8 @@ GAP_GRACE = timedelta(seconds=5)
 
 
 def fan_out(session: Session, batch: int = FAN_OUT_BATCH) -> tuple[int, list[str]]:
-    """Fan out up to ``batch`` events: ``(events, ids of endpoints given deliveries)``."""
+    """Fan out up to ``batch`` events: ``(events, ids of the enabled endpoints given
+    deliveries)``."""
     if session.get_bind().dialect.name == "postgresql":
         # Serialised so that deliveries are created in seq order, never interleaved.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FAN_OUT_LOCK})
@@ -66,7 +68,7 @@ def fan_out(session: Session, batch: int = FAN_OUT_BATCH) -> tuple[int, list[str
     events = _up_to_gap(session, candidates, now)
     if not events:
         return 0, []
-    endpoints = enabled_endpoints(session)
+    endpoints = list(session.execute(select(WebhookEndpoint)).scalars())
     rows = [
         {
             "id": new_id(),
@@ -95,7 +97,9 @@ def fan_out(session: Session, batch: int = FAN_OUT_BATCH) -> tuple[int, list[str
         .values(fanned_out=True)
         .execution_options(synchronize_session=False)
     )
-    return len(events), sorted({str(row["endpoint_id"]) for row in rows})
+    enabled = {endpoint.id for endpoint in endpoints if endpoint.enabled}
+    given = {str(row["endpoint_id"]) for row in rows}
+    return len(events), sorted(given & enabled)
 
 
 def _up_to_gap(session: Session, candidates: Sequence[Any], now: datetime) -> list[Any]:

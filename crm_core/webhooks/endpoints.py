@@ -115,12 +115,6 @@ def list_endpoints(
     )
 
 
-def enabled_endpoints(session: Session) -> list[WebhookEndpoint]:
-    return list(
-        session.execute(select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))).scalars()
-    )
-
-
 def fan_out_wanted(session: Session) -> bool:
     """Did this transaction write events that an endpoint waits for? Asked before the
     commit (and only once: the mark is taken off). Without endpoints the events wait
@@ -138,7 +132,8 @@ def fan_out_wanted(session: Session) -> bool:
 def disable_endpoint(
     session: Session, endpoint_id: str, reason: str = "disabled by hand"
 ) -> WebhookEndpoint:
-    """Stop delivering to it. Its pending deliveries wait (``enable`` resumes them)."""
+    """Stop delivering to it. Its deliveries, and those of the events from now on,
+    wait: ``enable`` sends them, in order."""
     endpoint = get_endpoint(session, endpoint_id)
     endpoint.enabled = False
     endpoint.disabled_reason = reason[:500]

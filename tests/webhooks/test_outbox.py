@@ -185,7 +185,7 @@ def test_bulk_paths_write_one_event_per_change(session: Session) -> None:
             assert event.customer_id == found["a@example.dk"].id
 
 
-def test_fan_out_gives_subscribed_enabled_endpoints_a_delivery_each(session: Session) -> None:
+def test_fan_out_gives_each_subscribed_endpoint_a_delivery(session: Session) -> None:
     everything = webhooks.add_endpoint(session, "https://hooks.example.com/all", ["*"])
     customers = webhooks.add_endpoint(session, "https://hooks.example.com/c", ["customer.created"])
     off = webhooks.add_endpoint(session, "https://hooks.example.com/off", ["*"])
@@ -211,7 +211,10 @@ def test_fan_out_gives_subscribed_enabled_endpoints_a_delivery_each(session: Ses
             for e in (everything.id, customers.id, off.id)
         )
     }
-    assert per_endpoint == {everything.id: 2, customers.id: 1, off.id: 0}
+    assert per_endpoint == {everything.id: 2, customers.id: 1, off.id: 2}
+    assert webhooks.next_delivery(session, off.id) is None  # they wait while it is disabled
+    webhooks.enable_endpoint(session, off.id)
+    assert webhooks.next_delivery(session, off.id) is not None
     assert webhooks.fan_out(session) == (0, [])  # done once
     outgoing = webhooks.next_delivery(session, everything.id)
     assert outgoing is not None and '"type":"customer.created"' in outgoing.body

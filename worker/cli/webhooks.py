@@ -78,6 +78,7 @@ def _start_deliveries(ctx: typer.Context, endpoint_ids: list[str]) -> str | None
     try:
         runtime_for(ctx)
         with sending():
+            enqueue("webhook_fan_out")  # events that waited for an enabled endpoint
             for endpoint_id in endpoint_ids:
                 enqueue("deliver_webhooks", endpoint_id)
     except Exception as exc:
@@ -179,7 +180,7 @@ def show(ctx: typer.Context, endpoint_id: EndpointId, as_json: JsonFlag = False)
 
 @app.command("disable")
 def disable(ctx: typer.Context, endpoint_id: EndpointId) -> None:
-    """Stop delivering to it (events until `enable` are not sent to it)."""
+    """Stop delivering to it; its events wait, and go out in order on `enable`."""
     with session_for(ctx) as session:
         webhooks.disable_endpoint(session, endpoint_id)
     emit(success(f"Webhook {endpoint_id} disabled."))

@@ -95,6 +95,8 @@ def _post(
             answer = response.read(ANSWER_BYTES, decode_content=False)
         finally:
             response.release_conn()
+    except urllib3.exceptions.NewConnectionError as exc:  # a TimeoutError subclass in urllib3
+        return Attempt(None, f"could not deliver: {_reason(exc)}")
     except urllib3.exceptions.TimeoutError:
         return Attempt(None, f"no answer within {policy.timeout_seconds:g} s")
     except (urllib3.exceptions.HTTPError, OSError) as exc:
