@@ -353,6 +353,9 @@ class WebhooksSettings(Section):
     # How often `crm worker` and `crm watch` fan out events whose job was lost and
     # start deliveries that are due (retries, and those of a worker that died).
     sweep_interval_seconds: float = Field(default=10, gt=0, le=DAY_S)
+    # Events and their delivery log are kept this long (for `deliveries`, `replay`),
+    # then deleted by the sweep; those still pending stay until they are not.
+    keep_days: int = Field(default=30, ge=1, le=36500)
 
     @field_validator("retry_delays_seconds")
     @classmethod

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from crm_core.errors import NotFoundError, ValidationError
@@ -434,3 +434,45 @@ def webhook_health(session: Session) -> WebhookHealth:
         not_fanned_out=int(waiting),
         disabled_reasons={e.id: e.disabled_reason or "" for e in endpoints if not e.enabled},
     )
+
+
+PRUNE_CHUNK = 500
+
+
+def prune_events(session: Session, older_than: datetime, limit: int = PRUNE_CHUNK) -> int:
+    """Delete up to ``limit`` of the oldest events written before ``older_than`` that
+    were fanned out and have no delivery still pending (their deliveries go with them).
+    Returns how many; the sweep calls it until none are left."""
+    pending = (
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.event_seq == WebhookEvent.seq,
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+        )
+        .exists()
+    )
+    seqs = list(
+        session.execute(
+            select(WebhookEvent.seq)
+            .where(
+                WebhookEvent.created_at < older_than,
+                WebhookEvent.fanned_out.is_(True),
+                ~pending,
+            )
+            .order_by(WebhookEvent.seq)
+            .limit(limit)
+        ).scalars()
+    )
+    if not seqs:
+        return 0
+    session.execute(
+        delete(WebhookDelivery)
+        .where(WebhookDelivery.event_seq.in_(seqs))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(WebhookEvent)
+        .where(WebhookEvent.seq.in_(seqs))
+        .execution_options(synchronize_session=False)
+    )
+    return len(seqs)

@@ -322,3 +322,20 @@ def test_forget_customer_scrubs_payloads_and_answers(session: Session) -> None:
         assert event is not None
         if event.customer_id != kept.id:
             assert row.delivery.response_body is None
+
+
+def test_old_events_are_pruned_unless_still_pending(session: Session) -> None:
+    endpoint_id, delivery_id = _delivery(session)
+    services.create_customer(session, name="Ole", email="ole@example.dk")
+    session.commit()
+    webhooks.fan_out(session)
+    webhooks.record_attempt(session, delivery_id, webhooks.Attempt(200, "ok"))
+    session.commit()
+    assert webhooks.prune_events(session, datetime.now(UTC) - timedelta(days=1)) == 0
+    # Both are older than a cutoff in the future; Ole's delivery is still pending.
+    assert webhooks.prune_events(session, datetime.now(UTC) + timedelta(seconds=1)) == 1
+    session.commit()
+    assert types(session) == ["customer.created"]
+    assert [row.event_type for row in webhooks.list_deliveries(session, endpoint_id).items] == [
+        "customer.created"
+    ]

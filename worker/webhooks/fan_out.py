@@ -9,8 +9,11 @@ the job send did not). `crm worker` and `crm watch` run it periodically.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from crm_core import webhooks
 from crm_core.db import transaction
+from crm_core.models.types import utcnow
 from crm_core.webhooks.deliveries import FAN_OUT_BATCH
 from worker.runtime import Runtime, enqueue, sending
 
@@ -27,7 +30,13 @@ def fan_out_all(runtime: Runtime) -> list[str]:
 
 
 def sweep(runtime: Runtime) -> int:
-    """Fan out, then start a delivery run for each endpoint with work due; how many."""
+    """Fan out, then start a delivery run for each endpoint with work due; how many.
+    Events past ``[webhooks] keep_days`` are deleted on the way."""
+    cutoff = utcnow() - timedelta(days=runtime.settings.webhooks.keep_days)
+    while True:
+        with transaction(runtime.sessions) as session:
+            if webhooks.prune_events(session, cutoff) < webhooks.deliveries.PRUNE_CHUNK:
+                break
     endpoints = set(fan_out_all(runtime))
     with transaction(runtime.sessions) as session:
         endpoints.update(webhooks.endpoints_due(session))
