@@ -3,12 +3,13 @@ command line, reaches a receiver process that verifies its signature, in order."
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from crm_core import webhooks
+from crm_core import services, webhooks
 from crm_core.models import Customer, WebhookDelivery, WebhookEvent
 from tests.cli.conftest import Cli
 from tests.conftest import Database
@@ -18,6 +19,7 @@ from tests.webhooks.receiving import first_arrivals, received, receiver
 from worker.config import load_settings
 from worker.jobs.broker import install_broker
 from worker.runtime import unit_of_work, use_settings
+from worker.webhooks import sweep
 
 SAMPLE = SAMPLES / "rendetalje.mbox"
 
@@ -130,3 +132,40 @@ def test_secrets_are_shown_once_and_masked_everywhere_else(
     assert secret[-4:] in cli("webhook", "show", added["id"])  # masked, recognisable
     rotated = cli.json("webhook", "rotate-secret", added["id"])["secret"]
     assert rotated != secret and rotated not in cli("webhook", "show", added["id"])
+
+
+def test_the_sweep_retries_and_fans_out_what_no_job_sent(
+    database: Database, tmp_path: Path
+) -> None:
+    """What `crm watch` runs every sweep_interval_seconds, with the inline broker."""
+    settings = load_settings(
+        database={"url": database.url, "pg_schema": database.schema},
+        webhooks={
+            "allow_http": True,
+            "allow_private_networks": True,
+            "retry_delays_seconds": [0.5, 0.5],
+        },
+    )
+    runtime = use_settings(settings)
+    install_broker(settings)
+    port = free_port()
+    log = tmp_path / "receiver.jsonl"
+    with unit_of_work(runtime.sessions) as session:
+        endpoint = webhooks.add_endpoint(
+            session, f"http://127.0.0.1:{port}/", ["*"], allow_http=True
+        )
+        secret = endpoint.secret
+    with unit_of_work(runtime.sessions) as session:  # delivered now: nobody listens
+        services.create_customer(session, name="Lis", email="lis@example.dk")
+    with database.sessions() as session, session.begin():  # no unit of work: no job sent
+        services.create_customer(session, name="Mads", email="mads@example.dk")
+    with database.sessions() as session:
+        health = webhooks.webhook_health(session)
+    assert (health.pending, health.not_fanned_out) == (1, 1)
+    with receiver(port, secret, log):
+        time.sleep(0.6)  # the retry is due
+        sweep(runtime)
+    assert [e["data"]["name"] for e in received(log)] == ["Lis", "Mads"]
+    with database.sessions() as session:
+        health = webhooks.webhook_health(session)
+    assert (health.pending, health.not_fanned_out, health.failing) == (0, 0, 0)
