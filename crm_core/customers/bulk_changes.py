@@ -22,7 +22,7 @@ from crm_core.models import Customer
 from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_tags
 from crm_core.statuses import CustomerStatus, parse_status
-from crm_core.webhooks.events import customer_data, emit_many
+from crm_core.webhooks.events import customer_data, emit_for_customers, emit_many
 
 
 def count_customers(session: Session, wanted: CustomerFilter) -> int:
@@ -56,28 +56,9 @@ def _count_or_update(
             .execution_options(synchronize_session=False)
         ).scalars()
     )
-    _emit_updated(session, sorted(changed), sorted(key for key in values if key != "updated_at"))
+    fields = tuple(sorted(key for key in values if key != "updated_at"))
+    emit_for_customers(session, "customer.updated", changed, dict.fromkeys(changed, fields))
     return len(changed)
-
-
-_EMIT_CHUNK = 1000
-
-
-def _emit_updated(session: Session, customer_ids: list[str], fields: list[str]) -> None:
-    """customer.updated for each changed customer, a thousand per INSERT."""
-    for start in range(0, len(customer_ids), _EMIT_CHUNK):
-        chunk = customer_ids[start : start + _EMIT_CHUNK]
-        customers = session.execute(
-            select(Customer)
-            .where(Customer.id.in_(chunk))
-            .order_by(Customer.id)
-            .execution_options(populate_existing=True)
-        ).scalars()
-        emit_many(
-            session,
-            "customer.updated",
-            [({**customer_data(c), "changed": fields}, c.id) for c in customers],
-        )
 
 
 def _appended(session: Session, tag: str) -> ColumnElement[object]:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from crm_core.ids import new_id
@@ -110,6 +110,34 @@ def customer_data(customer: Customer) -> Data:
         "status": customer.status,
         "tags": list(customer.tags or []),
     }
+
+
+_CHUNK = 1000
+
+
+def emit_for_customers(
+    session: Session,
+    type: str,
+    customer_ids: Sequence[str],
+    changed: Mapping[str, Sequence[str]] | None = None,
+) -> None:
+    """``type`` for each of these customers (read back after a set-based change), a
+    thousand per INSERT; ``changed`` names each one's changed fields."""
+    ids = sorted(set(customer_ids))
+    for start in range(0, len(ids), _CHUNK):
+        customers = session.execute(
+            select(Customer)
+            .where(Customer.id.in_(ids[start : start + _CHUNK]))
+            .order_by(Customer.id)
+            .execution_options(populate_existing=True)
+        ).scalars()
+        items = []
+        for customer in customers:
+            data = customer_data(customer)
+            if changed is not None:
+                data["changed"] = sorted(changed.get(customer.id, ()))
+            items.append((data, customer.id))
+        emit_many(session, type, items)
 
 
 def lead_data(lead: Lead) -> Data:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
+
+from crm_core import services
+from crm_core.models import WebhookEvent
 from tests.cli.conftest import Cli
+from tests.conftest import Database
 from tests.processes import free_port
 from tests.webhooks.receiving import received, receiver
 from tests.webhooks.test_embedded_delivery import local_receivers_allowed
@@ -84,3 +89,41 @@ def test_status_names_an_endpoint_the_crm_disabled(
     status = cli.json("status")
     assert status["webhooks"]["failing"] == 1 and "webhooks" in status["needs_attention"]
     assert "! failing webhooks" in cli("status")
+
+
+def test_customer_files_and_reactivation_emit_their_events(
+    cli: Cli, database: Database, tmp_path: Path
+) -> None:
+    rows = "Name,Email,Phone\nNina Nielsen,nina@example.dk,+4522334455\nOle Olsen,ole@example.dk,\n"
+    (tmp_path / "a.csv").write_text(rows, encoding="utf-8")
+    cli("customer", "import", str(tmp_path / "a.csv"))
+    changed = "Name,Email,Phone\nNina Nielsen,nina@example.dk,+4599887766\n"
+    (tmp_path / "b.csv").write_text(changed, encoding="utf-8")
+    cli("customer", "import", str(tmp_path / "b.csv"), "--on-conflict", "update")
+    ole = cli.json("customer", "get", "ole@example.dk")["id"]
+    cli("customer", "delete", ole)  # inactive; mail from Ole makes him active again
+    conversation = cli.json("conversation", "list")  # none yet
+    assert conversation["total"] == 0
+    with database.sessions() as session, session.begin():
+        found = services.create_conversation(session, customer_id=ole, mailbox="info@rendetalje.dk")
+        services.create_email_message(
+            session,
+            conversation_id=found.id,
+            from_address="ole@example.dk",
+            to_address="info@rendetalje.dk",
+            body="Hej igen",
+            direction="inbound",
+        )
+    with database.sessions() as session:
+        events = [
+            (e.type, e.payload.get("changed"))
+            for e in session.execute(select(WebhookEvent).order_by(WebhookEvent.seq)).scalars()
+            if e.type.startswith("customer.")
+        ]
+    assert events == [
+        ("customer.created", None),
+        ("customer.created", None),
+        ("customer.updated", ["phone"]),
+        ("customer.updated", ["status"]),  # deleted: inactive
+        ("customer.updated", ["status"]),  # active again
+    ]
