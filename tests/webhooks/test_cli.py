@@ -13,6 +13,7 @@ from tests.conftest import Database
 from tests.processes import free_port
 from tests.webhooks.receiving import received, receiver
 from tests.webhooks.test_embedded_delivery import local_receivers_allowed
+from worker.observability.metrics import render
 
 __all__ = ["local_receivers_allowed"]
 
@@ -78,7 +79,7 @@ def test_ping_disable_enable_replay_and_remove(
 
 
 def test_status_names_an_endpoint_the_crm_disabled(
-    cli: Cli, tmp_path: Path, local_receivers_allowed: None
+    cli: Cli, database: Database, tmp_path: Path, local_receivers_allowed: None
 ) -> None:
     port = free_port()
     added = cli.json("webhook", "add", f"http://127.0.0.1:{port}/", "--events", "*")
@@ -89,6 +90,9 @@ def test_status_names_an_endpoint_the_crm_disabled(
     status = cli.json("status")
     assert status["webhooks"]["failing"] == 1 and "webhooks" in status["needs_attention"]
     assert "! failing webhooks" in cli("status")
+    metrics = render(database.sessions).decode()
+    assert "crm_webhook_endpoints_failing 1.0" in metrics
+    assert "crm_webhook_deliveries_pending 1.0" in metrics
 
 
 def test_customer_files_and_reactivation_emit_their_events(
