@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import dramatiq
@@ -21,6 +23,7 @@ from dramatiq.middleware import Middleware
 from crm_core.models.types import utcnow
 from worker.jobs.broker import job
 from worker.runtime import enqueue, get_runtime, send_later, sending
+from worker.runtime.outbox import current_broker
 from worker.webhooks import deliver_endpoint, fan_out_all, sweep
 
 log = logging.getLogger("worker.jobs")
@@ -30,16 +33,36 @@ log = logging.getLogger("worker.jobs")
 RUN_BUDGET_SECONDS = 60.0
 
 
+@contextmanager
+def _inline_never_fails(what: str) -> Iterator[None]:
+    """With the inline broker a job runs inside the command or ingest job that caused it:
+    a webhook problem must not fail that work, which committed already. The sweep tries
+    again. Through Redis, Dramatiq retries the job instead."""
+    if not getattr(current_broker(), "runs_inline", False):
+        yield
+        return
+    try:
+        yield
+    except Exception as exc:
+        log.warning(f"{what} failed; the sweep tries again", extra={"error": repr(exc)[:200]})
+
+
 @job("webhook_fan_out")
 def webhook_fan_out() -> None:
-    endpoints = fan_out_all(get_runtime())
-    with sending():
-        for endpoint_id in endpoints:
-            enqueue("deliver_webhooks", endpoint_id)
+    with _inline_never_fails("webhook fan-out"):
+        endpoints = fan_out_all(get_runtime())
+        with sending():
+            for endpoint_id in endpoints:
+                enqueue("deliver_webhooks", endpoint_id)
 
 
 @job("deliver_webhooks")
 def deliver_webhooks(endpoint_id: str) -> None:
+    with _inline_never_fails("webhook delivery"):
+        _deliver(endpoint_id)
+
+
+def _deliver(endpoint_id: str) -> None:
     run = deliver_endpoint(get_runtime(), endpoint_id, budget_seconds=RUN_BUDGET_SECONDS)
     if run.more:
         send_later("deliver_webhooks", 0, endpoint_id)
