@@ -24,13 +24,20 @@ from crm_core.models.types import utcnow
 from worker.jobs.broker import job
 from worker.runtime import enqueue, get_runtime, send_later, sending
 from worker.runtime.outbox import current_broker
+from worker.runtime.registry import queue_of
 from worker.webhooks import deliver_endpoint, fan_out_all, sweep
 
 log = logging.getLogger("worker.jobs")
 
 # One run delivers for at most this long, then hands over to a new job, so that a long
 # backlog never runs into Dramatiq's time limit nor holds a worker thread for long.
-RUN_BUDGET_SECONDS = 60.0
+RUN_BUDGET_SECONDS = 5.0
+# Below ingestion (Dramatiq's default is 0; higher numbers wait): a worker with an ingest
+# job and a delivery to run takes the ingest job, and a delivery run stops while ingest
+# jobs wait in the queue (trying again a second later), so a burst of mail is filed at
+# full speed and its webhooks follow it.
+PRIORITY = 100
+YIELD_DELAY_MS = 1000
 
 
 @contextmanager
@@ -47,7 +54,7 @@ def _inline_never_fails(what: str) -> Iterator[None]:
         log.warning(f"{what} failed; the sweep tries again", extra={"error": repr(exc)[:200]})
 
 
-@job("webhook_fan_out")
+@job("webhook_fan_out", priority=PRIORITY)
 def webhook_fan_out() -> None:
     with _inline_never_fails("webhook fan-out"):
         endpoints = fan_out_all(get_runtime())
@@ -56,15 +63,30 @@ def webhook_fan_out() -> None:
                 enqueue("deliver_webhooks", endpoint_id)
 
 
-@job("deliver_webhooks")
+@job("deliver_webhooks", priority=PRIORITY)
 def deliver_webhooks(endpoint_id: str) -> None:
     with _inline_never_fails("webhook delivery"):
         _deliver(endpoint_id)
 
 
+def _ingestion_waiting() -> bool:
+    """Ingest jobs wait in the broker's queue (never with the inline broker)."""
+    queue_size = getattr(current_broker(), "do_qsize", None)
+    if queue_size is None:
+        return False
+    try:
+        return int(queue_size(queue_of("ingest_batch"))) > 0
+    except Exception:  # the broker's trouble is the ingest jobs' to report
+        return False
+
+
 def _deliver(endpoint_id: str) -> None:
-    run = deliver_endpoint(get_runtime(), endpoint_id, budget_seconds=RUN_BUDGET_SECONDS)
-    if run.more:
+    run = deliver_endpoint(
+        get_runtime(), endpoint_id, budget_seconds=RUN_BUDGET_SECONDS, busy=_ingestion_waiting
+    )
+    if run.yielded:
+        send_later("deliver_webhooks", YIELD_DELAY_MS, endpoint_id)
+    elif run.more:
         send_later("deliver_webhooks", 0, endpoint_id)
     elif run.next_due is not None:
         wait = (run.next_due - utcnow()).total_seconds()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +28,8 @@ from worker.webhooks.sender import Policy, deliver_once
 
 log = logging.getLogger("worker.webhooks")
 
+BUSY_CHECK_SECONDS = 0.5
+
 
 @dataclass
 class EndpointRun:
@@ -34,6 +37,7 @@ class EndpointRun:
     failed_attempts: int = 0
     next_due: datetime | None = None  # a retry waits until then
     more: bool = False  # the budget ran out with deliveries due
+    yielded: bool = False  # stopped for more urgent work (``busy``)
 
 
 def lease_seconds(settings: WebhooksSettings) -> float:
@@ -54,8 +58,11 @@ def deliver_endpoint(
     endpoint_id: str,
     *,
     budget_seconds: float | None = None,
+    busy: Callable[[], bool] | None = None,
     resolve: Resolver = system_resolver,
 ) -> EndpointRun:
+    """Deliver the endpoint's due deliveries in order, for at most ``budget_seconds``;
+    ``busy`` (asked at most every ``BUSY_CHECK_SECONDS``) true stops the run early."""
     settings = runtime.settings.webhooks
     lease = lease_seconds(settings)
     run = EndpointRun()
@@ -63,6 +70,7 @@ def deliver_endpoint(
         if not webhooks.claim_endpoint(session, endpoint_id, lease):
             return run  # disabled, gone, or another run holds it
     started = time.monotonic()
+    next_check = started
     try:
         with transaction(runtime.sessions) as session:
             outgoing = webhooks.next_delivery(session, endpoint_id)
@@ -73,6 +81,11 @@ def deliver_endpoint(
             if budget_seconds is not None and time.monotonic() - started > budget_seconds:
                 run.more = True
                 return run
+            if busy is not None and time.monotonic() >= next_check:
+                next_check = time.monotonic() + BUSY_CHECK_SECONDS
+                if busy():
+                    run.yielded = True
+                    return run
             attempt = deliver_once(outgoing, policy_of(settings), resolve=resolve)
             # The outcome, the lease and the next delivery in one transaction.
             with transaction(runtime.sessions) as session:
