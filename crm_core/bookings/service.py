@@ -24,6 +24,7 @@ from crm_core.models.types import utcnow
 from crm_core.quotes.service import get_quote
 from crm_core.stats import refresh_owner_of
 from crm_core.statuses import BookingStatus, QuoteStatus
+from crm_core.webhooks.events import emit_booking
 
 # A job is booked for a real day: years far outside this are typing errors, and
 # the first and last days of the calendar cannot even be shown in local time.
@@ -102,6 +103,7 @@ def create_booking(
     session.flush()
     lead_won(session, booking.lead_id)
     refresh_owner_of(session, lead_id=booking.lead_id, customer_id=booking.customer_id)
+    emit_booking(session, "booking.created", booking)
     return booking
 
 
@@ -131,6 +133,7 @@ def cancel_booking(session: Session, booking_id: str) -> Booking:
     booking.cancelled_at = utcnow()
     session.flush()
     refresh_owner_of(session, lead_id=booking.lead_id, customer_id=booking.customer_id)
+    emit_booking(session, "booking.cancelled", booking)
     return booking
 
 
@@ -142,4 +145,5 @@ def complete_booking(session: Session, booking_id: str) -> Booking:
         return booking
     booking.status = BookingStatus.COMPLETED
     session.flush()
+    emit_booking(session, "booking.completed", booking)
     return booking

@@ -21,6 +21,7 @@ from crm_core.paging import DEFAULT_LIMIT, Page, checked_limit, checked_offset, 
 from crm_core.scoring.service import score_leads
 from crm_core.stats import update_customer_stats
 from crm_core.statuses import CustomerStatus, parse_status
+from crm_core.webhooks.events import customer_data, emit
 
 
 class CustomerChanges(TypedDict, total=False):
@@ -78,6 +79,7 @@ def create_customer(
             session.add(customer)
     except IntegrityError:
         raise ConflictError(f"a customer with email {normalized} already exists") from None
+    emit(session, "customer.created", customer_data(customer), customer_id=customer.id)
     return customer
 
 
@@ -137,6 +139,9 @@ def update_customer(
     except IntegrityError:
         taken = normalize_email(str(changes.get("email")))
         raise ConflictError(f"a customer with email {taken} already exists") from None
+    if changes:
+        data = {**customer_data(customer), "changed": sorted(changes)}
+        emit(session, "customer.updated", data, customer_id=customer.id)
     return customer
 
 
@@ -224,8 +229,11 @@ def _customers_matching(
 def delete_customer(session: Session, customer_id: str) -> bool:
     """Soft delete: the customer becomes inactive; nothing is removed."""
     customer = get_customer(session, customer_id)
-    customer.status = CustomerStatus.INACTIVE
-    session.flush()
+    if customer.status != CustomerStatus.INACTIVE:
+        customer.status = CustomerStatus.INACTIVE
+        session.flush()
+        data = {**customer_data(customer), "changed": ["status"]}
+        emit(session, "customer.updated", data, customer_id=customer.id)
     return True
 
 

@@ -26,6 +26,7 @@ from crm_core.identity import expire_if_loaded
 from crm_core.models import Conversation, Lead, Quote
 from crm_core.scoring.service import score_leads
 from crm_core.statuses import LeadStatus, QuoteStatus
+from crm_core.webhooks.events import emit_many
 
 _BEFORE_QUOTED = (LeadStatus.NEW, LeadStatus.CONTACTED)
 _OPEN = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUOTED)
@@ -38,11 +39,20 @@ def _move(
     if not ids:
         return
     session.flush()
-    session.execute(
+    moved = session.execute(
         update(Lead)
         .where(Lead.id.in_(ids), Lead.status.in_(list(only_from)))
         .values(status=to)
+        .returning(Lead.id, Lead.customer_id)
         .execution_options(synchronize_session=False)
+    ).all()
+    emit_many(
+        session,
+        "lead.status_changed",
+        [
+            ({"id": lead_id, "customer_id": customer_id, "status": to}, customer_id)
+            for lead_id, customer_id in sorted(moved)
+        ],
     )
     for lead_id in ids:
         expire_if_loaded(session, Lead, lead_id, ["status", "updated_at"])

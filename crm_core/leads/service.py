@@ -17,6 +17,7 @@ from crm_core.paging import Page, checked_limit, first_page
 from crm_core.scoring.service import score_leads
 from crm_core.statuses import LeadStatus, parse_status
 from crm_core.upsert import insert_ignore
+from crm_core.webhooks.events import emit, lead_data
 
 LEAD_FIELDS = (
     "name",
@@ -67,12 +68,14 @@ def create_lead(
         session.add(lead)
         session.flush()
         score_leads(session, [lead.id])
+        emit(session, "lead.created", lead_data(lead), customer_id=lead.customer_id)
         return lead
     created = insert_ignore(session, Lead.__table__, values, conflict=["idempotency_key"])  # type: ignore[arg-type]
     found = get_lead_by_idempotency_key(session, idempotency_key)
     assert found is not None
     if created:
         score_leads(session, [found.id])
+        emit(session, "lead.created", lead_data(found), customer_id=found.customer_id)
     return found
 
 
@@ -101,8 +104,21 @@ def set_lead_status(session: Session, lead_id: str, status: str | LeadStatus) ->
     """Set a lead's status by hand (any status; see crm_core.leads.progress for the
     moves that happen by themselves)."""
     lead = get_lead(session, lead_id)
+    previous = lead.status
     lead.status = parse_status(LeadStatus, status)
     session.flush()
+    if lead.status != previous:
+        emit(
+            session,
+            "lead.status_changed",
+            {
+                "id": lead.id,
+                "customer_id": lead.customer_id,
+                "status": lead.status,
+                "previous_status": previous,
+            },
+            customer_id=lead.customer_id,
+        )
     return lead
 
 

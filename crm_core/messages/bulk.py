@@ -25,6 +25,7 @@ from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
 from crm_core.statuses import Direction, MessageStatus
 from crm_core.upsert import insert_many_ignore
+from crm_core.webhooks.events import emit_many, message_event, message_row_data
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,16 @@ def store_new_messages(session: Session, mailbox: str, messages: Sequence[NewMes
         rows,
         conflict=["mailbox", "gmail_message_id"],
     )
+    for direction in (Direction.INBOUND, Direction.OUTBOUND):
+        emit_many(
+            session,
+            message_event(direction.value),
+            [
+                (message_row_data(row, m.customer_id), m.customer_id)
+                for m, row in zip(messages, rows, strict=True)
+                if m.direction is direction
+            ],
+        )
     by_conversation: dict[str, datetime] = {}
     by_customer: dict[str, datetime] = {}
     for m in messages:

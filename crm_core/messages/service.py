@@ -19,6 +19,7 @@ from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
 from crm_core.statuses import Direction, MessageStatus, parse_status
 from crm_core.upsert import insert_ignore_returning
+from crm_core.webhooks.events import emit, message_data, message_event
 
 PREVIEW_CHARS = 200
 
@@ -107,6 +108,12 @@ def create_email_message(
         if conversation.customer_id is not None:
             touch_last_contact(session, conversation.customer_id, when)
         messages_filed(session, [FiledMessage(conversation.id, direction_value, status_value)])
+        emit(
+            session,
+            message_event(direction_value.value),
+            message_data(message, conversation.customer_id),
+            customer_id=conversation.customer_id,
+        )
         if message.direction == Direction.OUTBOUND and rfc822_message_id:
             # A bounce of this message may have been filed before it.
             apply_waiting_bounces(session, key, {rfc822_message_id: message.id})

@@ -13,6 +13,7 @@ from crm_core.models.note import Note
 from crm_core.models.outbound_reply import OutboundReply
 from crm_core.models.quote import Quote
 from crm_core.models.received_message import ReceivedMessage
+from crm_core.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Base",
@@ -31,4 +32,7 @@ __all__ = [
     "Quote",
     "ReceivedMessage",
     "Suppression",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

@@ -24,6 +24,7 @@ from crm_core.models import Customer, Lead, Quote
 from crm_core.models.types import utcnow
 from crm_core.stats import refresh_owner_of
 from crm_core.statuses import QuoteStatus
+from crm_core.webhooks.events import emit_quote
 
 _OPEN = (QuoteStatus.DRAFT, QuoteStatus.SENT)
 
@@ -94,6 +95,7 @@ def send_quote(session: Session, quote_id: str, *, at: datetime | None = None) -
     quote.sent_at = at or utcnow()
     session.flush()
     lead_quoted(session, quote.lead_id)
+    emit_quote(session, "quote.sent", quote)
     return quote
 
 
@@ -111,6 +113,7 @@ def accept_quote(session: Session, quote_id: str, *, at: datetime | None = None)
     session.flush()
     lead_quoted(session, quote.lead_id)
     refresh_owner_of(session, lead_id=quote.lead_id, customer_id=quote.customer_id)
+    emit_quote(session, "quote.accepted", quote)
     return quote
 
 
@@ -124,4 +127,5 @@ def reject_quote(session: Session, quote_id: str, *, at: datetime | None = None)
     quote.rejected_at = at or utcnow()
     session.flush()
     lead_lost_unless_other_quotes(session, quote.lead_id)
+    emit_quote(session, "quote.rejected", quote)
     return quote

@@ -110,6 +110,9 @@ COMMANDS: dict[str, Lazy] = {
     "privacy": Lazy(
         "worker.cli.privacy", "app", "Requests from data subjects: export or erase what is held."
     ),
+    "webhook": Lazy(
+        "worker.cli.webhooks", "app", "Webhooks: send the CRM's events to other systems, signed."
+    ),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),
 }

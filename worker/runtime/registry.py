@@ -20,6 +20,8 @@ JobName = Literal[
     "sync_mailbox",
     "send_reply",
     "rescore_leads",
+    "webhook_fan_out",
+    "deliver_webhooks",
 ]
 
 
@@ -34,6 +36,7 @@ _ACTORS = "worker.jobs.actors"
 _SYNC_ACTORS = "worker.jobs.sync_actors"
 _SEND_ACTORS = "worker.jobs.send_actors"
 _SCORING_ACTORS = "worker.jobs.scoring_actors"
+_WEBHOOK_ACTORS = "worker.jobs.webhook_actors"
 
 JOBS: dict[str, Job] = {
     job.name: job
@@ -46,6 +49,8 @@ JOBS: dict[str, Job] = {
         Job("sync_mailbox", "sync", _SYNC_ACTORS),
         Job("send_reply", "send", _SEND_ACTORS),
         Job("rescore_leads", "stats", _SCORING_ACTORS),
+        Job("webhook_fan_out", "webhooks", _WEBHOOK_ACTORS),
+        Job("deliver_webhooks", "webhooks", _WEBHOOK_ACTORS),
     ]
 }
 
