@@ -337,6 +337,8 @@ class PrivacySettings(Section):
     # The key of the keyed hashes (HMAC-SHA256) that stand for erased addresses in the
     # erasure record and the suppression list: created by the first erasure, mode 0600.
     hash_key_file: Path = Path("tokens/privacy-hash.key")
+
+
 class WebhooksSettings(Section):
     """Delivery of events to webhook endpoints (``crm webhook``; worker/webhooks)."""
 
