@@ -22,6 +22,7 @@ from crm_core.leads.progress import lead_won
 from crm_core.models import Booking, Customer, Lead
 from crm_core.models.types import utcnow
 from crm_core.quotes.service import get_quote
+from crm_core.scoring.service import request_rescore
 from crm_core.stats import refresh_owner_of
 from crm_core.statuses import BookingStatus, QuoteStatus
 from crm_core.webhooks.events import emit_booking
@@ -104,6 +105,7 @@ def create_booking(
     lead_won(session, booking.lead_id)
     refresh_owner_of(session, lead_id=booking.lead_id, customer_id=booking.customer_id)
     emit_booking(session, "booking.created", booking)
+    request_rescore(session)
     return booking
 
 
@@ -134,6 +136,7 @@ def cancel_booking(session: Session, booking_id: str) -> Booking:
     session.flush()
     refresh_owner_of(session, lead_id=booking.lead_id, customer_id=booking.customer_id)
     emit_booking(session, "booking.cancelled", booking)
+    request_rescore(session)
     return booking
 
 
@@ -146,4 +149,5 @@ def complete_booking(session: Session, booking_id: str) -> Booking:
     booking.status = BookingStatus.COMPLETED
     session.flush()
     emit_booking(session, "booking.completed", booking)
+    request_rescore(session)
     return booking

@@ -14,7 +14,7 @@ from crm_core.leads.listing import LeadFilter, count_leads, list_leads
 from crm_core.models import Lead
 from crm_core.models.types import utcnow
 from crm_core.paging import Page, checked_limit, first_page
-from crm_core.scoring.service import score_leads
+from crm_core.scoring.service import request_rescore, score_leads
 from crm_core.statuses import LeadStatus, parse_status
 from crm_core.upsert import insert_ignore
 from crm_core.webhooks.events import emit, lead_data
@@ -119,6 +119,7 @@ def set_lead_status(session: Session, lead_id: str, status: str | LeadStatus) ->
             },
             customer_id=lead.customer_id,
         )
+        request_rescore(session)
     return lead
 
 

@@ -22,6 +22,7 @@ from crm_core.ids import new_id
 from crm_core.leads.progress import lead_lost_unless_other_quotes, lead_quoted
 from crm_core.models import Customer, Lead, Quote
 from crm_core.models.types import utcnow
+from crm_core.scoring.service import request_rescore
 from crm_core.stats import refresh_owner_of
 from crm_core.statuses import QuoteStatus
 from crm_core.webhooks.events import emit_quote
@@ -96,6 +97,7 @@ def send_quote(session: Session, quote_id: str, *, at: datetime | None = None) -
     session.flush()
     lead_quoted(session, quote.lead_id)
     emit_quote(session, "quote.sent", quote)
+    request_rescore(session)
     return quote
 
 
@@ -114,6 +116,7 @@ def accept_quote(session: Session, quote_id: str, *, at: datetime | None = None)
     lead_quoted(session, quote.lead_id)
     refresh_owner_of(session, lead_id=quote.lead_id, customer_id=quote.customer_id)
     emit_quote(session, "quote.accepted", quote)
+    request_rescore(session)
     return quote
 
 
@@ -128,4 +131,5 @@ def reject_quote(session: Session, quote_id: str, *, at: datetime | None = None)
     session.flush()
     lead_lost_unless_other_quotes(session, quote.lead_id)
     emit_quote(session, "quote.rejected", quote)
+    request_rescore(session)
     return quote

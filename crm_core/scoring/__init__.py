@@ -11,6 +11,7 @@ from crm_core.scoring.service import (
     rebuild_scores,
     request_rescore,
     rescore_if_requested,
+    rescore_wanted,
     score_leads,
     scoring_state,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "rebuild_scores",
     "request_rescore",
     "rescore_if_requested",
+    "rescore_wanted",
     "score_leads",
     "scoring_state",
 ]

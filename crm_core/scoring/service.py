@@ -190,6 +190,12 @@ def scoring_state(session: Session) -> LeadScoringState | None:
     return session.get(LeadScoringState, _STATE_ID)
 
 
+def rescore_wanted(session: Session) -> bool:
+    """An outcome changed since the last rebuild (a request no rebuild has honoured)."""
+    state = scoring_state(session)
+    return state is not None and state.requested > state.built
+
+
 def lead_score(session: Session, lead_id: str) -> tuple[int, list[Reason]] | None:
     row = session.get(LeadScore, lead_id)
     if row is None:

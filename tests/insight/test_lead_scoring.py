@@ -122,12 +122,58 @@ def test_an_outcome_moves_the_model_after_a_rescore(session: Session) -> None:
     assert website_before is not None and website_before.converted == 0
 
     quote = services.create_quote(session, total="2500", lead_id=old.id)
-    services.accept_quote(session, quote.id)
-    request_rescore(session)
+    services.accept_quote(session, quote.id)  # the service asks for the rescore itself
     assert rescore_if_requested(session) is not None
     session.commit()
     website_after = session.get(LeadScoreCount, ("source", "website"))
     assert website_after is not None and website_after.converted == 1
+
+
+def test_every_outcome_service_asks_for_a_rescore_and_the_periodic_check_sends_it(
+    database: Database,
+) -> None:
+    """Outcomes recorded from Python (no command sends a job) still reach the model:
+    each service records the request, and the check `crm worker` and `crm watch` run
+    sends the rescore job (here the in-process broker runs it)."""
+    from worker.config import load_settings
+    from worker.jobs.broker import install_broker
+    from worker.jobs.rescore_sweep import send_wanted_rescore
+    from worker.runtime import use_settings
+
+    settings = load_settings(database={"url": database.url, "pg_schema": database.schema})
+    runtime = use_settings(settings)
+    install_broker(settings)
+    with database.sessions() as session:
+        planted_history(session, count=20)
+        rebuild_scores(session)
+        open_lead = lead(session, "website", GOOD[1], TUESDAY - timedelta(days=3))
+        customer = services.create_customer(session, name="Bo Berg", email="bo@example.dk")
+        session.commit()
+        state = scoring_state(session)
+        assert state is not None
+        requested = state.requested
+        quote = services.create_quote(session, total="900", lead_id=open_lead.id)
+        outcomes = [
+            lambda: services.send_quote(session, quote.id),
+            lambda: services.accept_quote(session, quote.id),
+            lambda: services.reject_quote(
+                session, services.create_quote(session, total="5", customer_id=customer.id).id
+            ),
+            lambda: services.create_booking(
+                session, customer_id=customer.id, scheduled_at=NOW + timedelta(days=9)
+            ),
+            lambda: services.set_lead_status(session, open_lead.id, "contacted"),
+        ]
+        for number, outcome in enumerate(outcomes, start=1):
+            outcome()
+            assert scoring_state(session).requested == requested + number  # type: ignore[union-attr]
+        session.commit()
+
+    assert send_wanted_rescore(runtime) is True  # the job ran in-process
+    assert send_wanted_rescore(runtime) is False  # nothing waits any more
+    with database.sessions() as session:
+        state = scoring_state(session)
+        assert state is not None and state.built >= state.requested
 
 
 def test_our_first_reply_rescores_the_lead_at_once(session: Session) -> None:

@@ -13,6 +13,7 @@ import typer
 from worker.cli.config_check import preflight
 from worker.cli.context import settings_of
 from worker.cli.jobs import is_inline, runtime_for
+from worker.jobs.rescore_sweep import send_wanted_rescore
 from worker.jobs.resume import resend_pending, resend_replies
 from worker.jobs.retention import run_retention
 from worker.observability.logs import configure_logging
@@ -58,8 +59,9 @@ class InlineSyncs:
 
 
 class BackgroundSweep:
-    """The webhook sweep off the watcher's loop: with the inline broker it delivers,
-    which may wait on slow receivers. A sweep still running absorbs the next."""
+    """The webhook sweep (and the check for a lead rescore asked for and not sent) off
+    the watcher's loop: with the inline broker it delivers, which may wait on slow
+    receivers. A sweep still running absorbs the next."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -72,9 +74,11 @@ class BackgroundSweep:
 
     def _run(self) -> None:
         try:
-            sweep(self.runtime)
-        except Exception:
-            log.exception("webhook sweep failed")
+            for task, what in ((sweep, "webhook sweep"), (send_wanted_rescore, "rescore check")):
+                try:
+                    task(self.runtime)
+                except Exception:
+                    log.exception(f"{what} failed")
         finally:
             self._busy.release()
 

@@ -22,6 +22,7 @@ from dramatiq.middleware import Middleware
 
 from crm_core.models.types import utcnow
 from worker.jobs.broker import job
+from worker.jobs.rescore_sweep import send_wanted_rescore
 from worker.runtime import enqueue, get_runtime, send_later, sending
 from worker.runtime.outbox import current_broker
 from worker.runtime.registry import queue_of
@@ -114,3 +115,7 @@ class WebhookSweep(Middleware):
                 sweep(get_runtime())
             except Exception as exc:  # the next round tries again
                 log.warning("webhook sweep failed", extra={"error": repr(exc)[:200]})
+            try:
+                send_wanted_rescore(get_runtime())
+            except Exception as exc:
+                log.warning("rescore check failed", extra={"error": repr(exc)[:200]})
