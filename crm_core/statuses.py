@@ -105,3 +105,11 @@ class ReplyState(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # Gmail refused it, or a safety rule did (reason says which)
     CANCELLED = "cancelled"
+
+
+class Sentiment(StrEnum):
+    """The label of an inbound message's sentiment score (crm_core/insight/sentiment.py)."""
+
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"

@@ -7,6 +7,7 @@ from crm_core.models.customer import Customer
 from crm_core.models.email_message import EmailMessage
 from crm_core.models.lead import Lead
 from crm_core.models.mailbox import Mailbox
+from crm_core.models.message_template import MessageTemplate, TemplateBand
 from crm_core.models.note import Note
 from crm_core.models.outbound_reply import OutboundReply
 from crm_core.models.quote import Quote
@@ -20,8 +21,10 @@ __all__ = [
     "EmailMessage",
     "Lead",
     "Mailbox",
+    "MessageTemplate",
     "Note",
     "OutboundReply",
     "Quote",
     "ReceivedMessage",
+    "TemplateBand",
 ]

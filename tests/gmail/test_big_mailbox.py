@@ -48,7 +48,6 @@ def runtime(database: Database, gmail_server: FakeGmailServer, account: Account)
     return runtime
 
 
-
 def test_two_thousand_messages_under_faults(
     runtime: Runtime,
     gmail_server: FakeGmailServer,
