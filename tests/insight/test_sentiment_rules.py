@@ -50,3 +50,20 @@ def test_quoted_mail_and_signature_are_not_the_customers_words() -> None:
     )
     assert score_message(body).label is Sentiment.NEGATIVE
     assert score_text(body).value > score_message(body).value
+
+
+def test_accuracy_on_the_labelled_set_beats_the_majority_class() -> None:
+    """The set of bench/sentiment.py: the scorer stays well above always-"negative"."""
+    from collections import Counter
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "data" / "sentiment_labelled.tsv"
+    rows = [
+        line.split("\t", 2)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert len(rows) >= 150 and {language for _, language, _ in rows} == {"da", "en"}
+    right = sum(score_text(text).label.value == label for label, _, text in rows)
+    majority = Counter(label for label, _, _ in rows).most_common(1)[0][1]
+    assert right / len(rows) >= 0.8 > majority / len(rows)
