@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from crm_core.errors import ConflictError, NotFoundError, ValidationError
 from crm_core.ids import new_id
 from crm_core.insight.signature import SAME_TEMPLATE, band_keys, signature_of, similarity
-from crm_core.models import EmailMessage, MessageTemplate, TemplateBand
+from crm_core.models import MessageTemplate, TemplateBand
 from crm_core.models.types import utcnow
 from crm_core.upsert import insert_many_ignore
 
@@ -147,10 +147,3 @@ def name_template(session: Session, template_id: str, name: str) -> MessageTempl
     template.updated_at = utcnow()
     session.flush()
     return template
-
-
-def template_of_message(session: Session, message_id: str) -> str | None:
-    """The template id stored on a message."""
-    return session.execute(
-        select(EmailMessage.template_id).where(EmailMessage.id == message_id)
-    ).scalar()
