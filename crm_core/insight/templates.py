@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ConflictError, NotFoundError, ValidationError
@@ -57,37 +57,55 @@ def clean_name(name: str) -> str:
 
 def templates_for(session: Session, messages: Sequence[OutboundText]) -> list[str | None]:
     """The template id of each message, in order (None: nothing left to compare once
-    greeting, quotes and signature are off, and no name given). Creates templates."""
+    greeting, quotes and signature are off, and no name given). Creates templates,
+    with one INSERT for the new templates and one for their band keys."""
     result: list[str | None] = [None] * len(messages)
     signatures = [signature_of(m.body) for m in messages]
     named = _named_templates(session, {clean_name(m.template) for m in messages if m.template})
-    fresh_bands: dict[str, list[_Known]] = {}  # templates founded in this call
     candidates = _candidates(
         session, {key for s in signatures if s is not None for key in band_keys(s)}
     )
+    founded: list[dict[str, object]] = []
+    bands: list[dict[str, str]] = []
+
+    def remember(known: _Known, keys: list[str]) -> None:
+        # Later messages of this call find it like one read from the database.
+        for key in keys:
+            candidates.setdefault(key, []).append(known)
+            bands.append({"band_key": key, "template_id": known.id})
+
     for index, (message, signature) in enumerate(zip(messages, signatures, strict=True)):
         if message.template:
             template = named[clean_name(message.template)]
             result[index] = template.id
             if template.signature is None and signature is not None:
                 template.signature = signature
-                _add_bands(session, template.id, signature)
+                remember(_Known(template.id, signature), band_keys(signature))
             continue
         if signature is None:
             continue
         keys = band_keys(signature)
-        seen = {k.id: k for key in keys for k in candidates.get(key, []) + fresh_bands.get(key, [])}
+        seen = {k.id: k for key in keys for k in candidates.get(key, [])}
         best = max(seen.values(), key=lambda k: similarity(signature, k.signature), default=None)
         if best is not None and similarity(signature, best.signature) >= SAME_TEMPLATE:
             result[index] = best.id
             continue
         known = _Known(new_id(), signature)
-        session.add(MessageTemplate(id=known.id, signature=signature))
-        session.flush()
-        _add_bands(session, known.id, signature)
+        now = utcnow()
+        founded.append(
+            {"id": known.id, "signature": signature, "created_at": now, "updated_at": now}
+        )
+        remember(known, keys)
         result[index] = known.id
-        for key in keys:
-            fresh_bands.setdefault(key, []).append(known)
+    if founded:
+        session.execute(insert(MessageTemplate), founded)
+    session.flush()  # a named template's new signature, before its bands
+    insert_many_ignore(
+        session,
+        TemplateBand.__table__,  # type: ignore[arg-type]
+        bands,
+        conflict=["band_key", "template_id"],
+    )
     return result
 
 
@@ -119,15 +137,6 @@ def _candidates(session: Session, keys: set[str]) -> dict[str, list[_Known]]:
             if signature is not None:
                 found.setdefault(key, []).append(_Known(template_id, signature))
     return found
-
-
-def _add_bands(session: Session, template_id: str, signature: bytes) -> None:
-    insert_many_ignore(
-        session,
-        TemplateBand.__table__,  # type: ignore[arg-type]
-        [{"band_key": key, "template_id": template_id} for key in band_keys(signature)],
-        conflict=["band_key", "template_id"],
-    )
 
 
 def name_template(session: Session, template_id: str, name: str) -> MessageTemplate:
