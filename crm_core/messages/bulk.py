@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.identity import advance_last_contacts
 from crm_core.ids import new_id
+from crm_core.insight.stored import insight_columns
 from crm_core.messages.bounces import apply_waiting_bounces
 from crm_core.messages.effects import FiledMessage, messages_filed
 from crm_core.models import Conversation, Customer, EmailMessage
@@ -55,6 +56,9 @@ def store_new_messages(session: Session, mailbox: str, messages: Sequence[NewMes
         return []
     key = mailbox_key(mailbox)
     now = utcnow()
+    insight = insight_columns(
+        session, [(m.direction, str(m.columns.get("body") or ""), None) for m in messages]
+    )
     rows = [
         {
             **m.columns,
@@ -70,8 +74,9 @@ def store_new_messages(session: Session, mailbox: str, messages: Sequence[NewMes
             "sent_at": m.sent_at,
             "created_at": now,
             "updated_at": now,
+            **columns,
         }
-        for m in messages
+        for m, columns in zip(messages, insight, strict=True)
     ]
     insert_many_ignore(
         session,

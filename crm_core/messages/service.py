@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm_core.conversations.service import get_conversation, touch_conversation
 from crm_core.customers.service import touch_last_contact
 from crm_core.ids import new_id
+from crm_core.insight.stored import insight_columns
 from crm_core.messages.bounces import apply_waiting_bounces
 from crm_core.messages.effects import FiledMessage, messages_filed
 from crm_core.models import EmailMessage
@@ -50,6 +51,7 @@ def create_email_message(
     rfc822_message_id: str | None = None,
     in_reply_to: str | None = None,
     attachments: Sequence[dict[str, Any]] = (),
+    template: str | None = None,
 ) -> EmailMessage:
     """Store a message and move the conversation's and customer's last contact forward.
 
@@ -59,6 +61,10 @@ def create_email_message(
     Idempotent on the Gmail message id (per mailbox; the conversation's mailbox when
     none is given): a second call with the same id returns the stored message and
     changes nothing, so flags set by the first call (is_ai_generated, ai_model) stay.
+
+    ``template`` names the template an outbound message was written from; without it
+    the template is found by similarity (crm_core/insight/templates.py). An inbound
+    message gets its sentiment score (crm_core/insight/sentiment.py).
     """
     conversation = get_conversation(session, conversation_id)
     key = mailbox_key(mailbox) if mailbox is not None else conversation.mailbox
@@ -87,6 +93,7 @@ def create_email_message(
         "sent_at": when,
         "created_at": utcnow(),
         "updated_at": utcnow(),
+        **insight_columns(session, [(direction_value, body, template)])[0],
     }
     if gmail_message_id is None:
         message = EmailMessage(**values)

@@ -9,6 +9,7 @@ from crm_core.models.erasure import Erasure, Suppression
 from crm_core.models.lead import Lead
 from crm_core.models.lead_score import LeadScore, LeadScoreCount, LeadScoringState
 from crm_core.models.mailbox import Mailbox
+from crm_core.models.message_template import MessageTemplate, TemplateBand
 from crm_core.models.note import Note
 from crm_core.models.outbound_reply import OutboundReply
 from crm_core.models.quote import Quote
@@ -27,6 +28,7 @@ __all__ = [
     "LeadScoreCount",
     "LeadScoringState",
     "Mailbox",
+    "MessageTemplate",
     "Note",
     "OutboundReply",
     "Quote",
@@ -35,4 +37,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
+    "TemplateBand",
 ]

@@ -86,7 +86,15 @@ COMMANDS: dict[str, Lazy] = {
     "quote": Lazy("worker.cli.bookings", "quote_app", "Quotes: draft, send, accept or reject."),
     "booking": Lazy("worker.cli.bookings", "booking_app", "Bookings: scheduled jobs."),
     "note": Lazy("worker.cli.notes", "app", "Dated notes on customers, leads and conversations."),
-    "report": Lazy("worker.cli.reports", "app", "Analytics: revenue, response ratios, AI mail."),
+    "report": Lazy(
+        "worker.cli.reports",
+        "app",
+        "Analytics: revenue, response ratios, AI mail, templates, sentiment.",
+    ),
+    "template": Lazy("worker.cli.insight", "template_app", "Templates of outbound mail: name."),
+    "insight": Lazy(
+        "worker.cli.insight", "insight_app", "Insight housekeeping: backfill old messages."
+    ),
     "db": Lazy("worker.cli.db", "app", "Database migrations (Alembic)."),
     "import": Lazy("worker.cli.imports", "app", "Import mail exports (Google Takeout mbox)."),
     "quarantine": Lazy("worker.cli.quarantine", "app", "Messages that could not be processed."),

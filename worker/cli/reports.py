@@ -22,6 +22,7 @@ from worker.cli.customers import customer_json
 from worker.cli.output import (
     JsonFlag,
     emit,
+    format_datetime,
     format_kr,
     heading,
     plural,
@@ -231,3 +232,123 @@ def trends(
     if chart is not None:
         lines.append(f"Chart written to {chart}")
     emit(lines)
+def _percent(part: int, whole: int) -> str:
+    return f"{part / whole:.0%} ({part}/{whole})" if whole else "-"
+
+
+def _short(text: str | None, width: int = 60) -> str:
+    clean = " ".join((text or "").split())
+    return clean if len(clean) <= width else clean[: width - 1] + "…"
+
+
+@app.command("templates")
+def templates(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only uses on or after this date, e.g. 01.10.2025."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many templates.")] = DEFAULT_LIMIT,
+    show_all: AllOption = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Templates of outbound mail (used twice or more, or named): uses, reply rate
+    (answered within 7 days) and conversion (accepted quote or booking)."""
+    from crm_core.insight.reports import example_text, template_report_page
+    from worker.cli.conversations import parse_since
+
+    start = parse_since(since)
+    with session_for(ctx) as session:
+        page = template_report_page(session, since=start, limit=None if show_all else limit)
+        examples = {t.template_id: example_text(session, t.example_message_id) for t in page.items}
+    if as_json:
+        print_json(
+            [
+                {
+                    "template_id": t.template_id,
+                    "name": t.name,
+                    "example": examples[t.template_id],
+                    "uses": t.uses,
+                    "replied_within_7_days": t.replied,
+                    "reply_rate": round(t.reply_rate, 4),
+                    "conversations": t.conversations,
+                    "converted": t.converted,
+                    "conversion_rate": round(t.conversion_rate, 4),
+                    "last_used": t.last_used,
+                }
+                for t in page.items
+            ]
+        )
+        return
+    rows = [
+        [
+            t.template_id,
+            _short(t.name or examples[t.template_id], 48),
+            str(t.uses),
+            _percent(t.replied, t.uses),
+            _percent(t.converted, t.conversations),
+            format_datetime(t.last_used),
+        ]
+        for t in page.items
+    ]
+    emit(
+        [
+            heading("Templates of outbound mail"),
+            *table(["ID", "Name or example", "Uses", "Replied", "Quote/booking", "Last"], rows),
+            *page_footer(page, "template"),
+            *(
+                ['Name one: crm template name ID "Tilbud flytterengøring"']
+                if any(t.name is None for t in page.items)
+                else []
+            ),
+        ]
+    )
+
+
+@app.command("sentiment")
+def sentiment(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many customers.")] = DEFAULT_LIMIT,
+    show_all: AllOption = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Customers whose latest mail is negative (the follow-up list), most negative first."""
+    from crm_core.insight.reports import follow_up_page
+
+    with session_for(ctx) as session:
+        page = follow_up_page(session, limit=None if show_all else limit)
+    if as_json:
+        print_json(
+            [
+                {
+                    "customer_id": f.customer_id,
+                    "name": f.name,
+                    "email": f.email,
+                    "message_id": f.message_id,
+                    "sent_at": f.sent_at,
+                    "score": f.score,
+                    "previous_score": f.previous_score,
+                    "preview": f.preview,
+                }
+                for f in page.items
+            ]
+        )
+        return
+    rows = [
+        [
+            f.name,
+            text_or_empty(f.email),
+            format_datetime(f.sent_at),
+            f"{f.score:+.2f}",
+            "-" if f.previous_score is None else f"{f.previous_score:+.2f}",
+            _short(f.preview, 50),
+        ]
+        for f in page.items
+    ]
+    emit(
+        [
+            heading("Follow up: the latest mail is negative"),
+            *table(["Customer", "Email", "Latest mail", "Score", "Before", "Preview"], rows),
+            *page_footer(page, "customer"),
+        ]
+    )
