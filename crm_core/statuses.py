@@ -116,6 +116,8 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"  # not yet delivered; next_attempt_at says when it is tried
     DELIVERED = "delivered"  # the receiver answered 2xx
     FAILED = "failed"  # every attempt failed, or the endpoint was disabled meanwhile
+
+
 class Sentiment(StrEnum):
     """The label of an inbound message's sentiment score (crm_core/insight/sentiment.py)."""
 

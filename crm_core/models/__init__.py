@@ -34,8 +34,8 @@ __all__ = [
     "Quote",
     "ReceivedMessage",
     "Suppression",
+    "TemplateBand",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
-    "TemplateBand",
 ]

@@ -98,9 +98,7 @@ def test_every_event_is_delivered_signed_and_in_order(
     # mailbox has another Anna Jensen: her addresses and phone are what must be gone).
     with database.sessions() as session:
         stored = [str(e.payload) for e in session.execute(select(WebhookEvent)).scalars()]
-        answers = [
-            str(d.response_body) for d in session.execute(select(WebhookDelivery)).scalars()
-        ]
+        answers = [str(d.response_body) for d in session.execute(select(WebhookDelivery)).scalars()]
     personal = ("anna@example.dk", "anna.j@example.dk", "22334455")
     assert stored and not [p for p in stored + answers if any(x in p for x in personal)]
     status = cli.json("status")

@@ -232,6 +232,8 @@ def trends(
     if chart is not None:
         lines.append(f"Chart written to {chart}")
     emit(lines)
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{part / whole:.0%} ({part}/{whole})" if whole else "-"
 
