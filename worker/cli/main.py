@@ -89,7 +89,7 @@ COMMANDS: dict[str, Lazy] = {
     "report": Lazy(
         "worker.cli.reports",
         "app",
-        "Analytics: revenue, response ratios, AI mail, templates, sentiment.",
+        "Analytics: revenue, response ratios, AI mail, templates, sentiment, trends.",
     ),
     "template": Lazy("worker.cli.insight", "template_app", "Templates of outbound mail: name."),
     "insight": Lazy(
