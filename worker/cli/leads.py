@@ -11,7 +11,7 @@ from crm_core.customers import customer_names, get_customer
 from crm_core.leads import LeadFilter
 from crm_core.models import Lead
 from worker.cli.context import session_for
-from worker.cli.conversations import parse_since, showing
+from worker.cli.conversations import parse_since
 from worker.cli.note_views import note_lines, notes_json
 from worker.cli.output import (
     JsonFlag,
@@ -28,6 +28,7 @@ from worker.cli.output import (
     table,
     text_or_empty,
 )
+from worker.cli.paging import showing
 from worker.cli.sales import lead_app as app
 
 LeadId = Annotated[str, typer.Argument(help="Lead ID.", show_default=False)]
