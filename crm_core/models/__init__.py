@@ -1,5 +1,6 @@
 """All tables. Importing this module registers every model on ``Base.metadata``."""
 
+from crm_core.models.ai_message_count import AiMessageCount
 from crm_core.models.base import Base
 from crm_core.models.booking import Booking
 from crm_core.models.conversation import Conversation
@@ -14,6 +15,7 @@ from crm_core.models.quote import Quote
 from crm_core.models.received_message import ReceivedMessage
 
 __all__ = [
+    "AiMessageCount",
     "Base",
     "Booking",
     "Conversation",
