@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Table, func, select, true
+from sqlalchemy import Table, delete, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from crm_core.models import AiMessageCount, EmailMessage
@@ -65,3 +65,18 @@ def forget_ai_messages(session: Session, message_ids: Sequence[str]) -> None:
             models.extend([model] * int(count))
     if models:
         count_ai_messages(session, models, sign=-1)
+
+
+def recount_ai_messages(session: Session) -> None:
+    """Count every stored AI-written message again (a repair, and for messages loaded
+    in bulk without the services, such as bench/dataset.py's)."""
+    session.execute(delete(AiMessageCount))
+    model = func.coalesce(EmailMessage.ai_model, UNKNOWN_MODEL)
+    session.execute(
+        insert(AiMessageCount).from_select(
+            ["model", "messages"],
+            select(model, func.count())
+            .where(EmailMessage.is_ai_generated == true())
+            .group_by(model),
+        )
+    )

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, true
+from sqlalchemy import delete, func, select, true
 from sqlalchemy.orm import Session
 
 from crm_core import services
+from crm_core.analytics.ai_counts import recount_ai_messages
 from crm_core.messages import NewMessage, store_new_messages
-from crm_core.models import EmailMessage
+from crm_core.models import AiMessageCount, EmailMessage
 from crm_core.privacy import erase_subject
 from crm_core.privacy.keys import address_hasher
 from crm_core.statuses import Direction
@@ -84,6 +85,12 @@ def test_counts_follow_every_way_messages_come_and_go(session: Session) -> None:
     session.commit()
     assert _report(session) == [("claude-sonnet", 2), ("gpt-4o", 1)]
     assert _report(session) == _counted_from_messages(session)
+
+    # Counting again (the repair after a bulk load) finds the same.
+    session.execute(delete(AiMessageCount))
+    assert _report(session) == []
+    recount_ai_messages(session)
+    assert _report(session) == [("claude-sonnet", 2), ("gpt-4o", 1)]
 
 
 def test_merging_customers_moves_messages_but_not_counts(session: Session) -> None:
