@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         get_lead,
         lead_source_message,
         list_leads,
+        list_leads_by_score,
         set_lead_status,
     )
     from crm_core.messages import (
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
     from crm_core.replies import approve as approve_reply
     from crm_core.replies import cancel as cancel_reply
     from crm_core.replies import list_replies, reply
+    from crm_core.scoring import lead_score, rebuild_scores, request_rescore
     from crm_core.search import search_customers, search_messages
     from crm_core.stats import recompute_all_stats, update_customer_stats
 
@@ -114,21 +116,25 @@ __all__ = [
     "get_email_message_by_gmail_id",
     "get_lead",
     "get_quote",
+    "lead_score",
     "lead_source_message",
     "link_lead_to_customer",
     "list_bookings",
     "list_conversations",
     "list_leads",
+    "list_leads_by_score",
     "list_notes",
     "list_quotes",
     "list_replies",
     "mail_refusal",
     "merge_customers",
     "query_customers",
+    "rebuild_scores",
     "recompute_all_stats",
     "reject_quote",
     "reopen_conversation",
     "reply",
+    "request_rescore",
     "response_ratios",
     "search_customers",
     "search_messages",
@@ -179,21 +185,25 @@ __getattr__ = lazy_exports(
         "get_email_message_by_gmail_id": "crm_core.messages",
         "get_lead": "crm_core.leads",
         "get_quote": "crm_core.quotes",
+        "lead_score": "crm_core.scoring",
         "lead_source_message": "crm_core.leads",
         "link_lead_to_customer": "crm_core.customers",
         "list_bookings": "crm_core.bookings",
         "list_conversations": "crm_core.conversations",
         "list_leads": "crm_core.leads",
+        "list_leads_by_score": "crm_core.leads",
         "list_notes": "crm_core.notes",
         "list_quotes": "crm_core.quotes",
         "list_replies": "crm_core.replies",
         "mail_refusal": "crm_core.customers",
         "merge_customers": "crm_core.customers",
         "query_customers": "crm_core.customers",
+        "rebuild_scores": "crm_core.scoring",
         "recompute_all_stats": "crm_core.stats",
         "reject_quote": "crm_core.quotes",
         "reopen_conversation": "crm_core.conversations",
         "reply": "crm_core.replies",
+        "request_rescore": "crm_core.scoring",
         "response_ratios": "crm_core.analytics",
         "search_customers": "crm_core.search",
         "search_messages": "crm_core.search",

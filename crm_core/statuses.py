@@ -108,3 +108,19 @@ class ReplyState(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # Gmail refused it, or a safety rule did (reason says which)
     CANCELLED = "cancelled"
+
+
+class DeliveryStatus(StrEnum):
+    """One webhook event for one endpoint (crm_core/webhooks/deliveries.py)."""
+
+    PENDING = "pending"  # not yet delivered; next_attempt_at says when it is tried
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # every attempt failed, or the endpoint was disabled meanwhile
+
+
+class Sentiment(StrEnum):
+    """The label of an inbound message's sentiment score (crm_core/insight/sentiment.py)."""
+
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"

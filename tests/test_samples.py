@@ -380,3 +380,25 @@ def test_mailbox_generator_is_deterministic_and_readable(tmp_path: Path) -> None
     # Roughly a quarter as many customers as messages.
     assert 0.15 * 600 <= summary["customers"] <= 0.3 * 600
     assert summary["leads"] > 0 and summary["bounces"] > 0 and summary["malformed"] > 0
+
+
+def test_the_history_sample_is_reproducible(tmp_path: Path) -> None:
+    """history.mbox and history.json are what build_history writes, byte for byte, and
+    every outcome names a lead email of the mailbox."""
+    from worker.samples import build_history
+
+    count = build_history.write_history(tmp_path / "h.mbox", tmp_path / "h.json")
+    assert (tmp_path / "h.mbox").read_bytes() == build_history.HISTORY_MBOX.read_bytes()
+    assert (tmp_path / "h.json").read_bytes() == build_history.HISTORY_JSON.read_bytes()
+    assert count == 2 * 12 * build_history.LEADS_PER_MONTH  # each lead email and our reply
+    outcomes = json.loads(build_history.HISTORY_JSON.read_text(encoding="utf-8"))["outcomes"]
+    box = mailbox.mbox(build_history.HISTORY_MBOX, create=False)
+    try:
+        leads = {
+            message.get_from().split("@")[0] for message in box if "Leads" in labels_of(message)
+        }
+    finally:
+        box.close()
+    assert len(leads) == 12 * build_history.LEADS_PER_MONTH
+    assert set(outcomes) <= leads
+    assert 0 < sum(o["accepted"] for o in outcomes.values()) < len(outcomes)

@@ -339,6 +339,40 @@ class PrivacySettings(Section):
     hash_key_file: Path = Path("tokens/privacy-hash.key")
 
 
+class WebhooksSettings(Section):
+    """Delivery of events to webhook endpoints (``crm webhook``; worker/webhooks)."""
+
+    # Deliver to addresses on this machine or the local network (loopback, private,
+    # link-local): off, so that a URL cannot reach internal services. Cloud metadata
+    # addresses are refused even then.
+    allow_private_networks: bool = False
+    # Accept http:// URLs (a test receiver); off: https only.
+    allow_http: bool = False
+    # One attempt: connecting, sending and reading the answer.
+    timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # Seconds between attempts after a failure (jitter ±10 %): about three days in all;
+    # past the last, the delivery fails for good and the endpoint's next event goes.
+    retry_delays_seconds: list[float] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+        max_length=50,
+    )
+    # An endpoint whose every attempt failed for this long is disabled.
+    disable_after_hours: float = Field(default=120, gt=0, le=24 * 365)
+    # How often `crm worker` and `crm watch` fan out events whose job was lost and
+    # start deliveries that are due (retries, and those of a worker that died).
+    sweep_interval_seconds: float = Field(default=10, gt=0, le=DAY_S)
+    # Events and their delivery log are kept this long (for `deliveries`, `replay`),
+    # then deleted by the sweep; those still pending stay until they are not.
+    keep_days: int = Field(default=30, ge=1, le=36500)
+
+    @field_validator("retry_delays_seconds")
+    @classmethod
+    def _positive_delays(cls, values: list[float]) -> list[float]:
+        if any(not 0 < value <= DAY_S for value in values):
+            raise ValueError("each delay must be more than 0 and at most 86400 seconds")
+        return values
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CRM_",
@@ -363,6 +397,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
 
     def ingest_rules(self) -> IngestRules:
         """The classification rules with the company's own mailbox, aliases and domains."""

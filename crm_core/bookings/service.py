@@ -22,8 +22,10 @@ from crm_core.leads.progress import lead_won
 from crm_core.models import Booking, Customer, Lead
 from crm_core.models.types import utcnow
 from crm_core.quotes.service import get_quote
+from crm_core.scoring.service import request_rescore
 from crm_core.stats import refresh_owner_of
 from crm_core.statuses import BookingStatus, QuoteStatus
+from crm_core.webhooks.events import emit_booking
 
 # A job is booked for a real day: years far outside this are typing errors, and
 # the first and last days of the calendar cannot even be shown in local time.
@@ -55,8 +57,11 @@ def create_booking(
     quote_id: str | None = None,
     notes: str | None = None,
     allow_second: bool = False,
+    booked_at: datetime | None = None,
 ) -> Booking:
     """Book a job. With a quote, its lead and customer are used when not given.
+
+    ``booked_at`` (default now) is when it was booked, for history recorded afterwards.
 
     A quote that has a booking (not cancelled) already is refused unless
     ``allow_second``; the quote row is locked, so two at once cannot both pass.
@@ -93,11 +98,14 @@ def create_booking(
         scheduled_at=scheduled_at,
         notes=notes,
         status=BookingStatus.SCHEDULED,
+        **({"created_at": booked_at, "updated_at": booked_at} if booked_at else {}),
     )
     session.add(booking)
     session.flush()
     lead_won(session, booking.lead_id)
     refresh_owner_of(session, lead_id=booking.lead_id, customer_id=booking.customer_id)
+    emit_booking(session, "booking.created", booking)
+    request_rescore(session)
     return booking
 
 
@@ -127,6 +135,8 @@ def cancel_booking(session: Session, booking_id: str) -> Booking:
     booking.cancelled_at = utcnow()
     session.flush()
     refresh_owner_of(session, lead_id=booking.lead_id, customer_id=booking.customer_id)
+    emit_booking(session, "booking.cancelled", booking)
+    request_rescore(session)
     return booking
 
 
@@ -138,4 +148,6 @@ def complete_booking(session: Session, booking_id: str) -> Booking:
         return booking
     booking.status = BookingStatus.COMPLETED
     session.flush()
+    emit_booking(session, "booking.completed", booking)
+    request_rescore(session)
     return booking

@@ -14,6 +14,7 @@ from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
 from crm_core.statuses import Channel, ConversationStatus
 from crm_core.upsert import insert_many_ignore
+from crm_core.webhooks.events import conversation_data, emit_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ def find_or_create_conversations(
 
     found = load(sorted(threads))
     missing = sorted(thread for thread in threads if thread not in found)
+    new_ids = {thread: new_id() for thread in missing}
     if missing:
         now = utcnow()
         insert_many_ignore(
@@ -54,7 +56,7 @@ def find_or_create_conversations(
             Conversation.__table__,  # type: ignore[arg-type]
             [
                 {
-                    "id": new_id(),
+                    "id": new_ids[thread],
                     "customer_id": threads[thread].customer_id,
                     "lead_id": threads[thread].lead_id,
                     "subject": threads[thread].subject,
@@ -76,4 +78,8 @@ def find_or_create_conversations(
             conversation.customer_id = seed.customer_id
         if seed.lead_id and conversation.lead_id is None:
             conversation.lead_id = seed.lead_id
+    created = [found[t] for t in missing if t in found and found[t].id == new_ids[t]]
+    emit_many(
+        session, "conversation.created", [(conversation_data(c), c.customer_id) for c in created]
+    )
     return found

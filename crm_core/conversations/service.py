@@ -18,6 +18,7 @@ from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
 from crm_core.paging import Page, first_page
 from crm_core.statuses import Channel, ConversationStatus, parse_status
+from crm_core.webhooks.events import conversation_data, emit
 
 
 def _check_refs(session: Session, customer_id: str | None, lead_id: str | None) -> None:
@@ -54,6 +55,12 @@ def create_conversation(
             session.add(conversation)
     except IntegrityError:
         raise ConflictError(f"a conversation for Gmail thread {gmail_thread_id} exists") from None
+    emit(
+        session,
+        "conversation.created",
+        conversation_data(conversation),
+        customer_id=conversation.customer_id,
+    )
     return conversation
 
 
@@ -142,6 +149,13 @@ def _set_status(session: Session, conversation_id: str, status: ConversationStat
         conversation.status = status
         conversation.closed_at = None if status == ConversationStatus.ACTIVE else utcnow()
         session.flush()
+        if status == ConversationStatus.CLOSED:
+            emit(
+                session,
+                "conversation.closed",
+                conversation_data(conversation),
+                customer_id=conversation.customer_id,
+            )
     return conversation
 
 

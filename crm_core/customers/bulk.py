@@ -14,6 +14,7 @@ from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_email
 from crm_core.statuses import CustomerStatus
 from crm_core.upsert import insert_many_ignore
+from crm_core.webhooks.events import customer_data, emit_many
 
 _NAME_PARTS = re.compile(r"[._-]+")
 
@@ -70,6 +71,7 @@ def find_or_create_customers(
 
     found = load(sorted(wanted))
     missing = sorted(key for key in wanted if key not in found)
+    new_ids = {key: new_id() for key in missing}
     if missing:
         now = utcnow()
         insert_many_ignore(
@@ -77,7 +79,7 @@ def find_or_create_customers(
             Customer.__table__,  # type: ignore[arg-type]
             [
                 {
-                    "id": new_id(),
+                    "id": new_ids[key],
                     "name": wanted[key][1] or placeholder_name(key),
                     "email": wanted[key][0],
                     "email_normalized": key,
@@ -94,7 +96,11 @@ def find_or_create_customers(
             conflict=["email_normalized"],
         )
         found.update(load(missing))
+    # Those this call inserted (another transaction may have won the race for a key).
+    created = [found[key] for key in missing if key in found and found[key].id == new_ids[key]]
+    emit_many(session, "customer.created", [(customer_data(c), c.id) for c in created])
     found = follow_merges(session, found)
+    renamed: list[Customer] = []
     for key, customer in found.items():
         real_name = wanted[key][1]
         is_own_address = customer.email_normalized == key  # not an alias
@@ -105,6 +111,12 @@ def find_or_create_customers(
             and not _is_placeholder(real_name, key)
         ):
             customer.name = real_name
+            renamed.append(customer)
+    emit_many(
+        session,
+        "customer.updated",
+        [({**customer_data(c), "changed": ["name"]}, c.id) for c in renamed],
+    )
     return found
 
 

@@ -22,6 +22,7 @@ from crm_core.models import Customer
 from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_tags
 from crm_core.statuses import CustomerStatus, parse_status
+from crm_core.webhooks.events import customer_data, emit_for_customers, emit_many
 
 
 def count_customers(session: Session, wanted: CustomerFilter) -> int:
@@ -46,13 +47,18 @@ def _count_or_update(
 ) -> int:
     if dry_run:
         return _count(session, where)
-    result = session.execute(
-        update(Customer)
-        .where(where)
-        .values(**values, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+    changed = list(
+        session.execute(
+            update(Customer)
+            .where(where)
+            .values(**values, updated_at=utcnow())
+            .returning(Customer.id)
+            .execution_options(synchronize_session=False)
+        ).scalars()
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    fields = tuple(sorted(key for key in values if key != "updated_at"))
+    emit_for_customers(session, "customer.updated", changed, dict.fromkeys(changed, fields))
+    return len(changed)
 
 
 def _appended(session: Session, tag: str) -> ColumnElement[object]:
@@ -123,6 +129,11 @@ def change_customer_tags(
     if tags != list(customer.tags or []):
         customer.tags = tags
         session.flush()
+        emit_many(
+            session,
+            "customer.updated",
+            [({**customer_data(customer), "changed": ["tags"]}, customer.id)],
+        )
     return customer
 
 

@@ -29,6 +29,7 @@ from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_tags
 from crm_core.stats import update_customers_stats
 from crm_core.statuses import CustomerStatus
+from crm_core.webhooks.events import emit
 
 MOVED = (
     ("leads", Lead),
@@ -110,6 +111,18 @@ def merge_customers(
     session.flush()
     session.expire_all()  # the bulk updates above changed rows the session may hold
     update_customers_stats(session, [keep.id, duplicate.id])
+    # The event belongs to the kept customer: it outlives the duplicate's erasure.
+    emit(
+        session,
+        "customer.merged",
+        {
+            "id": keep.id,
+            "merged_id": duplicate.id,
+            "merged_email": duplicate.email,
+            "moved": dict(result.moved),
+        },
+        customer_id=keep.id,
+    )
     return result
 
 

@@ -18,8 +18,10 @@ from crm_core.ids import new_id
 from crm_core.models import Conversation, Customer, Lead
 from crm_core.normalize import checked_phone, normalize_email, normalize_tags
 from crm_core.paging import DEFAULT_LIMIT, Page, checked_limit, checked_offset, paginate
+from crm_core.scoring.service import score_leads
 from crm_core.stats import update_customer_stats
 from crm_core.statuses import CustomerStatus, parse_status
+from crm_core.webhooks.events import customer_data, emit
 
 
 class CustomerChanges(TypedDict, total=False):
@@ -77,6 +79,7 @@ def create_customer(
             session.add(customer)
     except IntegrityError:
         raise ConflictError(f"a customer with email {normalized} already exists") from None
+    emit(session, "customer.created", customer_data(customer), customer_id=customer.id)
     return customer
 
 
@@ -136,6 +139,9 @@ def update_customer(
     except IntegrityError:
         taken = normalize_email(str(changes.get("email")))
         raise ConflictError(f"a customer with email {taken} already exists") from None
+    if changes:
+        data = {**customer_data(customer), "changed": sorted(changes)}
+        emit(session, "customer.updated", data, customer_id=customer.id)
     return customer
 
 
@@ -223,8 +229,11 @@ def _customers_matching(
 def delete_customer(session: Session, customer_id: str) -> bool:
     """Soft delete: the customer becomes inactive; nothing is removed."""
     customer = get_customer(session, customer_id)
-    customer.status = CustomerStatus.INACTIVE
-    session.flush()
+    if customer.status != CustomerStatus.INACTIVE:
+        customer.status = CustomerStatus.INACTIVE
+        session.flush()
+        data = {**customer_data(customer), "changed": ["status"]}
+        emit(session, "customer.updated", data, customer_id=customer.id)
     return True
 
 
@@ -260,6 +269,7 @@ def link_lead_to_customer(session: Session, lead_id: str, customer_id: str) -> L
         _move_lead_conversations(session, lead_id, previous, customer_id)
     for owner in sorted({customer_id, previous or customer_id}):
         update_customer_stats(session, owner)
+    score_leads(session, [lead_id])  # the customer's history now counts
     return lead
 
 

@@ -1,3 +1,4 @@
+from crm_core.leads.by_score import list_leads_by_score
 from crm_core.leads.listing import (
     LeadFilter,
     count_leads,
@@ -28,6 +29,7 @@ __all__ = [
     "lead_source_ref",
     "linked_leads",
     "list_leads",
+    "list_leads_by_score",
     "list_unlinked_leads",
     "set_lead_status",
 ]

@@ -12,9 +12,11 @@ from crm_core.ids import new_id
 from crm_core.leads.service import LEAD_FIELDS
 from crm_core.models import Lead
 from crm_core.models.types import utcnow
+from crm_core.scoring.service import score_leads
 from crm_core.stats import update_customers_stats
 from crm_core.statuses import LeadStatus
 from crm_core.upsert import insert_many_ignore
+from crm_core.webhooks.events import emit_many, lead_data
 
 
 def create_linked_leads(session: Session, leads: Sequence[Mapping[str, Any]]) -> dict[str, Lead]:
@@ -23,7 +25,8 @@ def create_linked_leads(session: Session, leads: Sequence[Mapping[str, Any]]) ->
     Each mapping holds ``idempotency_key``, ``customer_id``, ``source``, optionally
     ``created_at`` (the lead email's date; now when missing) and any of the lead
     fields. A lead that exists already (same key) is left as it is, except that
-    an unlinked one is linked. The customers' figures are recomputed once, together.
+    an unlinked one is linked. The customers' figures are recomputed once, together,
+    and the leads are scored with the stored model.
     """
     if not leads:
         return {}
@@ -53,6 +56,8 @@ def create_linked_leads(session: Session, leads: Sequence[Mapping[str, Any]]) ->
         if lead.idempotency_key
     }
     wanted = {row["idempotency_key"]: row["customer_id"] for row in rows}
+    created_ids = {row["id"] for row in rows}
+    created = [lead for lead in found.values() if lead.id in created_ids]
     owners: set[str] = set()
     for key, lead in found.items():
         if lead.customer_id is None:
@@ -60,4 +65,10 @@ def create_linked_leads(session: Session, leads: Sequence[Mapping[str, Any]]) ->
         if lead.customer_id:
             owners.add(lead.customer_id)
     update_customers_stats(session, owners)
+    score_leads(session, [lead.id for lead in found.values()])
+    emit_many(
+        session,
+        "lead.created",
+        [(lead_data(lead), lead.customer_id) for lead in sorted(created, key=lambda x: x.id)],
+    )
     return found

@@ -41,6 +41,11 @@ def _filtered(statement: S, wanted: LeadFilter) -> S:
     return statement
 
 
+def filter_leads(statement: S, wanted: LeadFilter) -> S:
+    """``statement`` (over Lead) narrowed to the leads ``wanted`` names."""
+    return _filtered(statement, wanted)
+
+
 def list_leads(
     session: Session, wanted: LeadFilter = LeadFilter(), *, limit: int = DEFAULT_LIMIT
 ) -> list[Lead]:

@@ -7,6 +7,9 @@
 | a booking is made for it (or for one of its quotes)     | won          | any but won           |
 | its quote is rejected and it has no other live quote    | lost         | new, contacted, quoted |
 
+A lead that becomes contacted is scored again at once (crm_core.scoring): the time to
+our first reply is one of the facts its score weighs.
+
 A lead never moves backwards by itself (a won lead stays won whatever mail follows);
 ``set_lead_status`` sets any status by hand. The moves live here, in the services,
 so every path (the CLI, the Python API, ingestion) gets them.
@@ -21,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from crm_core.identity import expire_if_loaded
 from crm_core.models import Conversation, Lead, Quote
+from crm_core.scoring.service import score_leads
 from crm_core.statuses import LeadStatus, QuoteStatus
+from crm_core.webhooks.events import emit_many
 
 _BEFORE_QUOTED = (LeadStatus.NEW, LeadStatus.CONTACTED)
 _OPEN = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUOTED)
@@ -34,11 +39,20 @@ def _move(
     if not ids:
         return
     session.flush()
-    session.execute(
+    moved = session.execute(
         update(Lead)
         .where(Lead.id.in_(ids), Lead.status.in_(list(only_from)))
         .values(status=to)
+        .returning(Lead.id, Lead.customer_id)
         .execution_options(synchronize_session=False)
+    ).all()
+    emit_many(
+        session,
+        "lead.status_changed",
+        [
+            ({"id": lead_id, "customer_id": customer_id, "status": to}, customer_id)
+            for lead_id, customer_id in sorted(moved)
+        ],
     )
     for lead_id in ids:
         expire_if_loaded(session, Lead, lead_id, ["status", "updated_at"])
@@ -54,12 +68,18 @@ def leads_contacted_in(session: Session, conversation_ids: Collection[str]) -> N
             Conversation.id.in_(ids), Conversation.lead_id.is_not(None)
         )
     ).scalars()
-    _move(
-        session,
-        [lead_id for lead_id in lead_ids if lead_id],
-        LeadStatus.CONTACTED,
-        [LeadStatus.NEW],
+    leads = sorted({lead_id for lead_id in lead_ids if lead_id})
+    if not leads:
+        return
+    session.flush()
+    answered = list(
+        session.execute(
+            select(Lead.id).where(Lead.id.in_(leads), Lead.status == LeadStatus.NEW)
+        ).scalars()
     )
+    _move(session, answered, LeadStatus.CONTACTED, [LeadStatus.NEW])
+    # Our first reply is a fact the score weighs: score these leads again at once.
+    score_leads(session, answered)
 
 
 def lead_quoted(session: Session, lead_id: str | None) -> None:

@@ -14,8 +14,10 @@ from crm_core.leads.listing import LeadFilter, count_leads, list_leads
 from crm_core.models import Lead
 from crm_core.models.types import utcnow
 from crm_core.paging import Page, checked_limit, first_page
+from crm_core.scoring.service import request_rescore, score_leads
 from crm_core.statuses import LeadStatus, parse_status
 from crm_core.upsert import insert_ignore
+from crm_core.webhooks.events import emit, lead_data
 
 LEAD_FIELDS = (
     "name",
@@ -47,6 +49,7 @@ def create_lead(
     created once: later calls with the same key return the first lead unchanged.
     ``created_at`` is the lead's date: for a lead email, the email's date (so "leads
     this month" counts the month the request came, not the month of an import).
+    A new lead is scored at once with the stored model (crm_core.scoring).
     """
     unknown = set(fields) - set(LEAD_FIELDS)
     if unknown:
@@ -64,10 +67,15 @@ def create_lead(
         lead = Lead(**{**values, "status": parse_status(LeadStatus, status)})
         session.add(lead)
         session.flush()
+        score_leads(session, [lead.id])
+        emit(session, "lead.created", lead_data(lead), customer_id=lead.customer_id)
         return lead
-    insert_ignore(session, Lead.__table__, values, conflict=["idempotency_key"])  # type: ignore[arg-type]
+    created = insert_ignore(session, Lead.__table__, values, conflict=["idempotency_key"])  # type: ignore[arg-type]
     found = get_lead_by_idempotency_key(session, idempotency_key)
     assert found is not None
+    if created:
+        score_leads(session, [found.id])
+        emit(session, "lead.created", lead_data(found), customer_id=found.customer_id)
     return found
 
 
@@ -96,8 +104,22 @@ def set_lead_status(session: Session, lead_id: str, status: str | LeadStatus) ->
     """Set a lead's status by hand (any status; see crm_core.leads.progress for the
     moves that happen by themselves)."""
     lead = get_lead(session, lead_id)
+    previous = lead.status
     lead.status = parse_status(LeadStatus, status)
     session.flush()
+    if lead.status != previous:
+        emit(
+            session,
+            "lead.status_changed",
+            {
+                "id": lead.id,
+                "customer_id": lead.customer_id,
+                "status": lead.status,
+                "previous_status": previous,
+            },
+            customer_id=lead.customer_id,
+        )
+        request_rescore(session)
     return lead
 
 

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from crm_core.inbox.outcomes import record_outcome
-from crm_core.models import EmailMessage, ReceivedMessage
+from crm_core.models import Conversation, EmailMessage, ReceivedMessage
 from crm_core.normalize import mailbox_key
 from crm_core.statuses import Direction, IngestOutcome, MessageStatus
+from crm_core.webhooks.events import emit_many, message_data
 
 
 def waiting_bounce_reason(message_id: str) -> str:
@@ -39,7 +40,26 @@ def mark_bounced(
     )
     for original in originals:
         original.status = MessageStatus.BOUNCED
+    emit_bounced(session, originals)
     return originals
+
+
+def emit_bounced(session: Session, messages: Sequence[EmailMessage]) -> None:
+    """message.bounced for each, with the customer of its conversation."""
+    if not messages:
+        return
+    owners = dict(
+        session.execute(
+            select(Conversation.id, Conversation.customer_id).where(
+                Conversation.id.in_({m.conversation_id for m in messages})
+            )
+        ).all()
+    )
+    items = []
+    for message in sorted(messages, key=lambda m: m.id):
+        customer_id = owners.get(message.conversation_id)
+        items.append((message_data(message, customer_id), customer_id))
+    emit_many(session, "message.bounced", items)
 
 
 def apply_waiting_bounces(session: Session, mailbox: str, sent: Mapping[str, str]) -> None:
@@ -57,9 +77,12 @@ def apply_waiting_bounces(session: Session, mailbox: str, sent: Mapping[str, str
         )
         .options(defer(ReceivedMessage.raw))  # a bounce often quotes the whole original
     ).scalars()
+    bounced = []
     for bounce in bounces:
         message_id = by_reason[bounce.reason or ""]
         stored = session.get(EmailMessage, message_id)
         if stored is not None:
             stored.status = MessageStatus.BOUNCED
+            bounced.append(stored)
         record_outcome(bounce, IngestOutcome.BOUNCE, "bounced 1 outbound", message_id)
+    emit_bounced(session, bounced)

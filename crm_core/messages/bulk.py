@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.identity import advance_last_contacts
 from crm_core.ids import new_id
+from crm_core.insight.stored import insight_columns
 from crm_core.messages.bounces import apply_waiting_bounces
 from crm_core.messages.effects import FiledMessage, messages_filed
 from crm_core.models import Conversation, Customer, EmailMessage
@@ -25,6 +26,7 @@ from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
 from crm_core.statuses import Direction, MessageStatus
 from crm_core.upsert import insert_many_ignore
+from crm_core.webhooks.events import emit_many, message_event, message_row_data
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,9 @@ def store_new_messages(session: Session, mailbox: str, messages: Sequence[NewMes
         return []
     key = mailbox_key(mailbox)
     now = utcnow()
+    insight = insight_columns(
+        session, [(m.direction, str(m.columns.get("body") or ""), None) for m in messages]
+    )
     rows = [
         {
             **m.columns,
@@ -70,8 +75,9 @@ def store_new_messages(session: Session, mailbox: str, messages: Sequence[NewMes
             "sent_at": m.sent_at,
             "created_at": now,
             "updated_at": now,
+            **columns,
         }
-        for m in messages
+        for m, columns in zip(messages, insight, strict=True)
     ]
     insert_many_ignore(
         session,
@@ -79,6 +85,16 @@ def store_new_messages(session: Session, mailbox: str, messages: Sequence[NewMes
         rows,
         conflict=["mailbox", "gmail_message_id"],
     )
+    for direction in (Direction.INBOUND, Direction.OUTBOUND):
+        emit_many(
+            session,
+            message_event(direction.value),
+            [
+                (message_row_data(row, m.customer_id), m.customer_id)
+                for m, row in zip(messages, rows, strict=True)
+                if m.direction is direction
+            ],
+        )
     by_conversation: dict[str, datetime] = {}
     by_customer: dict[str, datetime] = {}
     for m in messages:

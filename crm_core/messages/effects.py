@@ -24,6 +24,7 @@ from crm_core.identity import expire_if_loaded
 from crm_core.leads.progress import leads_contacted_in
 from crm_core.models import Conversation, Customer
 from crm_core.statuses import CustomerStatus, Direction, MessageStatus
+from crm_core.webhooks.events import emit_for_customers
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ def reactivate_writers(session: Session, conversation_ids: set[str]) -> None:
     )
     if not writers:
         return
-    session.execute(
+    reactivated = session.execute(
         update(Customer)
         .where(
             Customer.id.in_(writers),
@@ -66,7 +67,10 @@ def reactivate_writers(session: Session, conversation_ids: set[str]) -> None:
             Customer.merged_into_id.is_(None),
         )
         .values(status=CustomerStatus.ACTIVE)
+        .returning(Customer.id)
         .execution_options(synchronize_session=False)
-    )
+    ).scalars()
+    ids = list(reactivated)
+    emit_for_customers(session, "customer.updated", ids, dict.fromkeys(ids, ("status",)))
     for customer_id in writers:
         expire_if_loaded(session, Customer, customer_id, ["status", "updated_at"])

@@ -13,6 +13,7 @@ from crm_core.analytics.ai_counts import count_ai_messages
 from crm_core.conversations.service import get_conversation, touch_conversation
 from crm_core.customers.service import touch_last_contact
 from crm_core.ids import new_id
+from crm_core.insight.stored import insight_columns
 from crm_core.messages.bounces import apply_waiting_bounces
 from crm_core.messages.effects import FiledMessage, messages_filed
 from crm_core.models import EmailMessage
@@ -20,6 +21,7 @@ from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
 from crm_core.statuses import Direction, MessageStatus, parse_status
 from crm_core.upsert import insert_ignore_returning
+from crm_core.webhooks.events import emit, message_data, message_event
 
 PREVIEW_CHARS = 200
 
@@ -50,6 +52,7 @@ def create_email_message(
     rfc822_message_id: str | None = None,
     in_reply_to: str | None = None,
     attachments: Sequence[dict[str, Any]] = (),
+    template: str | None = None,
 ) -> EmailMessage:
     """Store a message and move the conversation's and customer's last contact forward.
 
@@ -59,6 +62,10 @@ def create_email_message(
     Idempotent on the Gmail message id (per mailbox; the conversation's mailbox when
     none is given): a second call with the same id returns the stored message and
     changes nothing, so flags set by the first call (is_ai_generated, ai_model) stay.
+
+    ``template`` names the template an outbound message was written from; without it
+    the template is found by similarity (crm_core/insight/templates.py). An inbound
+    message gets its sentiment score (crm_core/insight/sentiment.py).
     """
     conversation = get_conversation(session, conversation_id)
     key = mailbox_key(mailbox) if mailbox is not None else conversation.mailbox
@@ -87,6 +94,7 @@ def create_email_message(
         "sent_at": when,
         "created_at": utcnow(),
         "updated_at": utcnow(),
+        **insight_columns(session, [(direction_value, body, template)])[0],
     }
     if gmail_message_id is None:
         message = EmailMessage(**values)
@@ -110,6 +118,12 @@ def create_email_message(
         if conversation.customer_id is not None:
             touch_last_contact(session, conversation.customer_id, when)
         messages_filed(session, [FiledMessage(conversation.id, direction_value, status_value)])
+        emit(
+            session,
+            message_event(direction_value.value),
+            message_data(message, conversation.customer_id),
+            customer_id=conversation.customer_id,
+        )
         if message.direction == Direction.OUTBOUND and rfc822_message_id:
             # A bounce of this message may have been filed before it.
             apply_waiting_bounces(session, key, {rfc822_message_id: message.id})

@@ -3,7 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_core.models.base import Base, Timestamps, id_column
@@ -44,6 +54,16 @@ class EmailMessage(Timestamps, Base):
     ai_model: Mapped[str | None] = mapped_column(String(100))
     # Indexed for the search, which ranks the newest matches of a common word.
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Insight (crm_core/insight): the template of an outbound message, the sentiment
+    # of an inbound one; both set when the message is stored, NULL until then for
+    # messages stored before (``crm insight backfill``).
+    # The template is a plain column, no foreign key: SQLite adds a column but not a
+    # constraint, and rebuilding email_messages would drop its search triggers.
+    # Templates are never deleted, so the reference cannot dangle.
+    template_id: Mapped[str | None] = mapped_column(String(25), index=True)
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
+    # A Sentiment value (negative, neutral, positive).
+    sentiment_label: Mapped[str | None] = mapped_column(String(10))
 
     conversation: Mapped[Conversation] = relationship(
         back_populates="messages", lazy="raise_on_sql"

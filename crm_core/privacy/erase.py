@@ -68,8 +68,10 @@ from crm_core.normalize import mailbox_key, normalize_email
 from crm_core.privacy.export import CHUNK, _in, _merged_group, find_subject, gather_subject_data
 from crm_core.privacy.keys import AddressHasher
 from crm_core.privacy.suppression import suppress_hashes
+from crm_core.scoring.service import request_rescore
 from crm_core.stats.service import update_customers_stats
 from crm_core.statuses import IngestOutcome, QuoteStatus
+from crm_core.webhooks.erasure import customer_erased, forget_customer
 
 PLACEHOLDER_NAME = "Erased customer {erasure_id}"
 # Outcomes whose ledger rows are not linked to a stored message: their raw bytes are
@@ -162,6 +164,10 @@ def erase_subject(
     if placeholder is not None:
         update_customers_stats(session, [placeholder])
     _forget_derived(session, plan.customer_ids, plan.addresses, plan.message_ids)
+    for erased_id in plan.customer_ids:
+        customer_erased(session, erased_id)
+    # The scoring model counted the erased leads; the next rescore forgets them.
+    request_rescore(session)
     session.add(
         Erasure(
             id=erasure_id,
@@ -363,11 +369,14 @@ def _forget_derived(
       records a delete as a tombstone and keeps the words in older segments until a
       merge. (That rewrites the search index: 0.2 s for 100,000 messages in
       bench/erasure.py.)
+    - Webhook events (crm_core.webhooks.forget_customer): stored payloads and delivery
+      answers about these customers, or naming their addresses, are cut down to ids,
+      undelivered ones included; ``customer.erased`` is emitted afterwards.
     - Customer figures: recomputed for the placeholder by the caller; nothing else
       counts the erased rows.
     ``addresses`` are the person's addresses, for stores keyed by address.
     """
-    del addresses  # no store keyed by address yet
+    forget_customer(session, customer_ids, addresses)
     if session.get_bind().dialect.name != "sqlite":
         return
     left = 0

@@ -12,6 +12,7 @@ the lead has no other live quote (crm_core.leads.progress).
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
@@ -21,8 +22,10 @@ from crm_core.ids import new_id
 from crm_core.leads.progress import lead_lost_unless_other_quotes, lead_quoted
 from crm_core.models import Customer, Lead, Quote
 from crm_core.models.types import utcnow
+from crm_core.scoring.service import request_rescore
 from crm_core.stats import refresh_owner_of
 from crm_core.statuses import QuoteStatus
+from crm_core.webhooks.events import emit_quote
 
 _OPEN = (QuoteStatus.DRAFT, QuoteStatus.SENT)
 
@@ -83,42 +86,50 @@ def get_quote(session: Session, quote_id: str) -> Quote:
     return quote
 
 
-def send_quote(session: Session, quote_id: str) -> Quote:
+def send_quote(session: Session, quote_id: str, *, at: datetime | None = None) -> Quote:
     quote = get_quote(session, quote_id)
     if quote.status == QuoteStatus.SENT:
         return quote
     if quote.status != QuoteStatus.DRAFT:
         raise ConflictError(f"quote {quote_id} is {quote.status.value} and cannot be sent")
     quote.status = QuoteStatus.SENT
-    quote.sent_at = utcnow()
+    quote.sent_at = at or utcnow()
     session.flush()
     lead_quoted(session, quote.lead_id)
+    emit_quote(session, "quote.sent", quote)
+    request_rescore(session)
     return quote
 
 
-def accept_quote(session: Session, quote_id: str) -> Quote:
-    """Accept a draft or sent quote; the owner's revenue grows by its total."""
+def accept_quote(session: Session, quote_id: str, *, at: datetime | None = None) -> Quote:
+    """Accept a draft or sent quote; the owner's revenue grows by its total.
+
+    ``at`` (default now) is when it was accepted, for history recorded afterwards."""
     quote = get_quote(session, quote_id)
     if quote.status == QuoteStatus.ACCEPTED:
         return quote
     if quote.status not in _OPEN:
         raise ConflictError(f"quote {quote_id} is {quote.status.value} and cannot be accepted")
     quote.status = QuoteStatus.ACCEPTED
-    quote.accepted_at = utcnow()
+    quote.accepted_at = at or utcnow()
     session.flush()
     lead_quoted(session, quote.lead_id)
     refresh_owner_of(session, lead_id=quote.lead_id, customer_id=quote.customer_id)
+    emit_quote(session, "quote.accepted", quote)
+    request_rescore(session)
     return quote
 
 
-def reject_quote(session: Session, quote_id: str) -> Quote:
+def reject_quote(session: Session, quote_id: str, *, at: datetime | None = None) -> Quote:
     quote = get_quote(session, quote_id)
     if quote.status == QuoteStatus.REJECTED:
         return quote
     if quote.status not in _OPEN:
         raise ConflictError(f"quote {quote_id} is {quote.status.value} and cannot be rejected")
     quote.status = QuoteStatus.REJECTED
-    quote.rejected_at = utcnow()
+    quote.rejected_at = at or utcnow()
     session.flush()
     lead_lost_unless_other_quotes(session, quote.lead_id)
+    emit_quote(session, "quote.rejected", quote)
+    request_rescore(session)
     return quote

@@ -20,6 +20,7 @@ from crm_core.analytics.ai_counts import count_ai_messages
 from crm_core.conversations.service import get_conversation
 from crm_core.customers.service import get_customer
 from crm_core.errors import ConflictError, ValidationError
+from crm_core.insight.templates import OutboundText, templates_for
 from crm_core.models import EmailMessage, OutboundReply
 from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key, normalize_email
@@ -103,6 +104,7 @@ def reply(
         is_ai_generated=is_ai_generated,
         ai_model=ai_model,
         sent_at=now,
+        template_id=templates_for(session, [OutboundText(body, template)])[0],
     )
     session.add(message)
     session.flush()

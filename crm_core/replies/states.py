@@ -34,6 +34,7 @@ from crm_core.models import Conversation, Customer, EmailMessage, Mailbox, Outbo
 from crm_core.models.types import utcnow
 from crm_core.normalize import mailbox_key
 from crm_core.statuses import CustomerStatus, MessageStatus, ReplyState, SendMode
+from crm_core.webhooks.events import emit, message_data
 
 REASON_CHARS = 500
 APPROVABLE = (ReplyState.DRAFTED, ReplyState.DRY_RUN, ReplyState.FAILED)
@@ -181,6 +182,8 @@ def mark_sent(
     conversation = session.get(Conversation, message.conversation_id)
     if conversation is not None and conversation.customer_id is not None:
         touch_last_contact(session, conversation.customer_id, when)
+    owner = conversation.customer_id if conversation is not None else None
+    emit(session, "message.sent", message_data(message, owner), customer_id=owner)
     return True
 
 

@@ -31,6 +31,7 @@ from crm_core.statuses import CustomerStatus
 from crm_core.transfer.first_seen import FirstSeen
 from crm_core.transfer.records import ImportRecord
 from crm_core.upsert import insert_many_ignore
+from crm_core.webhooks.events import emit_for_customers
 
 ConflictPolicy = Literal["skip", "update", "error"]
 CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = ("skip", "update", "error")
@@ -229,6 +230,12 @@ def import_batch(
             inserts,
             conflict=["email_normalized"],
         )
+        emit_for_customers(session, "customer.created", [str(row["id"]) for row in inserts])
         if updates:
             session.execute(update(Customer), updates)
+            changed = {
+                str(row["id"]): [key for key in row if key not in {"id", "updated_at"}]
+                for row in updates
+            }
+            emit_for_customers(session, "customer.updated", list(changed), changed)
     return counts

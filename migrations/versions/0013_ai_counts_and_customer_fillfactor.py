@@ -1,7 +1,7 @@
 """AI-written messages counted per model; room on the customers' pages for updates
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-30 15:10:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

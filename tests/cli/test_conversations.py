@@ -13,14 +13,16 @@ def test_list_is_limited_newest_first_and_says_how_many(cli: Cli) -> None:
     demo(cli)
     out = cli("conversation", "list", "--limit", "3")
     assert out.splitlines()[-1] == "Showing 3 of 16 conversations (--limit to see more)"
-    first = table_row(out, "12.11.2025")
-    assert first[1:5] == ["Mads Nielsen", "Ny henvendelse fra kontaktformular", "active", "1"]
+    first = table_row(out, "18.11.2025")
+    assert first[1:5] == ["Peter Kjær", "Nyt lead: Rengøring Aarhus", "active", "3"]
 
     out = cli("conversation", "list", "--customer", "ANNA.JENSEN84@gmail.com")
     assert out.splitlines()[-1] == "Total: 3 conversations"
     assert "Tilbud på flytterengøring – 3.450 kr" in out
     since = cli.json("conversation", "list", "--since", "01.11.2025")
-    assert since["total"] == 4  # Mads, Louise, Birgitte, Anna's thanks
+    # Mads, Louise, Birgitte, Anna's thanks; the check-ups to Julie, Karina and Henrik
+    # and Peter's complaint moved theirs into November.
+    assert since["total"] == 8
     assert "Error: --since: not a date" in cli.fails("conversation", "list", "--since", "soon")
     assert "unknown status 'open'" in cli.fails("conversation", "list", "--status", "open")
 

@@ -56,6 +56,8 @@ def impatient_url(database: Database) -> Iterator[str]:
             f"ALTER ROLE {role} SET lock_timeout = '200ms'",
             f"GRANT USAGE ON SCHEMA {database.schema} TO {role}",
             f"GRANT ALL ON ALL TABLES IN SCHEMA {database.schema} TO {role}",
+            # The webhook outbox numbers its events from a sequence.
+            f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {database.schema} TO {role}",
         ):
             connection.execute(text(statement))
         connection.commit()

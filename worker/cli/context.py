@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from worker.config import DatabaseSettings, Settings
+    from worker.runtime import Runtime
 
 NOT_INITIALISED = "database not initialised: run `crm db upgrade`"
 OUT_OF_DATE = "database schema is out of date: run `crm db upgrade`"
@@ -111,6 +112,66 @@ def session_for(ctx: typer.Context) -> Iterator[Session]:
     prepare_embedded_database(database)
     with transaction(sessions_for(database)) as session:
         yield session
+        from crm_core.webhooks import fan_out_wanted
+
+        announce = fan_out_wanted(session)
+    if announce:
+        announce_committed_events(ctx)
+
+
+def announce_committed_events(ctx: typer.Context) -> None:
+    """After a commit that wrote webhook events an endpoint waits for: their fan-out
+    (and, with the inline broker, the deliveries, here and now). Should it fail (the
+    broker away, say), the committed events wait for the next sweep; the command
+    itself succeeded."""
+    from worker.runtime import enqueue, sending
+
+    try:
+        runtime_for(ctx)
+        with sending():
+            enqueue("webhook_fan_out")
+    except Exception as exc:
+        import logging
+
+        logging.getLogger("worker.cli").warning(
+            "webhook events wait for the next sweep", extra={"error": repr(exc)[:200]}
+        )
+
+
+_installed: dict[int, Runtime] = {}
+
+
+def runtime_for(ctx: typer.Context) -> Runtime:
+    """The job runtime for the command's settings, with actors bound to the broker."""
+    from worker.jobs.broker import install_broker
+    from worker.runtime import use_settings
+
+    settings = settings_of(ctx)
+    key = id(settings)
+    if key not in _installed:
+        if settings.broker.url != "inline":
+            check_broker(settings.broker.url)
+        prepare_embedded_database(settings.database)
+        runtime = use_settings(settings)
+        install_broker(settings)
+        _installed[key] = runtime
+    return _installed[key]
+
+
+def check_broker(url: str) -> None:
+    """Reach Redis once before any work starts, so that a broker that is down, a wrong
+    password or a wrong port is one line up front instead of a failure mid-import."""
+    import redis
+
+    from worker.observability.logs import redact
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        raise CliError(f"cannot use the broker at {redact(url)}: {broker_problem(exc)}") from None
+    finally:
+        client.close()
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

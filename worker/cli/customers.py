@@ -13,10 +13,12 @@ from crm_core.conversations import customer_conversation_page
 from crm_core.customers import CustomerChanges, get_customer
 from crm_core.customers.bulk_changes import change_customer_tags
 from crm_core.errors import ValidationError
+from crm_core.insight.reports import sentiment_trend
 from crm_core.leads import customer_leads_page
 from crm_core.models import Conversation, Customer, Lead
 from crm_core.paging import DEFAULT_LIMIT, Page
 from worker.cli.context import CliError, session_for
+from worker.cli.insight_views import trend_text
 from worker.cli.lazy import Lazy, lazy_group
 from worker.cli.note_views import note_lines, notes_json
 from worker.cli.output import (
@@ -268,6 +270,7 @@ def get(
         aliases = services.aliases_of(session, customer.id)
         notes = services.list_notes(session, "customer", customer.id)
         note_total = services.count_notes(session, "customer", customer.id)
+        trend = sentiment_trend(session, customer.id)
         if as_json:
             print_json(
                 {
@@ -276,6 +279,7 @@ def get(
                     "leads": [model_dict(lead) for lead in leads],
                     "conversations": [conversation_json(c, counts) for c in conversations],
                     **notes_json(notes, note_total),
+                    "sentiment_trend": [{"sent_at": when, "score": score} for when, score in trend],
                 }
             )
             return
@@ -296,7 +300,7 @@ def get(
         ]
         lines: list[Line] = [
             *block(f"Customer: {customer.name}", details),
-            *field_lines(stats_fields(customer)),
+            *field_lines([*stats_fields(customer), ("Sentiment", trend_text(trend))]),
             *note_lines(notes, note_total),
             "",
             heading(f"Leads ({shown(lead_page)})"),

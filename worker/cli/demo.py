@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -25,9 +26,20 @@ from worker.importers.run import import_takeout
 
 NEVER = datetime.min.replace(tzinfo=UTC)
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "rendetalje.mbox"
+HISTORY_END = "2025-11"  # the last month of the sample and of its history
 
 
-def demo(ctx: typer.Context) -> None:
+def demo(
+    ctx: typer.Context,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history",
+            help="Also load a year of sales history (lead emails, replies, quotes, bookings) "
+            "for lead scores and trends.",
+        ),
+    ] = False,
+) -> None:
     """Ingest the sample mailbox (jobs in-process) and show the customers it yields."""
     state = ctx.ensure_object(CliState)
     settings = settings_of(ctx)
@@ -38,6 +50,19 @@ def demo(ctx: typer.Context) -> None:
     emit([heading(f"Importing the sample mailbox into {settings.database.url}")])
     summary = import_takeout(runtime, SAMPLE, settings.company.mailbox)
     emit(summary_lines(summary, SAMPLE.name))
+    if history:
+        from worker.cli.demo_history import load_history
+        from worker.samples.build_history import HISTORY_MBOX
+
+        past, recorded, model = load_history(runtime, settings.company.mailbox)
+        emit(summary_lines(past, HISTORY_MBOX.name))
+        emit(
+            [
+                f"Outcomes recorded: {recorded} (quotes sent, accepted or rejected; bookings)",
+                f"Lead scores: learned from {model.trained_on} leads, "
+                f"{model.converted} converted; {model.scored} leads scored",
+            ]
+        )
 
     with runtime.sessions() as session:
         customers = sorted(
@@ -93,5 +118,13 @@ def demo(ctx: typer.Context) -> None:
             *table(["Source", "Customer", "Phone", "Task", "Size"], lead_rows),
             "Next: `crm conversation list`, `crm lead list`, `crm customer get EMAIL`, "
             "`crm quarantine list`, `crm report top-customers`.",
+            *(
+                [
+                    "History: `crm lead list --by-score`, "
+                    f"`crm report trends --until {HISTORY_END} --chart trends.png`."
+                ]
+                if history
+                else []
+            ),
         ]
     )

@@ -10,9 +10,11 @@ from crm_core import services
 from crm_core.customers import customer_names, get_customer
 from crm_core.leads import LeadFilter
 from crm_core.models import Lead
+from crm_core.scoring import Reason
 from worker.cli.context import session_for
 from worker.cli.conversations import parse_since
 from worker.cli.note_views import note_lines, notes_json
+from worker.cli.outcomes import outcome_session
 from worker.cli.output import (
     JsonFlag,
     Line,
@@ -22,6 +24,7 @@ from worker.cli.output import (
     format_kr,
     heading,
     model_dict,
+    plural,
     print_json,
     printable,
     success,
@@ -47,10 +50,17 @@ def list_leads(
         bool, typer.Option("--unlinked", help="Only leads without a customer.")
     ] = False,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 50,
+    by_score: Annotated[
+        bool,
+        typer.Option("--by-score", help="Best first: by score, with the reasons that weigh most."),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Leads, newest first, dated by the email they came in."""
+    """Leads, newest first, dated by the email they came in (or best first: --by-score)."""
     wanted = LeadFilter(status=status, source=source, since=parse_since(since), unlinked=unlinked)
+    if by_score:
+        _list_by_score(ctx, wanted, limit, as_json)
+        return
     with session_for(ctx) as session:
         leads = services.list_leads(session, wanted, limit=limit)
         total = services.count_leads(session, wanted)
@@ -71,6 +81,67 @@ def list_leads(
         ]
     headers = ["Date", "Source", "Name", "Customer", "Status", "ID"]
     emit([*table(headers, rows), showing(len(rows), total, "lead")])
+
+
+def _list_by_score(ctx: typer.Context, wanted: LeadFilter, limit: int, as_json: bool) -> None:
+    with session_for(ctx) as session:
+        found = services.list_leads_by_score(session, wanted, limit=limit)
+        total = services.count_leads(session, wanted)
+        if as_json:
+            leads = [
+                {**model_dict(lead), **score_json(score, reasons)} for lead, score, reasons in found
+            ]
+            print_json({"total": total, "leads": leads})
+            return
+        rows = [
+            [
+                text_or_empty(score),
+                format_datetime(lead.created_at)[:10],
+                lead.source,
+                text_or_empty(lead.name),
+                text_or_empty(lead.status),
+                "; ".join(reason.text() for reason in reasons) or "-",
+                lead.id,
+            ]
+            for lead, score, reasons in found
+        ]
+    headers = ["Score", "Date", "Source", "Name", "Status", "Why", "ID"]
+    emit([*table(headers, rows), showing(len(rows), total, "lead")])
+
+
+def score_json(score: int | None, reasons: list[Reason]) -> dict[str, Any]:
+    return {
+        "score": score,
+        "score_reasons": [{**reason.as_dict(), "text": reason.text()} for reason in reasons],
+    }
+
+
+@app.command("rescore")
+def rescore(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Rebuild the scoring model from the history of bookings and revenue; rescore every lead."""
+    with session_for(ctx) as session:
+        summary = services.rebuild_scores(session)
+    if as_json:
+        print_json(
+            {
+                "trained_on": summary.trained_on,
+                "converted": summary.converted,
+                "base_rate": round(summary.base_rate, 4),
+                "scored": summary.scored,
+                "changed": summary.changed,
+            }
+        )
+        return
+    emit(
+        success(
+            f"Scored {plural(summary.scored, 'lead')} ({summary.changed} changed).",
+            [
+                ("Learned from", f"{plural(summary.trained_on, 'decided lead')}"),
+                ("Converted", str(summary.converted)),
+                ("Base rate", f"{summary.base_rate:.0%}"),
+            ],
+        )
+    )
 
 
 def _lead_fields(lead: Lead, customer_label: str) -> list[tuple[str, str]]:
@@ -101,9 +172,11 @@ def show(ctx: typer.Context, lead_id: LeadId, as_json: JsonFlag = False) -> None
         quotes = services.list_quotes(session, lead_id=lead.id)
         notes = services.list_notes(session, "lead", lead.id)
         note_total = services.count_notes(session, "lead", lead.id)
+        score, reasons = services.lead_score(session, lead.id) or (None, [])
         if as_json:
             data: dict[str, Any] = {
                 **model_dict(lead),
+                **score_json(score, reasons),
                 "quotes": [model_dict(quote) for quote in quotes],
                 "source_email": model_dict(source) if source else None,
                 **notes_json(notes, note_total),
@@ -111,9 +184,10 @@ def show(ctx: typer.Context, lead_id: LeadId, as_json: JsonFlag = False) -> None
             print_json(data)
             return
         label = f"{customer.name} <{customer.email}> ({customer.id})" if customer else "-"
-        lines: list[Line] = block(
-            f"Lead: {printable(lead.name or lead.id)}", _lead_fields(lead, label)
-        )
+        fields = [*_lead_fields(lead, label), ("Score", text_or_empty(score))]
+        lines: list[Line] = block(f"Lead: {printable(lead.name or lead.id)}", fields)
+        if reasons:
+            lines += ["", heading("Why this score"), *(printable(r.text()) for r in reasons)]
         if lead.message:
             lines += [
                 "",
@@ -154,7 +228,7 @@ def update(
     as_json: JsonFlag = False,
 ) -> None:
     """Set a lead's status by hand."""
-    with session_for(ctx) as session:
+    with outcome_session(ctx) as session:
         lead = services.set_lead_status(session, lead_id, status)
         data = model_dict(lead)
         title = f"Lead {lead.id} is {lead.status.value}."

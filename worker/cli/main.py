@@ -76,7 +76,15 @@ COMMANDS: dict[str, Lazy] = {
     "quote": Lazy("worker.cli.bookings", "quote_app", "Quotes: draft, send, accept or reject."),
     "booking": Lazy("worker.cli.bookings", "booking_app", "Bookings: scheduled jobs."),
     "note": Lazy("worker.cli.notes", "app", "Dated notes on customers, leads and conversations."),
-    "report": Lazy("worker.cli.reports", "app", "Analytics: revenue, response ratios, AI mail."),
+    "report": Lazy(
+        "worker.cli.reports",
+        "app",
+        "Analytics: revenue, response ratios, AI mail, templates, sentiment.",
+    ),
+    "template": Lazy("worker.cli.insight", "template_app", "Templates of outbound mail: name."),
+    "insight": Lazy(
+        "worker.cli.insight", "insight_app", "Insight housekeeping: backfill old messages."
+    ),
     "db": Lazy("worker.cli.db", "app", "Database migrations (Alembic)."),
     "import": Lazy("worker.cli.imports", "app", "Import mail exports (Google Takeout mbox)."),
     "quarantine": Lazy("worker.cli.quarantine", "app", "Messages that could not be processed."),
@@ -99,6 +107,9 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "privacy": Lazy(
         "worker.cli.privacy", "app", "Requests from data subjects: export or erase what is held."
+    ),
+    "webhook": Lazy(
+        "worker.cli.webhooks", "app", "Webhooks: send the CRM's events to other systems, signed."
     ),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),

@@ -17,6 +17,7 @@ from crm_core.quotes import quote_total
 from crm_core.stats.service import owner_of
 from worker.cli.context import session_for
 from worker.cli.customers import find_customer
+from worker.cli.outcomes import outcome_session
 from worker.cli.output import (
     JsonFlag,
     Line,
@@ -157,7 +158,7 @@ def create_quote(
 def _quote_step(
     ctx: typer.Context, quote_id: str, action: Callable[[Session, str], Quote], as_json: bool
 ) -> None:
-    with session_for(ctx) as session:
+    with outcome_session(ctx) as session:
         quote = action(session, quote_id)
         title = f"Quote {quote.id} is {text_or_empty(quote.status)} ({format_kr(quote.total)})."
         lines = success(title) + _owner_line(session, quote.lead_id, quote.customer_id)
@@ -229,7 +230,7 @@ def create_booking(
         scheduled_at = parse_local_datetime(at)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
-    with session_for(ctx) as session:
+    with outcome_session(ctx) as session:
         booking = services.create_booking(
             session,
             scheduled_at=scheduled_at,
@@ -248,7 +249,7 @@ def create_booking(
 @booking_app.command("cancel")
 def cancel_booking(ctx: typer.Context, booking_id: Id, as_json: JsonFlag = False) -> None:
     """Cancel a booking; it no longer counts for the customer."""
-    with session_for(ctx) as session:
+    with outcome_session(ctx) as session:
         booking = services.cancel_booking(session, booking_id)
         lines = success(f"Booking {booking.id} cancelled.")
         lines += _owner_line(session, booking.lead_id, booking.customer_id)

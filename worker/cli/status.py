@@ -15,6 +15,7 @@ from crm_core.mailboxes import list_mailboxes
 from crm_core.models.types import utcnow
 from crm_core.replies import reply_report
 from crm_core.statuses import MailboxStatus
+from crm_core.webhooks import webhook_health
 from worker.cli.context import session_for, settings_of
 from worker.cli.output import (
     JsonFlag,
@@ -111,6 +112,37 @@ def _reply_lines(reply_states: dict[str, dict[str, Any]]) -> list[Line]:
     return lines
 
 
+def _webhooks(session: Session) -> dict[str, Any]:
+    health = webhook_health(session)
+    return {
+        "endpoints": health.endpoints,
+        "disabled": health.disabled,
+        "failing": health.failing,
+        "deliveries_pending": health.pending,
+        "deliveries_failed": health.failed,
+        "events_not_fanned_out": health.not_fanned_out,
+        "disabled_reasons": health.disabled_reasons,
+    }
+
+
+def _webhook_lines(hooks: dict[str, Any]) -> list[Line]:
+    if not hooks["endpoints"]:
+        return []
+    lines: list[Line] = [
+        heading("Webhooks"),
+        f"Endpoints {hooks['endpoints']} ({hooks['disabled']} disabled, {hooks['failing']} "
+        f"failing); deliveries pending {hooks['deliveries_pending']}, failed "
+        f"{hooks['deliveries_failed']}",
+    ]
+    for endpoint_id, reason in sorted(hooks["disabled_reasons"].items()):
+        lines.append(
+            f"! webhook {endpoint_id} disabled: {reason} (crm webhook enable {endpoint_id})"
+        )
+    if hooks["failing"]:
+        lines.append("! failing webhooks: crm webhook deliveries --failed")
+    return lines
+
+
 def status(
     ctx: typer.Context,
     as_json: JsonFlag = False,
@@ -134,17 +166,24 @@ def status(
         held = raw_mail_held(session)
         overall |= {"raw_mail_messages": held.messages, "raw_mail_bytes": held.bytes}
         reply_states = _replies(session)
+        hooks = _webhooks(session)
     attention = [m["mailbox"] for m in mailboxes if m["needs_reauth"] or m["last_error"]] + (
         ["quarantine"] if overall["quarantined"] else []
     )
     if any(r["waiting_reason"] or r["failed_reason"] for r in reply_states.values()):
         attention.append("replies")
+    # An endpoint disabled by hand is not a problem; one the CRM disabled is.
+    if hooks["failing"] or any(
+        reason != "disabled by hand" for reason in hooks["disabled_reasons"].values()
+    ):
+        attention.append("webhooks")
     if as_json:
         print_json(
             {
                 "mailboxes": mailboxes,
                 "overall": overall,
                 "replies": reply_states,
+                "webhooks": hooks,
                 "needs_attention": attention,
             }
         )
@@ -203,6 +242,7 @@ def status(
         if overall["quarantined"]:
             lines.append("! quarantined messages: crm quarantine list")
         lines += _reply_lines(reply_states)
+        lines += _webhook_lines(hooks)
         emit(lines)
     if strict and attention:
         raise typer.Exit(2)

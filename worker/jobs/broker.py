@@ -34,8 +34,11 @@ class InlineBroker(StubBroker):
     """Runs each message in the calling thread, at once, instead of queueing it.
 
     Used when ``broker.url = "inline"``: the same actors, no Redis, no worker process.
-    A job that fails raises in the caller, which owns the retry.
+    A job that fails raises in the caller, which owns the retry. Nothing can wait for
+    later here (``runs_inline``): delayed work is left to the periodic sweeps.
     """
+
+    runs_inline = True
 
     def enqueue(self, message: Any, *, delay: int | None = None) -> Any:
         self.emit_before("enqueue", message, delay)

@@ -10,6 +10,7 @@ from dramatiq.middleware.prometheus import Prometheus
 from worker.config import load_settings
 from worker.jobs.broker import install_broker
 from worker.jobs.resume_on_start import ResumeOnStart
+from worker.jobs.webhook_actors import WebhookSweep
 from worker.observability.logs import configure_logging
 from worker.observability.worker_health import WorkerHealth
 from worker.runtime import use_settings
@@ -21,3 +22,4 @@ broker = install_broker(settings)
 broker.add_middleware(Prometheus())
 broker.add_middleware(WorkerHealth())
 broker.add_middleware(ResumeOnStart())
+broker.add_middleware(WebhookSweep())

@@ -25,6 +25,7 @@ from crm_core.inbox import count_pending_after_retries, outcome_counts
 from crm_core.mailboxes import list_mailboxes
 from crm_core.models.types import utcnow
 from crm_core.statuses import IngestOutcome, MailboxStatus
+from crm_core.webhooks import webhook_health
 
 GMAIL_CALLS = Counter(
     "crm_gmail_calls", "Gmail API calls made (batch parts counted one each).", ["method"]
@@ -32,6 +33,9 @@ GMAIL_CALLS = Counter(
 GMAIL_QUOTA_UNITS = Counter("crm_gmail_quota_units", "Gmail quota units spent.", ["method"])
 GMAIL_RATE_LIMITED = Counter(
     "crm_gmail_rate_limited", "Gmail answers that said the quota was exceeded (429/403)."
+)
+WEBHOOK_ATTEMPTS = Counter(
+    "crm_webhook_attempts", "Webhook delivery attempts, by outcome.", ["outcome"]
 )
 PUSH_REQUESTS = Counter(
     "crm_push_requests", "Pub/Sub push requests received, by answer status.", ["status"]
@@ -47,6 +51,7 @@ class DatabaseCollector(Collector):
             yield from _message_metrics(session)
             yield from _totals(session)
             yield from _mailbox_metrics(session)
+            yield from _webhook_metrics(session)
 
 
 def _message_metrics(session: Session) -> Iterator[Metric]:
@@ -137,3 +142,31 @@ class _Forward(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from self.source.collect()
+
+
+def _webhook_metrics(session: Session) -> Iterator[Metric]:
+    health = webhook_health(session)
+    yield GaugeMetricFamily("crm_webhook_endpoints", "Webhook endpoints.", value=health.endpoints)
+    yield GaugeMetricFamily(
+        "crm_webhook_endpoints_disabled",
+        "Webhook endpoints disabled (by hand, by a 410 answer, or after failing for days).",
+        value=health.disabled,
+    )
+    yield GaugeMetricFamily(
+        "crm_webhook_endpoints_failing",
+        "Enabled webhook endpoints whose latest attempts failed.",
+        value=health.failing,
+    )
+    yield GaugeMetricFamily(
+        "crm_webhook_deliveries_pending", "Webhook deliveries not yet made.", value=health.pending
+    )
+    yield GaugeMetricFamily(
+        "crm_webhook_deliveries_failed",
+        "Webhook deliveries that failed for good.",
+        value=health.failed,
+    )
+    yield GaugeMetricFamily(
+        "crm_webhook_events_not_fanned_out",
+        "Webhook events committed but not yet given deliveries.",
+        value=health.not_fanned_out,
+    )

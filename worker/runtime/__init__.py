@@ -6,7 +6,7 @@ Code that sends a job imports this package, never the module that defines the ac
 so the Gmail sync, the importers and the CLI stay below the jobs that call them.
 """
 
-from worker.runtime.outbox import enqueue, sending, unit_of_work
+from worker.runtime.outbox import announce_events, enqueue, send_later, sending, unit_of_work
 from worker.runtime.registry import JOBS, QUEUES, JobName
 from worker.runtime.runtime import Runtime, get_runtime, use_settings
 
@@ -15,8 +15,10 @@ __all__ = [
     "QUEUES",
     "JobName",
     "Runtime",
+    "announce_events",
     "enqueue",
     "get_runtime",
+    "send_later",
     "sending",
     "unit_of_work",
     "use_settings",

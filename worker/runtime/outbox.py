@@ -18,6 +18,7 @@ import dramatiq
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.db import transaction
+from crm_core.webhooks import fan_out_wanted
 from worker.runtime.registry import JobName, queue_of
 
 
@@ -85,6 +86,33 @@ def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction, then the jobs it enqueued; nothing is sent on rollback."""
     with sending(), transaction(sessions) as session:
         yield session
+        announce_events(session)
+
+
+def announce_events(session: Session) -> None:
+    """A transaction that wrote webhook events sends their fan-out after its commit.
+
+    Inside ``sending`` or ``unit_of_work`` (call it before the commit). Should the
+    send be lost, the periodic sweep fans the events out anyway.
+    """
+    if fan_out_wanted(session):
+        enqueue("webhook_fan_out")
+
+
+def send_later(name: JobName, delay_ms: int, *args: Any) -> bool:
+    """Send a job to run in ``delay_ms`` (a retry at its time), outside any transaction.
+
+    False when the broker runs jobs inline, where nothing can wait: the periodic
+    sweep runs what is due then.
+    """
+    broker = current_broker()
+    if getattr(broker, "runs_inline", False):
+        return False
+    message: dramatiq.Message[Any] = dramatiq.Message(
+        queue_name=queue_of(name), actor_name=name, args=args, kwargs={}, options={}
+    )
+    broker.enqueue(message, delay=max(0, delay_ms))
+    return True
 
 
 def _send(pending: _Pending) -> None:

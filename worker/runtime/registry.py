@@ -19,6 +19,9 @@ JobName = Literal[
     "replay_thread",
     "sync_mailbox",
     "send_reply",
+    "rescore_leads",
+    "webhook_fan_out",
+    "deliver_webhooks",
 ]
 
 
@@ -32,6 +35,8 @@ class Job:
 _ACTORS = "worker.jobs.actors"
 _SYNC_ACTORS = "worker.jobs.sync_actors"
 _SEND_ACTORS = "worker.jobs.send_actors"
+_SCORING_ACTORS = "worker.jobs.scoring_actors"
+_WEBHOOK_ACTORS = "worker.jobs.webhook_actors"
 
 JOBS: dict[str, Job] = {
     job.name: job
@@ -43,6 +48,9 @@ JOBS: dict[str, Job] = {
         Job("update_customer_stats", "stats", _ACTORS),
         Job("sync_mailbox", "sync", _SYNC_ACTORS),
         Job("send_reply", "send", _SEND_ACTORS),
+        Job("rescore_leads", "stats", _SCORING_ACTORS),
+        Job("webhook_fan_out", "webhooks", _WEBHOOK_ACTORS),
+        Job("deliver_webhooks", "webhooks", _WEBHOOK_ACTORS),
     ]
 }
 

@@ -1601,7 +1601,7 @@ def build() -> Sample:
         + SIGNATURE,
         expect=outbound(henrik[1]),
     )
-    s.mail(
+    henrik_answer = s.mail(
         "henrik-answer",
         cph(2025, 10, 28, 8, 3, 57),
         sender=henrik,
@@ -1772,6 +1772,108 @@ def build() -> Sample:
         text=mads_form_text,
         body=text_body(mads_form_text, encoding="8bit"),
         expect=inbound(mads_form[1], "website"),
+    )
+
+    # ---- After the job: the same check-up mail to three customers (one template), and
+    # what came back: thanks within hours, a complaint, silence; and a complaint from Peter.
+    def check_up(first_name: str, job: str, day: str) -> str:
+        return (
+            T(f"""
+            Hej {first_name}
+
+            Tak fordi I valgte Rendetalje til {job} {day}. Vi vil gerne høre, om alt blev, som I havde forventet. Har vi overset noget, så svar blot på denne mail, så kommer vi forbi og retter det uden beregning.
+
+        """)
+            + SIGNATURE
+        )
+
+    s.mail(
+        "julie-check-up",
+        cph(2025, 11, 13, 9, 0, 12),
+        sender=US,
+        to=[julie],
+        reply=julie_reply,
+        labels="Sent",
+        subject="Hvordan gik vinduespudsningen?",
+        quote=False,
+        text=check_up("Julie", "vinduespudsningen", "mandag den 10. november"),
+        expect=outbound(julie[1]),
+    )
+    karina_check_up = s.mail(
+        "karina-check-up",
+        cph(2025, 11, 13, 9, 5, 40),
+        sender=US,
+        to=[karina],
+        reply=karina_price,
+        labels="Sent",
+        subject="Hvordan gik hovedrengøringen?",
+        quote=False,
+        text=check_up("Karina", "hovedrengøringen", "den 11.11.2025"),
+        expect=outbound(karina[1]),
+    )
+    s.mail(
+        "karina-check-up-answer",
+        cph(2025, 11, 13, 19, 32, 6),
+        sender=karina,
+        to=[US],
+        reply=karina_check_up,
+        labels="Inbox,Opened",
+        subject="Re: Hvordan gik hovedrengøringen?",
+        text=T("""
+            Hej
+
+            Tusind tak, huset var skinnende rent, og ovnen ligner en ny. Vi er meget tilfredse og bestiller gerne igen til foråret.
+
+            Mvh Karina
+        """),
+        expect=inbound(karina[1]),
+    )
+    henrik_check_up = s.mail(
+        "henrik-check-up",
+        cph(2025, 11, 14, 8, 30, 0),
+        sender=US,
+        to=[henrik],
+        reply=henrik_answer,
+        labels="Sent",
+        subject="Hvordan gik den første rengøring?",
+        quote=False,
+        text=check_up("Henrik", "rengøringen af klinikken", "i går"),
+        expect=outbound(henrik[1]),
+    )
+    s.mail(
+        "henrik-complaint",
+        cph(2025, 11, 14, 15, 11, 27),
+        sender=henrik,
+        to=[US],
+        reply=henrik_check_up,
+        labels="Inbox,Important,Opened",
+        subject="Re: Hvordan gik den første rengøring?",
+        text=T("""
+            Hej
+
+            Desværre er vi ikke tilfredse. Gulvet i træningslokalet var stadig beskidt, og skraldespandene i behandlingsrummene var ikke tømt. Det er ikke godt nok til en klinik.
+
+            Henrik
+        """),
+        expect=inbound(henrik[1]),
+    )
+    s.mail(
+        "peter-complaint",
+        cph(2025, 11, 18, 7, 55, 13),
+        sender=peter,
+        to=[US],
+        reply=peter_reply,
+        labels="Inbox,Important,Opened",
+        subject="Re: Nyt lead: Rengøring Aarhus",
+        text=T("""
+            Hej
+
+            Trappeopgangen blev ikke gjort ordentligt i mandags: der var stadig snavset på reposerne, og vinduerne havde striber. Vi er skuffede, det er anden gang.
+
+            Venlig hilsen
+            Peter Kjær
+        """),
+        expect=inbound(peter[1]),
     )
 
     # ---- Noise

@@ -9,6 +9,8 @@
 - pending messages whose jobs were lost are re-sent every few minutes, and at once when
   the broker answers again after it could not be reached (jobs sent meanwhile were
   lost: the staging committed, the sending failed);
+- every ``[webhooks] sweep_interval_seconds`` webhook events are fanned out and due
+  deliveries (retries, those of a worker that died) started (``worker.webhooks.sweep``);
 - once a day (the first time a few minutes after start) raw mail past ``[retention]``
   is dropped (``worker.jobs.retention``); a failure is logged and tried the next day;
 - /healthz and /readyz are served on the push port even without push mailboxes.
@@ -50,6 +52,7 @@ class Watcher:
         readiness: Readiness,
         metrics: Callable[[], bytes] | None = None,
         run_retention: Callable[[], object] | None = None,
+        sweep_webhooks: Callable[[], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not settings.mailboxes:
@@ -68,6 +71,9 @@ class Watcher:
         self.renew_watch = renew_watch
         self.resume_pending = resume_pending
         self.run_retention = run_retention
+        self.sweep_webhooks = sweep_webhooks
+        self.sweep_every = settings.webhooks.sweep_interval_seconds
+        self._next_sweep = clock()
         self.clock = clock
         self.stopping = threading.Event()
         self.server = PushServer(
@@ -126,6 +132,12 @@ class Watcher:
             self._next_resume = now + RESUME_EVERY_SECONDS
         if self._broker_failed:
             self._next_resume = min(self._next_resume, now + RETRY_AFTER_FAILURE_SECONDS)
+        if self.sweep_webhooks is not None and now >= self._next_sweep:
+            self._next_sweep = now + self.sweep_every
+            try:
+                self.sweep_webhooks()
+            except Exception:
+                log.exception("webhook sweep failed; tried again next round")
         if self.run_retention is not None and now >= self._next_retention:
             self._next_retention = now + RETENTION_EVERY_SECONDS
             try:
