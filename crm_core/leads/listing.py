@@ -25,6 +25,10 @@ class LeadFilter:
     since: datetime | None = None  # the lead's date (the email's date) on or after this
     unlinked: bool = False
     customer_id: str | None = None
+    open_only: bool = False  # new, contacted or quoted: still to be won
+
+
+OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUOTED)
 
 
 def _filtered(statement: S, wanted: LeadFilter) -> S:
@@ -38,6 +42,8 @@ def _filtered(statement: S, wanted: LeadFilter) -> S:
         statement = statement.where(Lead.customer_id.is_(None))
     if wanted.customer_id is not None:
         statement = statement.where(Lead.customer_id == wanted.customer_id)
+    if wanted.open_only:
+        statement = statement.where(Lead.status.in_(OPEN_STATUSES))
     return statement
 
 

@@ -125,10 +125,14 @@ def _one_rebuild_at_a_time(session: Session) -> None:
 
 
 def rebuild_scores(session: Session, now: datetime | None = None) -> RescoreSummary:
-    """Train the model on every decided lead and score every lead (one pass over the leads)."""
+    """Train the model on every decided lead and score every lead (one pass over the leads).
+
+    The requests for a rescore seen at the start are honoured by it (a later one is not:
+    its outcome may not be in what this rebuild reads)."""
     _one_rebuild_at_a_time(session)
     now = now or utcnow()
     session.flush()
+    generation = _state(session).requested
     model = ScoringModel()
     features: dict[str, dict[str, str]] = {}
     for facts in lead_facts(session):
@@ -139,6 +143,15 @@ def rebuild_scores(session: Session, now: datetime | None = None) -> RescoreSumm
     _save_model(session, model, now)
     scores = {lead_id: model.score(values) for lead_id, values in features.items()}
     changed = _write_scores(session, scores, now)
+    session.execute(
+        update(LeadScoringState)
+        .where(LeadScoringState.id == _STATE_ID)
+        .values(
+            built=case(
+                (LeadScoringState.built < generation, generation), else_=LeadScoringState.built
+            )
+        )
+    )
     return RescoreSummary(model.leads, model.converted, model.base_rate, len(scores), changed)
 
 
@@ -173,17 +186,7 @@ def rescore_if_requested(session: Session, now: datetime | None = None) -> Resco
     generation = state.requested
     if state.built >= generation:
         return None
-    summary = rebuild_scores(session, now)
-    session.execute(
-        update(LeadScoringState)
-        .where(LeadScoringState.id == _STATE_ID)
-        .values(
-            built=case(
-                (LeadScoringState.built < generation, generation), else_=LeadScoringState.built
-            )
-        )
-    )
-    return summary
+    return rebuild_scores(session, now)
 
 
 def scoring_state(session: Session) -> LeadScoringState | None:

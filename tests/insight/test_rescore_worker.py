@@ -52,17 +52,19 @@ def test_a_burst_of_outcomes_is_rescored_once_by_the_worker(
         leads = [lead(session, "website", GOOD[1], old + timedelta(hours=i)).id for i in range(5)]
         session.commit()
     crm(config, "lead", "rescore")
+    asked, built = _state(database)  # the history's own outcomes, honoured by the rescore
+    assert asked == built
 
     for lead_id in leads:
         quote = crm_json(config, "quote", "create", "--lead", lead_id, "--total", "1500")["id"]
         crm(config, "quote", "accept", quote)
-    assert _state(database) == (5, 0)  # recorded and queued; nothing rebuilt yet
+    assert _state(database) == (asked + 5, asked)  # recorded and queued; nothing rebuilt yet
 
     log = tmp_path / "worker.log"
     with daemon(config, "worker", "-p", "1", "-t", "1", log=log):
-        wait_for(lambda: _state(database) == (5, 5), 60, what="the rescore")
-        wait_for(
-            lambda: log.read_text().count("lead scores already up to date") == 4,
+        wait_for(lambda: _state(database) == (asked + 5, asked + 5), 60, what="the rescore")
+        wait_for(  # (the worker's periodic check may send one more, which finds nothing)
+            lambda: log.read_text().count("lead scores already up to date") >= 4,
             30,
             what="the other four jobs",
         )

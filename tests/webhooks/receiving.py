@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,8 +36,20 @@ def receiver(
     try:
         wait_for(lambda: _listening(port), timeout=20, what="the webhook receiver")
         yield process
+        _let_answers_be_logged(log)
     finally:
         stop(process, timeout=10)
+
+
+def _let_answers_be_logged(log: Path, timeout: float = 3.0) -> None:
+    """The receiver logs an answer after writing it, so the sender can have it before
+    the line is in the log: give requests that arrived a moment to be logged as
+    answered before the receiver stops (one whose sender hung up never is)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(received(log)) >= len(received(log, "arrived")):
+            return
+        time.sleep(0.05)
 
 
 def received(log: Path, phase: str = "answered") -> list[dict[str, Any]]:

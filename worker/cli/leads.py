@@ -52,12 +52,23 @@ def list_leads(
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 50,
     by_score: Annotated[
         bool,
-        typer.Option("--by-score", help="Best first: by score, with the reasons that weigh most."),
+        typer.Option(
+            "--by-score",
+            help="Best first: by score, with the reasons that weigh most. Open leads "
+            "(new, contacted, quoted) unless --status says otherwise.",
+        ),
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Leads, newest first, dated by the email they came in (or best first: --by-score)."""
-    wanted = LeadFilter(status=status, source=source, since=parse_since(since), unlinked=unlinked)
+    wanted = LeadFilter(
+        status=status,
+        source=source,
+        since=parse_since(since),
+        unlinked=unlinked,
+        # Which leads to call first: those still to be won, unless a status is asked for.
+        open_only=by_score and status is None,
+    )
     if by_score:
         _list_by_score(ctx, wanted, limit, as_json)
         return
@@ -106,7 +117,14 @@ def _list_by_score(ctx: typer.Context, wanted: LeadFilter, limit: int, as_json: 
             for lead, score, reasons in found
         ]
     headers = ["Score", "Date", "Source", "Name", "Status", "Why", "ID"]
-    emit([*table(headers, rows), showing(len(rows), total, "lead")])
+    shown = "open leads (new, contacted, quoted)" if wanted.open_only else "leads"
+    emit(
+        [
+            heading(f"Best first: {shown}"),
+            *table(headers, rows),
+            showing(len(rows), total, "lead"),
+        ]
+    )
 
 
 def score_json(score: int | None, reasons: list[Reason]) -> dict[str, Any]:
