@@ -63,3 +63,23 @@ def insert_many_ignore(
         return
     statement = _insert(session, table).on_conflict_do_nothing(index_elements=list(conflict))
     session.execute(statement, list(rows))
+
+
+def insert_or_add(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    conflict: Sequence[str],
+    add: Sequence[str],
+) -> None:
+    """Insert ``rows``; where a row with the same ``conflict`` columns exists, add the
+    new values of the ``add`` columns to the stored ones (a counter kept in the
+    database, right under concurrent writers)."""
+    if not rows:
+        return
+    statement = _insert(session, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(conflict),
+        set_={name: table.c[name] + statement.excluded[name] for name in add},
+    )
+    session.execute(statement, list(rows))
