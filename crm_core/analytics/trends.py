@@ -25,9 +25,10 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from crm_core.errors import ValidationError
-from crm_core.models import Booking, Conversation, EmailMessage, Lead, Quote
+from crm_core.models import Booking, Lead, Quote
 from crm_core.models.types import utcnow
-from crm_core.statuses import BookingStatus, Direction, MessageStatus, QuoteStatus
+from crm_core.scoring.facts import first_reply_at
+from crm_core.statuses import BookingStatus, QuoteStatus
 
 MAX_MONTHS = 120
 
@@ -142,16 +143,7 @@ def monthly_trends(
 
 
 def _first_replies(since: datetime) -> Any:
-    first = (
-        select(func.min(EmailMessage.sent_at))
-        .join(Conversation, Conversation.id == EmailMessage.conversation_id)
-        .where(
-            Conversation.lead_id == Lead.id,
-            EmailMessage.direction == Direction.OUTBOUND,
-            EmailMessage.status != MessageStatus.DRAFT,
-        )
-        .scalar_subquery()
-    )
+    first = first_reply_at()
     return select(month_of(Lead.created_at), Lead.created_at, first).where(Lead.created_at >= since)
 
 

@@ -20,7 +20,9 @@ from crm_core.scoring.features import LeadFacts
 from crm_core.statuses import BookingStatus, Direction, LeadStatus, MessageStatus, QuoteStatus
 
 
-def _first_reply() -> ColumnElement[Any]:
+def first_reply_at() -> ColumnElement[Any]:
+    """Correlated with ``Lead``: when we first wrote (not a draft) in one of the lead's
+    conversations; NULL while unanswered. Scoring and the trends report read it."""
     return (
         select(func.min(EmailMessage.sent_at))
         .join(Conversation, Conversation.id == EmailMessage.conversation_id)
@@ -77,7 +79,7 @@ def facts_statement() -> Select[Any]:
         Lead.address,
         Lead.created_at,
         Lead.status,
-        _first_reply().label("first_reply_at"),
+        first_reply_at().label("first_reply_at"),
         _converted().label("converted"),
         _earlier(bookings=True).label("earlier_bookings"),
         _earlier(bookings=False).label("earlier_revenue"),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_core.models import LeadScoreCount, LeadScoringState
+from crm_core.models import LeadScoreCount, LeadScoringState, Quote
 from tests.conftest import Database
 from tests.insight.history import GOOD, lead, planted_history
 from tests.processes import (
@@ -21,6 +21,7 @@ from tests.processes import (
     crm,
     crm_json,
     daemon,
+    free_port,
     new_namespace,
     wait_for,
     write_config,
@@ -72,3 +73,34 @@ def test_a_burst_of_outcomes_is_rescored_once_by_the_worker(
     with database.sessions() as session:
         website = session.get(LeadScoreCount, ("source", "website"))
         assert website is not None and (website.leads, website.converted) == (5, 5)
+
+
+def test_an_outcome_while_the_broker_is_away_succeeds_and_the_worker_rescores_later(
+    database: Database, namespace: str, tmp_path: Path
+) -> None:
+    """The quote is accepted although the rescore job cannot be sent; the request
+    waits in the database, and a worker's periodic check sends the job."""
+    sweep = "[webhooks]\nsweep_interval_seconds = 1\n"
+    config = write_config(tmp_path / "crm.toml", database, namespace, webhooks=sweep)
+    away = tmp_path / "away.toml"
+    away.write_text(
+        config.read_text().replace(
+            'url = "redis://', f'url = "redis://127.0.0.1:{free_port()}/0" #', 1
+        )
+    )
+    with database.sessions() as session:
+        planted_history(session, 20)
+        open_lead = lead(session, "website", GOOD[1], datetime.now(UTC) - timedelta(days=40)).id
+        session.commit()
+    crm(config, "lead", "rescore")
+    asked, _ = _state(database)
+
+    quote = crm_json(away, "quote", "create", "--lead", open_lead, "--total", "1500")["id"]
+    accepted = crm(away, "quote", "accept", quote)
+    assert accepted.returncode == 0 and "Traceback" not in accepted.stderr
+    with database.sessions() as session:
+        assert session.get(Quote, quote).status == "accepted"  # type: ignore[union-attr]
+    assert _state(database) == (asked + 1, asked)  # asked for, not sent
+
+    with daemon(config, "worker", "-p", "1", "-t", "1", log=tmp_path / "worker.log"):
+        wait_for(lambda: _state(database) == (asked + 1, asked + 1), 60, what="the rescore")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from worker.config import DatabaseSettings, Settings
     from worker.runtime import Runtime
+    from worker.runtime.registry import JobName
 
 NOT_INITIALISED = "database not initialised: run `crm db upgrade`"
 OUT_OF_DATE = "database schema is out of date: run `crm db upgrade`"
@@ -121,21 +122,24 @@ def session_for(ctx: typer.Context) -> Iterator[Session]:
 
 def announce_committed_events(ctx: typer.Context) -> None:
     """After a commit that wrote webhook events an endpoint waits for: their fan-out
-    (and, with the inline broker, the deliveries, here and now). Should it fail (the
-    broker away, say), the committed events wait for the next sweep; the command
-    itself succeeded."""
+    (and, with the inline broker, the deliveries, here and now)."""
+    send_after_commit(ctx, "webhook_fan_out", "webhook events wait for the next sweep")
+
+
+def send_after_commit(ctx: typer.Context, name: JobName, waiting: str) -> None:
+    """Send job ``name`` for work a command has committed. Should the send fail (the
+    broker away, say), the command itself succeeded and the work waits for the
+    periodic sweep of `crm worker` / `crm watch`: ``waiting`` is logged, one line."""
     from worker.runtime import enqueue, sending
 
     try:
         runtime_for(ctx)
         with sending():
-            enqueue("webhook_fan_out")
+            enqueue(name)
     except Exception as exc:
         import logging
 
-        logging.getLogger("worker.cli").warning(
-            "webhook events wait for the next sweep", extra={"error": repr(exc)[:200]}
-        )
+        logging.getLogger("worker.cli").warning(waiting, extra={"error": repr(exc)[:200]})
 
 
 _installed: dict[int, Runtime] = {}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from worker.cli.context import session_for
+from worker.cli.context import send_after_commit, session_for
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -26,16 +26,4 @@ def outcome_session(ctx: typer.Context) -> Iterator[Session]:
     """``session_for`` that also sends the rescore of the leads when the block commits."""
     with session_for(ctx) as session:
         yield session
-    try:
-        from worker.cli.jobs import runtime_for
-        from worker.runtime import enqueue, sending
-
-        runtime_for(ctx)
-        with sending():
-            enqueue("rescore_leads")
-    except Exception as exc:
-        import logging
-
-        logging.getLogger("worker.cli").warning(
-            "lead rescore waits for the next check", extra={"error": repr(exc)[:200]}
-        )
+    send_after_commit(ctx, "rescore_leads", "lead rescore waits for the next check")
