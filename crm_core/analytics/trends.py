@@ -1,10 +1,13 @@
 """Month by month: leads by source, quotes sent and accepted, bookings, revenue and the
 median time to our first reply. The report behind ``crm report trends``.
 
-Months are calendar months in UTC, keyed "YYYY-MM" by the database itself
-(``month_of``: ``to_char`` on PostgreSQL, ``strftime`` on SQLite), so each figure is
-one GROUP BY over the rows of the window, never a scan in Python. Each event counts
-in the month it happened: a lead when its email came, a quote when it was sent or
+Months are calendar months in the company's time zone (``[display] time_zone``,
+Europe/Copenhagen): a lead that came at 00:30 on 1 November in Copenhagen is
+November's, though it is still 31 October in UTC. Their boundaries are computed here
+as UTC instants (daylight saving included) and each row is put in its month by a
+CASE over them, which both databases evaluate the same way; each figure is then one
+GROUP BY over the rows of the window, never a scan in Python. Each event counts in
+the month it happened: a lead when its email came, a quote when it was sent or
 accepted, a booking when it was made, revenue when its quote was accepted. The median
 reply time is taken in Python from the leads of the window (medians have no portable
 SQL aggregate), and counts leads we answered; unanswered leads are counted beside it.
@@ -14,15 +17,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, func, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from crm_core.errors import ValidationError
 from crm_core.models import Booking, Lead, Quote
@@ -31,26 +32,51 @@ from crm_core.scoring.facts import first_reply_at
 from crm_core.statuses import BookingStatus, QuoteStatus
 
 MAX_MONTHS = 120
+COMPANY_ZONE = ZoneInfo("Europe/Copenhagen")
 
 
-class month_of(FunctionElement[str]):  # noqa: N801 (an SQL function, named like one)
-    """The "YYYY-MM" (UTC) of a timestamp column, on either database."""
+@dataclass(frozen=True)
+class Window:
+    """The months of a report: their keys, oldest first, and where each starts (UTC);
+    ``end`` is where the last one ends."""
 
-    type = String()
-    name = "month_of"
-    inherit_cache = True
+    keys: list[str]
+    starts: list[datetime]
+    end: datetime
+
+    def month_of(self, column: Any) -> ColumnElement[Any]:
+        """The "YYYY-MM" of ``column`` in the window, NULL outside it."""
+        ends = [*self.starts[1:], self.end]
+        return case(
+            *((column < bound, key) for key, bound in zip(self.keys, ends, strict=True)),
+            else_=None,
+        )
+
+    def holds(self, column: Any) -> ColumnElement[bool]:
+        return and_(column >= self.starts[0], column < self.end)
 
 
-@compiles(month_of, "postgresql")
-def _month_pg(element: month_of, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(next(iter(element.clauses)), **kw)
-    return f"to_char(({column}) AT TIME ZONE 'UTC', 'YYYY-MM')"
+def month_window(months: int, now: datetime, zone: tzinfo = COMPANY_ZONE) -> Window:
+    """The last ``months`` calendar months (in ``zone``) up to and including ``now``'s."""
+    local = now.astimezone(zone)
+    year, month = local.year, local.month
+    firsts: list[tuple[int, int]] = []
+    for _ in range(months + 1):
+        firsts.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    firsts.reverse()  # the month before the window, then the window's months
+    year, month = firsts[-1]
+    following = (year + 1, 1) if month == 12 else (year, month + 1)
 
+    def start(year_month: tuple[int, int]) -> datetime:
+        return datetime(year_month[0], year_month[1], 1, tzinfo=zone).astimezone(UTC)
 
-@compiles(month_of, "sqlite")
-def _month_sqlite(element: month_of, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(next(iter(element.clauses)), **kw)
-    return f"strftime('%Y-%m', {column})"  # stored as naive UTC text
+    window = firsts[1:]
+    return Window(
+        keys=[f"{y:04d}-{m:02d}" for y, m in window],
+        starts=[start(ym) for ym in window],
+        end=start(following),
+    )
 
 
 @dataclass
@@ -69,58 +95,48 @@ class MonthTrend:
         return sum(self.leads_by_source.values())
 
 
-def month_keys(months: int, now: datetime) -> list[str]:
-    """The last ``months`` calendar months up to and including ``now``'s, oldest first."""
-    year, month = now.year, now.month
-    keys = []
-    for _ in range(months):
-        keys.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return keys[::-1]
-
-
-def _start_of(key: str, now: datetime) -> datetime:
-    year, month = (int(part) for part in key.split("-"))
-    return now.replace(year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
 def _grouped(
-    session: Session, column: Any, since: datetime, *where: ColumnElement[bool]
+    session: Session, window: Window, column: Any, *where: ColumnElement[bool]
 ) -> dict[str, int]:
-    key = month_of(column)
-    statement = select(key, func.count()).where(column >= since, *where).group_by(key)
-    return {month: int(count) for month, count in session.execute(statement)}
+    month = select(window.month_of(column).label("month")).where(window.holds(column), *where)
+    inner = month.subquery()
+    statement = select(inner.c.month, func.count()).group_by(inner.c.month)
+    return {key: int(count) for key, count in session.execute(statement)}
 
 
 def monthly_trends(
-    session: Session, months: int = 12, now: datetime | None = None
+    session: Session, months: int = 12, now: datetime | None = None, zone: tzinfo = COMPANY_ZONE
 ) -> list[MonthTrend]:
-    """One row per month, oldest first, for the last ``months`` months (1–120)."""
+    """One row per month, oldest first, for the last ``months`` months (1–120) in ``zone``."""
     if not 1 <= months <= MAX_MONTHS:
         raise ValidationError(f"months must be between 1 and {MAX_MONTHS}, got {months}")
-    now = now or utcnow()
-    keys = month_keys(months, now)
-    since = _start_of(keys[0], now)
-    rows = {key: MonthTrend(key) for key in keys}
+    window = month_window(months, now or utcnow(), zone)
+    rows = {key: MonthTrend(key) for key in window.keys}
 
-    lead_month = month_of(Lead.created_at)
+    leads = select(
+        window.month_of(Lead.created_at).label("month"), func.lower(Lead.source).label("source")
+    ).where(window.holds(Lead.created_at))
+    by_source = leads.subquery()
     for month, source, count in session.execute(
-        select(lead_month, func.lower(Lead.source), func.count())
-        .where(Lead.created_at >= since)
-        .group_by(lead_month, func.lower(Lead.source))
+        select(by_source.c.month, by_source.c.source, func.count()).group_by(
+            by_source.c.month, by_source.c.source
+        )
     ):
-        if month in rows:
-            rows[month].leads_by_source[source or "unknown"] = int(count)
+        rows[month].leads_by_source[source or "unknown"] = int(count)
 
-    sent = _grouped(session, Quote.sent_at, since)
-    accepted = _grouped(session, Quote.accepted_at, since, Quote.status == QuoteStatus.ACCEPTED)
-    booked = _grouped(session, Booking.created_at, since, Booking.status != BookingStatus.CANCELLED)
-    revenue_month = month_of(Quote.accepted_at)
+    sent = _grouped(session, window, Quote.sent_at)
+    accepted = _grouped(session, window, Quote.accepted_at, Quote.status == QuoteStatus.ACCEPTED)
+    booked = _grouped(
+        session, window, Booking.created_at, Booking.status != BookingStatus.CANCELLED
+    )
+    takings = (
+        select(window.month_of(Quote.accepted_at).label("month"), Quote.total)
+        .where(window.holds(Quote.accepted_at), Quote.status == QuoteStatus.ACCEPTED)
+        .subquery()
+    )
     revenue = dict(
         session.execute(
-            select(revenue_month, func.sum(Quote.total))
-            .where(Quote.accepted_at >= since, Quote.status == QuoteStatus.ACCEPTED)
-            .group_by(revenue_month)
+            select(takings.c.month, func.sum(takings.c.total)).group_by(takings.c.month)
         ).all()
     )
     for key, row in rows.items():
@@ -130,21 +146,20 @@ def monthly_trends(
         row.revenue = Decimal(str(revenue.get(key) or 0)).quantize(Decimal("0.01"))
 
     waits: dict[str, list[timedelta]] = defaultdict(list)
-    for month, received, replied in session.execute(_first_replies(since)):
-        if month not in rows:
-            continue
+    for month, received, replied in session.execute(_first_replies(window)):
         if replied is None:
             rows[month].unanswered += 1
         else:
-            waits[month].append(_aware(replied) - received)
+            waits[month].append(_aware(replied) - _aware(received))
     for key, values in waits.items():
         rows[key].median_first_reply = _median(values)
-    return [rows[key] for key in keys]
+    return [rows[key] for key in window.keys]
 
 
-def _first_replies(since: datetime) -> Any:
-    first = first_reply_at()
-    return select(month_of(Lead.created_at), Lead.created_at, first).where(Lead.created_at >= since)
+def _first_replies(window: Window) -> Any:
+    return select(window.month_of(Lead.created_at), Lead.created_at, first_reply_at()).where(
+        window.holds(Lead.created_at)
+    )
 
 
 def _median(values: list[timedelta]) -> timedelta:

@@ -37,8 +37,12 @@ def test_trends_count_each_event_in_its_month(session: Session) -> None:
     a = _lead_with_reply(session, "rengoring.nu", sep, timedelta(minutes=30))
     _lead_with_reply(session, "Rengoring.nu", sep + timedelta(days=1), timedelta(hours=2))
     _lead_with_reply(session, "website", sep + timedelta(days=2), timedelta(hours=10))
-    # The last minute of October in UTC is October's (01:30 on 1 November in Copenhagen).
-    b = _lead_with_reply(session, "leadpoint", datetime(2025, 10, 31, 23, 30, tzinfo=UTC), None)
+    # Months are Copenhagen's: 22:30 UTC on 31 October is 23:30 there (October); 23:30 UTC
+    # is 00:30 on 1 November there (November), though still October in UTC.
+    b = _lead_with_reply(session, "leadpoint", datetime(2025, 10, 31, 22, 30, tzinfo=UTC), None)
+    _lead_with_reply(session, "website", datetime(2025, 10, 31, 23, 30, tzinfo=UTC), None)
+    # Summer time: 22:30 UTC on 31 August is 00:30 on 1 September in Copenhagen.
+    _lead_with_reply(session, "website", datetime(2025, 8, 31, 22, 30, tzinfo=UTC), None)
     _lead_with_reply(session, "website", datetime(2025, 8, 1, tzinfo=UTC), None)  # too old
 
     quote = services.create_quote(session, total="3000", lead_id=a.id)
@@ -60,7 +64,7 @@ def test_trends_count_each_event_in_its_month(session: Session) -> None:
 
     september, october, november = monthly_trends(session, 3, now=NOW)
     assert [september.month, october.month, november.month] == ["2025-09", "2025-10", "2025-11"]
-    assert september.leads_by_source == {"rengoring.nu": 2, "website": 1}
+    assert september.leads_by_source == {"rengoring.nu": 2, "website": 2}
     assert september.median_first_reply == timedelta(hours=2)
     assert (september.quotes_sent, september.quotes_accepted, september.bookings) == (1, 0, 0)
     assert october.leads_by_source == {"leadpoint": 1}
@@ -70,7 +74,7 @@ def test_trends_count_each_event_in_its_month(session: Session) -> None:
         1,
         Decimal("3000.00"),
     )
-    assert november.leads == 0
+    assert november.leads_by_source == {"website": 1}
     assert (november.quotes_sent, november.quotes_accepted) == (2, 1)
     assert november.revenue == Decimal("1250.50")
 
@@ -82,3 +86,17 @@ def test_trends_cover_empty_months_and_refuse_silly_windows(session: Session) ->
     assert all(row.leads == 0 and row.revenue == 0 for row in rows)
     with pytest.raises(ValidationError):
         monthly_trends(session, 0, now=NOW)
+
+
+def test_months_follow_the_time_zone_asked_for(session: Session) -> None:
+    services.create_lead(
+        session,
+        source="website",
+        name="Kunde",
+        created_at=datetime(2025, 10, 31, 23, 30, tzinfo=UTC),
+    )
+    session.commit()
+    october, november = monthly_trends(session, 2, now=NOW)  # Copenhagen: 00:30 on 1 Nov
+    assert (october.leads, november.leads) == (0, 1)
+    october, november = monthly_trends(session, 2, now=NOW, zone=UTC)
+    assert (october.leads, november.leads) == (1, 0)

@@ -17,7 +17,7 @@ from crm_core.analytics import (
 )
 from crm_core.customers import get_customer
 from crm_core.paging import DEFAULT_LIMIT
-from worker.cli.context import CliError, session_for
+from worker.cli.context import CliError, session_for, settings_of
 from worker.cli.customers import customer_json
 from worker.cli.output import (
     JsonFlag,
@@ -141,7 +141,7 @@ def ai_emails(
 
 
 def _month_arg(value: str | None) -> datetime | None:
-    """ "2025-11" as a moment in that month (its last day, so the month is complete)."""
+    """ "2025-11" as a moment in that month (the report covers that month whole)."""
     if value is None:
         return None
     try:
@@ -150,8 +150,7 @@ def _month_arg(value: str | None) -> datetime | None:
         raise CliError(
             f"--until {value!r} is not a month: give it as YYYY-MM, e.g. 2025-11"
         ) from None
-    following = (first + timedelta(days=32)).replace(day=1)
-    return following - timedelta(microseconds=1)
+    return first + timedelta(days=14)  # mid-month: the same month in any time zone
 
 
 def _duration(wait: object) -> str:
@@ -198,10 +197,13 @@ def trends(
     as_json: JsonFlag = False,
 ) -> None:
     """Month by month: leads by source, quotes sent and accepted, bookings, revenue and
-    the median time to our first reply (calendar months in UTC)."""
+    the median time to our first reply (calendar months in the display time zone)."""
+    from zoneinfo import ZoneInfo
+
     last = _month_arg(until)
+    zone = ZoneInfo(settings_of(ctx).display.time_zone)
     with session_for(ctx) as session:
-        rows = monthly_trends(session, months, now=last)
+        rows = monthly_trends(session, months, now=last, zone=zone)
     if chart is not None:
         from worker.cli.trend_chart import draw_trends
 
