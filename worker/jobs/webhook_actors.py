@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -58,6 +59,9 @@ def _inline_never_fails(what: str) -> Iterator[None]:
 @job("webhook_fan_out", priority=PRIORITY)
 def webhook_fan_out() -> None:
     with _inline_never_fails("webhook fan-out"):
+        if _ingestion_waiting():
+            _fan_out_later()
+            return
         endpoints = fan_out_all(get_runtime())
         with sending():
             for endpoint_id in endpoints:
@@ -68,6 +72,24 @@ def webhook_fan_out() -> None:
 def deliver_webhooks(endpoint_id: str) -> None:
     with _inline_never_fails("webhook delivery"):
         _deliver(endpoint_id)
+
+
+_deferral = threading.Lock()
+_next_deferral = 0.0
+
+
+def _fan_out_later() -> None:
+    """Mid-burst, fan out a second later instead of now: the fan-out serialises on a
+    lock and its deliveries would yield to the ingest jobs anyway, so running one per
+    ingest batch only held worker threads. One deferred job a second per process is
+    enough: it fans out every event committed before it runs (and the sweep backs it)."""
+    global _next_deferral
+    now = time.monotonic()
+    with _deferral:
+        if now < _next_deferral:
+            return
+        _next_deferral = now + YIELD_DELAY_MS / 1000
+    send_later("webhook_fan_out", YIELD_DELAY_MS)
 
 
 def _ingestion_waiting() -> bool:
