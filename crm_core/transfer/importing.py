@@ -129,7 +129,8 @@ def _changes(record: ImportRecord, stored: Any, region: str) -> dict[str, Any]:
     placeholder = record.email_normalized and _is_placeholder(record.name, record.email_normalized)
     if record.name_given and record.name != stored.name and not placeholder:
         changes["name"] = record.name
-    if record.phone is not None:
+    if record.phone is not None and record.phone != stored.phone:
+        # Equal text is no change; parse only a stored number written another way.
         stored_phone = normalize_phone(stored.phone, region) if stored.phone else None
         if record.phone != stored_phone:
             changes["phone"] = record.phone
