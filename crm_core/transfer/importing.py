@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crm_core.customers.bulk import _is_placeholder
+from crm_core.customers.returned_events import EVENT_COLUMNS, emit_for_rows
 from crm_core.errors import ConflictError
 from crm_core.ids import new_id
 from crm_core.models import Customer
@@ -30,7 +31,7 @@ from crm_core.normalize import normalize_phone
 from crm_core.statuses import CustomerStatus
 from crm_core.transfer.first_seen import FirstSeen
 from crm_core.transfer.records import ImportRecord
-from crm_core.upsert import insert_many_ignore
+from crm_core.upsert import insert_many_ignore_returning
 from crm_core.webhooks.events import emit_for_customers
 
 ConflictPolicy = Literal["skip", "update", "error"]
@@ -225,13 +226,14 @@ def import_batch(
     counts.created = len(inserts)
     counts.updated = len(updates)
     if not dry_run:
-        insert_many_ignore(
+        created = insert_many_ignore_returning(
             session,
             Customer.__table__,  # type: ignore[arg-type]
             inserts,
             conflict=["email_normalized"],
+            returning=[Customer.__table__.c[column.key] for column in EVENT_COLUMNS],
         )
-        emit_for_customers(session, "customer.created", [str(row["id"]) for row in inserts])
+        emit_for_rows(session, "customer.created", created)
         if updates:
             session.execute(update(Customer), updates)
             changed = {
