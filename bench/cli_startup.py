@@ -1,16 +1,22 @@
 """How long a ``crm`` command takes before and while it answers, as a user runs it.
 
-    python -m bench.cli_startup            # SQLite database of 10,000 customers
+    python -m bench.cli_startup                 # SQLite database of 10,000 customers
+    python -m bench.cli_startup --before main   # and that commit's code, runs interleaved
 
 Runs each command 7 times as a process (like hyperfine) and reports the median wall
 time and the median CPU time of the process (user + system). On a shared machine the
 wall time follows the load of the moment; the CPU time moves much less, so both are
 recorded, with the load average. Then lists the ten costliest imports of each command
 (``python -X importtime``, cumulative).
+
+With ``--before REF`` the code of that commit (``git archive``, put first on
+PYTHONPATH) runs too, against a database it migrated and filled itself; the runs of
+the two alternate, so both meet the same load.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -21,8 +27,6 @@ from pathlib import Path
 
 from bench import dataset
 from bench.common import append_result, machine, today
-from crm_core.db import make_engine
-from migrations import upgrade
 
 RUNS = 7
 CUSTOMERS = 10_000
@@ -34,6 +38,17 @@ def commands() -> dict[str, list[str]]:
         "crm customer list": ["customer", "list"],
         "crm customer get EMAIL": ["customer", "get", dataset.customer_email(CUSTOMERS // 2)],
     }
+
+
+def build(url: str, env: dict[str, str] | None = None) -> None:
+    """Migrate and fill the database at ``url`` with the code ``env`` imports."""
+    script = (
+        "import sys; from bench import dataset; from crm_core.db import make_engine; "
+        "from migrations import upgrade; upgrade(sys.argv[1]); "
+        "engine = make_engine(sys.argv[1]); dataset.load(engine, int(sys.argv[2])); "
+        "engine.dispose()"
+    )
+    subprocess.run([sys.executable, "-c", script, url, str(CUSTOMERS)], env=env, check=True)
 
 
 def run(arguments: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
@@ -63,33 +78,53 @@ def costliest_imports(arguments: list[str], env: dict[str, str], cwd: str) -> li
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", help="a commit to measure too, e.g. main")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cwd:
-        url = f"sqlite:///{cwd}/crm.db"
-        upgrade(url)
-        engine = make_engine(url)
-        dataset.load(engine, CUSTOMERS)
-        engine.dispose()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-        env["CRM_DATABASE_URL"] = url
+        env["CRM_DATABASE_URL"] = f"sqlite:///{cwd}/crm.db"
         label = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
         ).stdout.strip()
+        codes = {label: env}
+        if args.before:
+            export = Path(cwd) / "before"
+            export.mkdir()
+            archive = subprocess.run(
+                ["git", "archive", args.before], capture_output=True, check=True
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(export)], input=archive, check=True)
+            sha = subprocess.run(
+                ["git", "rev-parse", "--short", args.before], capture_output=True, text=True
+            ).stdout.strip()
+            before = {**env, "PYTHONPATH": str(export), "CRM_DATABASE_URL": f"sqlite:///{cwd}/b.db"}
+            build(before["CRM_DATABASE_URL"], before)
+            codes = {f"before ({args.before} {sha})": before, label: env}
+        build(env["CRM_DATABASE_URL"])
         for name, arguments in commands().items():
-            run(arguments, env, cwd)  # warm the file cache
-            walls, cpus = zip(*(run(arguments, env, cwd) for _ in range(RUNS)), strict=True)
+            measured: dict[str, list[tuple[float, float]]] = {code: [] for code in codes}
+            for code_env in codes.values():
+                run(arguments, code_env, cwd)  # warm the file cache
+            for _ in range(RUNS):
+                for code, code_env in codes.items():
+                    measured[code].append(run(arguments, code_env, cwd))
             load = os.getloadavg()[0]
-            row = [
-                today(), machine(), label, name, str(RUNS),
-                f"{statistics.median(walls):.3f}", f"{statistics.median(cpus):.3f}", f"{load:.1f}",
-            ]  # fmt: skip
-            print(" | ".join(row[2:]), flush=True)
-            print("   ", "; ".join(costliest_imports(arguments, env, cwd)), flush=True)
-            append_result(
-                "CLI start-up (bench/cli_startup.py)",
-                ["date", "machine", "code", "command", "runs", "wall p50 s", "CPU p50 s",
-                 "load average"],
-                row,
-            )  # fmt: skip
+            for code, code_env in codes.items():
+                walls, cpus = zip(*measured[code], strict=True)
+                row = [
+                    today(), machine(), code, name, str(RUNS),
+                    f"{statistics.median(walls):.3f}", f"{statistics.median(cpus):.3f}",
+                    f"{load:.1f}",
+                ]  # fmt: skip
+                print(" | ".join(row[2:]), flush=True)
+                print("   ", "; ".join(costliest_imports(arguments, code_env, cwd)), flush=True)
+                append_result(
+                    "CLI start-up (bench/cli_startup.py)",
+                    ["date", "machine", "code", "command", "runs", "wall p50 s", "CPU p50 s",
+                     "load average"],
+                    row,
+                )  # fmt: skip
 
 
 if __name__ == "__main__":

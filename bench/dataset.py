@@ -18,6 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from crm_core.analytics.ai_counts import recount_ai_messages
 
 BASE = datetime(2026, 11, 1, tzinfo=UTC)
 MAILBOX = "info@rendetalje.dk"
@@ -195,6 +198,8 @@ def load(engine: Engine, n: int) -> dict[str, int]:
             else:
                 counts[table] = _insert_sqlite(raw.driver_connection, table, columns, rows(n))
         raw.commit()
+        with Session(engine) as session, session.begin():
+            recount_ai_messages(session)  # the rows went in without the services
         if engine.dialect.name == "postgresql":
             raw.driver_connection.autocommit = True  # type: ignore[union-attr]
             for table, _, _ in TABLES:

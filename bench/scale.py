@@ -186,6 +186,7 @@ def main() -> None:
     parser.add_argument("--label", default="", help="what code is measured, e.g. 'before'")
     parser.add_argument("--only", help="only the reads whose name contains this")
     parser.add_argument("--skip", default="", help="comma list of: reads,commands,stats")
+    parser.add_argument("--schema", default=SCHEMA, help="PostgreSQL schema of the dataset")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     n = args.customers
@@ -194,11 +195,11 @@ def main() -> None:
         url, schema = f"sqlite:///{directory}/crm.db", None
         upgrade(url)
     else:
-        url, schema = PG_URL, SCHEMA
+        url, schema = PG_URL, args.schema
         if args.step in ("all", "build"):
-            fresh_schema(SCHEMA)
+            fresh_schema(schema)
         elif args.step == "measure":
-            upgrade(PG_URL, schema=SCHEMA)  # new indexes of the code under test
+            upgrade(PG_URL, schema=schema)  # new indexes of the code under test
     engine = make_engine(url, schema=schema)
     try:
         if args.step in ("all", "build") or args.sqlite:
@@ -219,7 +220,7 @@ def main() -> None:
     finally:
         engine.dispose()
         if schema and args.step in ("all", "drop"):
-            drop_schema(SCHEMA)
+            drop_schema(schema)
         if not schema:
             shutil.rmtree(Path(url.removeprefix("sqlite:///")).parent)
 

@@ -2,75 +2,82 @@
 
 ``from crm_core import services`` then ``services.find_or_create_customer(session, …)``.
 Each takes a session and never commits.
+
+Names are imported on first use (crm_core/lazy_exports.py).
 """
 
-from crm_core.analytics import ai_emails_by_model, response_ratios, top_customers_by_revenue
-from crm_core.bookings import (
-    cancel_booking,
-    complete_booking,
-    count_bookings,
-    create_booking,
-    list_bookings,
-)
-from crm_core.conversations import (
-    archive_conversation,
-    close_conversation,
-    count_conversations,
-    create_conversation,
-    find_or_create_conversation,
-    get_conversation,
-    get_conversation_by_gmail_thread_id,
-    get_customer_conversations,
-    list_conversations,
-    reopen_conversation,
-)
-from crm_core.customers import (
-    aliases_of,
-    create_customer,
-    customer_page,
-    delete_customer,
-    find_duplicates,
-    find_or_create_customer,
-    get_customer_by_email,
-    get_customer_by_id,
-    link_lead_to_customer,
-    mail_refusal,
-    merge_customers,
-    query_customers,
-    unlink_lead,
-    update_customer,
-)
-from crm_core.leads import (
-    LeadFilter,
-    count_leads,
-    create_lead,
-    get_lead,
-    lead_source_message,
-    list_leads,
-    list_leads_by_score,
-    set_lead_status,
-)
-from crm_core.messages import (
-    create_email_message,
-    get_conversation_messages,
-    get_email_message_by_gmail_id,
-)
-from crm_core.notes import add_note, count_notes, list_notes
-from crm_core.quotes import (
-    accept_quote,
-    count_quotes,
-    create_quote,
-    get_quote,
-    list_quotes,
-    reject_quote,
-    send_quote,
-)
-from crm_core.replies import approve as approve_reply
-from crm_core.replies import cancel as cancel_reply
-from crm_core.replies import list_replies, reply
-from crm_core.scoring import lead_score, rebuild_scores, request_rescore
-from crm_core.search import search_customers, search_messages
-from crm_core.stats import recompute_all_stats, update_customer_stats
+from typing import TYPE_CHECKING
+
+from crm_core.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from crm_core.analytics import ai_emails_by_model, response_ratios, top_customers_by_revenue
+    from crm_core.bookings import (
+        cancel_booking,
+        complete_booking,
+        count_bookings,
+        create_booking,
+        list_bookings,
+    )
+    from crm_core.conversations import (
+        archive_conversation,
+        close_conversation,
+        count_conversations,
+        create_conversation,
+        find_or_create_conversation,
+        get_conversation,
+        get_conversation_by_gmail_thread_id,
+        get_customer_conversations,
+        list_conversations,
+        reopen_conversation,
+    )
+    from crm_core.customers import (
+        aliases_of,
+        create_customer,
+        customer_page,
+        delete_customer,
+        find_duplicates,
+        find_or_create_customer,
+        get_customer_by_email,
+        get_customer_by_id,
+        link_lead_to_customer,
+        mail_refusal,
+        merge_customers,
+        query_customers,
+        unlink_lead,
+        update_customer,
+    )
+    from crm_core.leads import (
+        LeadFilter,
+        count_leads,
+        create_lead,
+        get_lead,
+        lead_source_message,
+        list_leads,
+        list_leads_by_score,
+        set_lead_status,
+    )
+    from crm_core.messages import (
+        create_email_message,
+        get_conversation_messages,
+        get_email_message_by_gmail_id,
+    )
+    from crm_core.notes import add_note, count_notes, list_notes
+    from crm_core.quotes import (
+        accept_quote,
+        count_quotes,
+        create_quote,
+        get_quote,
+        list_quotes,
+        reject_quote,
+        send_quote,
+    )
+    from crm_core.replies import approve as approve_reply
+    from crm_core.replies import cancel as cancel_reply
+    from crm_core.replies import list_replies, reply
+    from crm_core.scoring import lead_score, rebuild_scores, request_rescore
+    from crm_core.search import search_customers, search_messages
+    from crm_core.stats import recompute_all_stats, update_customer_stats
 
 __all__ = [
     "LeadFilter",
@@ -138,3 +145,73 @@ __all__ = [
     "update_customer",
     "update_customer_stats",
 ]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "LeadFilter": "crm_core.leads",
+        "accept_quote": "crm_core.quotes",
+        "add_note": "crm_core.notes",
+        "ai_emails_by_model": "crm_core.analytics",
+        "aliases_of": "crm_core.customers",
+        "approve_reply": "crm_core.replies:approve",
+        "archive_conversation": "crm_core.conversations",
+        "cancel_booking": "crm_core.bookings",
+        "cancel_reply": "crm_core.replies:cancel",
+        "close_conversation": "crm_core.conversations",
+        "complete_booking": "crm_core.bookings",
+        "count_bookings": "crm_core.bookings",
+        "count_conversations": "crm_core.conversations",
+        "count_leads": "crm_core.leads",
+        "count_notes": "crm_core.notes",
+        "count_quotes": "crm_core.quotes",
+        "create_booking": "crm_core.bookings",
+        "create_conversation": "crm_core.conversations",
+        "create_customer": "crm_core.customers",
+        "create_email_message": "crm_core.messages",
+        "create_lead": "crm_core.leads",
+        "create_quote": "crm_core.quotes",
+        "customer_page": "crm_core.customers",
+        "delete_customer": "crm_core.customers",
+        "find_duplicates": "crm_core.customers",
+        "find_or_create_conversation": "crm_core.conversations",
+        "find_or_create_customer": "crm_core.customers",
+        "get_conversation": "crm_core.conversations",
+        "get_conversation_by_gmail_thread_id": "crm_core.conversations",
+        "get_conversation_messages": "crm_core.messages",
+        "get_customer_by_email": "crm_core.customers",
+        "get_customer_by_id": "crm_core.customers",
+        "get_customer_conversations": "crm_core.conversations",
+        "get_email_message_by_gmail_id": "crm_core.messages",
+        "get_lead": "crm_core.leads",
+        "get_quote": "crm_core.quotes",
+        "lead_score": "crm_core.scoring",
+        "lead_source_message": "crm_core.leads",
+        "link_lead_to_customer": "crm_core.customers",
+        "list_bookings": "crm_core.bookings",
+        "list_conversations": "crm_core.conversations",
+        "list_leads": "crm_core.leads",
+        "list_leads_by_score": "crm_core.leads",
+        "list_notes": "crm_core.notes",
+        "list_quotes": "crm_core.quotes",
+        "list_replies": "crm_core.replies",
+        "mail_refusal": "crm_core.customers",
+        "merge_customers": "crm_core.customers",
+        "query_customers": "crm_core.customers",
+        "rebuild_scores": "crm_core.scoring",
+        "recompute_all_stats": "crm_core.stats",
+        "reject_quote": "crm_core.quotes",
+        "reopen_conversation": "crm_core.conversations",
+        "reply": "crm_core.replies",
+        "request_rescore": "crm_core.scoring",
+        "response_ratios": "crm_core.analytics",
+        "search_customers": "crm_core.search",
+        "search_messages": "crm_core.search",
+        "send_quote": "crm_core.quotes",
+        "set_lead_status": "crm_core.leads",
+        "top_customers_by_revenue": "crm_core.analytics",
+        "unlink_lead": "crm_core.customers",
+        "update_customer": "crm_core.customers",
+        "update_customer_stats": "crm_core.stats",
+    },
+)

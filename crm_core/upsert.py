@@ -83,3 +83,23 @@ def insert_many_ignore_returning(
         .returning(*returning)
     )
     return list(session.connection().execute(statement, list(rows)).all())
+
+
+def insert_or_add(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    conflict: Sequence[str],
+    add: Sequence[str],
+) -> None:
+    """Insert ``rows``; where a row with the same ``conflict`` columns exists, add the
+    new values of the ``add`` columns to the stored ones (a counter kept in the
+    database, right under concurrent writers)."""
+    if not rows:
+        return
+    statement = _insert(session, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(conflict),
+        set_={name: table.c[name] + statement.excluded[name] for name in add},
+    )
+    session.execute(statement, list(rows))

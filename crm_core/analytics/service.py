@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ScalarSelect, exists, func, select, true
+from sqlalchemy import ScalarSelect, exists, func, select
 from sqlalchemy.orm import Session
 
-from crm_core.models import Conversation, Customer, EmailMessage
+from crm_core.models import AiMessageCount, Conversation, Customer, EmailMessage
 from crm_core.paging import DEFAULT_LIMIT, Page, first_page
 from crm_core.statuses import CustomerStatus, Direction, parse_status
 
@@ -116,14 +116,13 @@ def ai_emails_by_model(session: Session) -> list[AiModelCount]:
 def ai_emails_page(session: Session, *, limit: int | None = DEFAULT_LIMIT) -> Page[AiModelCount]:
     """``ai_emails_by_model``, most used model first, with the number of models.
 
-    Reads the partial index of AI-generated mail only.
+    Reads the counts kept per model (crm_core.analytics.ai_counts), a few rows
+    whatever the amount of mail.
     """
-    model = func.coalesce(EmailMessage.ai_model, "unknown")
     statement = (
-        select(model, func.count())
-        .where(EmailMessage.is_ai_generated == true())
-        .group_by(model)
-        .order_by(func.count().desc(), model)
+        select(AiMessageCount.model, AiMessageCount.messages)
+        .where(AiMessageCount.messages > 0)
+        .order_by(AiMessageCount.messages.desc(), AiMessageCount.model)
     )
     page = first_page(session, statement, limit=limit)
     return Page([AiModelCount(str(name), int(count)) for name, count in page.items], page.total)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from crm_core.models import Customer
-from crm_core.webhooks.events import customer_data, emit_many
+from crm_core.webhooks.events import customer_data, emit_many, subscribed
 
 # What customer_data reads: a statement returning these can describe its rows.
 EVENT_COLUMNS = (
@@ -35,9 +35,12 @@ def emit_for_rows(
     changed: Sequence[str] | None = None,
 ) -> list[str]:
     """``type`` for each returned row, in customer ID order, a thousand per INSERT
-    (as emit_for_customers writes them); ``changed`` names the changed fields of every
-    row. Returns the customer IDs."""
+    (as emit_for_customers writes them; nothing when no endpoint subscribes to
+    ``type``); ``changed`` names the changed fields of every row. Returns the customer
+    IDs."""
     ordered = sorted(rows, key=lambda row: str(row.id))
+    if not ordered or not subscribed(session, type):
+        return [str(row.id) for row in ordered]  # (no payloads built for nobody)
     for start in range(0, len(ordered), _CHUNK):
         items = []
         for row in ordered[start : start + _CHUNK]:

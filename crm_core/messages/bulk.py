@@ -50,7 +50,8 @@ def store_new_messages(session: Session, mailbox: str, messages: Sequence[NewMes
     """Store messages of one mailbox that are not stored yet; returns their ids in order.
 
     The caller holds the ledger rows of these messages locked, so no other job stores
-    the same Gmail ids meanwhile.
+    the same Gmail ids meanwhile. Mail that arrives is never AI-written here, so the
+    AI-emails counts (crm_core.analytics.ai_counts) stay as they are.
     """
     if not messages:
         return []

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_core.analytics.ai_counts import count_ai_messages
 from crm_core.conversations.service import get_conversation, touch_conversation
 from crm_core.customers.service import touch_last_contact
 from crm_core.ids import new_id
@@ -110,6 +111,8 @@ def create_email_message(
         found = created or get_email_message_by_gmail_id(session, gmail_message_id, key)
         assert found is not None  # inserted now, or the conflict proves it exists
         message = found
+    if inserted and is_ai_generated:
+        count_ai_messages(session, [ai_model])
     if inserted and status_value != MessageStatus.DRAFT:
         touch_conversation(session, conversation.id, when)
         if conversation.customer_id is not None:

@@ -1,5 +1,6 @@
 """All tables. Importing this module registers every model on ``Base.metadata``."""
 
+from crm_core.models.ai_message_count import AiMessageCount
 from crm_core.models.base import Base
 from crm_core.models.booking import Booking
 from crm_core.models.conversation import Conversation
@@ -17,6 +18,7 @@ from crm_core.models.received_message import ReceivedMessage
 from crm_core.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "AiMessageCount",
     "Base",
     "Booking",
     "Conversation",

@@ -48,6 +48,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from crm_core.analytics.ai_counts import forget_ai_messages
 from crm_core.errors import ConflictError, ValidationError
 from crm_core.ids import new_id
 from crm_core.models import (
@@ -343,6 +344,7 @@ def _remove(session: Session, plan: _Plan, erasure_id: str) -> None:
         )
     _delete(session, Note, plan.note_ids)
     _delete(session, OutboundReply, plan.outbound_ids)
+    forget_ai_messages(session, plan.message_ids)  # the AI-emails report's counts
     _delete(session, EmailMessage, plan.message_ids)
     _delete(session, Conversation, plan.conversation_ids)
     _delete(session, Quote, plan.removed_quote_ids)

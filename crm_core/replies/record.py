@@ -16,6 +16,7 @@ from email.utils import make_msgid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_core.analytics.ai_counts import count_ai_messages
 from crm_core.conversations.service import get_conversation
 from crm_core.customers.service import get_customer
 from crm_core.errors import ConflictError, ValidationError
@@ -107,6 +108,8 @@ def reply(
     )
     session.add(message)
     session.flush()
+    if is_ai_generated:
+        count_ai_messages(session, [ai_model])
     dry_run = mode is SendMode.DRY_RUN
     outbound = OutboundReply(
         id=message.id,

@@ -5,12 +5,14 @@ and accepted quotes by their owner, see crm_core.stats.service); with the custom
 whose stored figures are not zero, that is every customer whose figures can be
 anything but zero. Only those whose figures differ are written, found by id. At a
 million customers (bench/scale.py) one correlated-subquery UPDATE of every row took
-15.7 s on an idle machine; this takes 2.5 s of database CPU when the figures are right
-and 17 s when 264,000 customers' figures are all wrong, most of it writing those rows
-and their index entries. On PostgreSQL the customers table is locked in
-EXCLUSIVE mode for the statement: reads go on, while concurrent figure updates wait
-and then recompute from what this one committed, so neither can write stale figures
-or deadlock with it.
+15.7 s on an idle machine; this takes 1.5 to 2.5 s of database CPU when the figures are
+right. When 264,000 customers' figures are all wrong, writing those rows is most of
+the cost: 10.5 s of CPU while every new row version went to another page with ten
+index entries, 6.2 s since the customers' pages keep 30 % free (migration 0013) and
+many of them stay on their page without index entries (bench/scale_misses.py).
+On PostgreSQL the customers table is locked in EXCLUSIVE mode for the statement:
+reads go on, while concurrent figure updates wait and then recompute from what this
+one committed, so neither can write stale figures or deadlock with it.
 """
 
 from __future__ import annotations

@@ -21,9 +21,7 @@ from crm_core.errors import NotFoundError, ValidationError
 from crm_core.ids import new_id
 from crm_core.models.webhook import WebhookEndpoint
 from crm_core.paging import DEFAULT_LIMIT, Page, paginate
-from crm_core.webhooks.events import EMITTED, EVENT_TYPES
-
-ALL = "*"
+from crm_core.webhooks.events import ALL, EMITTED, EVENT_TYPES
 
 
 def new_secret() -> str:

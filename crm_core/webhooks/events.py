@@ -3,6 +3,7 @@ transaction of the change itself, so a change never commits without its event an
 event never describes a change that was rolled back.
 
 The services call ``emit`` (or ``emit_many`` from the bulk paths: one INSERT for a batch).
+An event no endpoint subscribes to is not written at all (``subscribed``).
 Nothing per endpoint happens here: the fan-out to the subscribed endpoints runs after
 the commit (crm_core/webhooks/deliveries.py), so the cost on the ingestion path is one
 insert. ``session.info[EMITTED]`` tells the caller's unit of work that a fan-out is due.
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from crm_core.ids import new_id
 from crm_core.models import Booking, Conversation, Customer, EmailMessage, Lead, Quote
 from crm_core.models.types import utcnow
-from crm_core.models.webhook import WebhookEvent
+from crm_core.models.webhook import WebhookEndpoint, WebhookEvent
 
 EVENT_TYPES: tuple[str, ...] = (
     "customer.created",
@@ -51,6 +52,22 @@ EMITTED = "webhook_events_emitted"
 Data = dict[str, Any]
 
 
+# An endpoint subscribed to this takes every type.
+ALL = "*"
+
+
+def subscribed(session: Session, type: str) -> bool:
+    """Does an endpoint (enabled or not: a disabled one gets its events when enabled)
+    take events of ``type``? Without one, nothing is written: the common case, a
+    company without webhooks, pays one read of a tiny table per change, and an
+    endpoint added later gets the events committed after it was added (the
+    fan-out's rule in any case)."""
+    for types in session.execute(select(WebhookEndpoint.event_types)).scalars():
+        if ALL in types or type in types:
+            return True
+    return False
+
+
 def emit(session: Session, type: str, data: Data, *, customer_id: str | None = None) -> None:
     """Record that ``type`` happened, in the caller's transaction."""
     emit_many(session, type, [(data, customer_id)])
@@ -60,7 +77,7 @@ def emit_many(session: Session, type: str, items: Sequence[tuple[Data, str | Non
     """Record many events of one type in a single INSERT (the bulk paths)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {type!r}")
-    if not items:
+    if not items or not subscribed(session, type):
         return
     now = utcnow()
     session.execute(
@@ -123,6 +140,10 @@ def emit_for_customers(
 ) -> None:
     """``type`` for each of these customers (read back after a set-based change), a
     thousand per INSERT; ``changed`` names each one's changed fields."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type {type!r}")
+    if not customer_ids or not subscribed(session, type):
+        return  # (without reading the customers back)
     ids = sorted(set(customer_ids))
     for start in range(0, len(ids), _CHUNK):
         customers = session.execute(

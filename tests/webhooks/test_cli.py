@@ -98,6 +98,13 @@ def test_status_names_an_endpoint_the_crm_disabled(
 def test_customer_files_and_reactivation_emit_their_events(
     cli: Cli, database: Database, tmp_path: Path
 ) -> None:
+    cli(
+        "webhook",
+        "add",
+        "https://hooks.example.com/crm",
+        "--events",
+        "customer.created,customer.updated",
+    )
     rows = "Name,Email,Phone\nNina Nielsen,nina@example.dk,+4522334455\nOle Olsen,ole@example.dk,\n"
     (tmp_path / "a.csv").write_text(rows, encoding="utf-8")
     cli("customer", "import", str(tmp_path / "a.csv"))

@@ -31,7 +31,28 @@ def types(session: Session) -> list[str]:
     return [event.type for event in events(session)]
 
 
+def subscribe_to_everything(session: Session) -> None:
+    """Events are written only when an endpoint takes them."""
+    webhooks.add_endpoint(session, "https://hooks.example.com/all", ["*"])
+
+
+def test_without_a_subscribed_endpoint_no_event_is_written(session: Session) -> None:
+    services.create_customer(session, name="Ida Holm", email="ida@example.dk")
+    assert types(session) == []
+    webhooks.add_endpoint(session, "https://hooks.example.com/leads", ["lead.created"])
+    jens = services.create_customer(session, name="Jens Holm", email="jens@example.dk")
+    services.create_lead(session, source="website", name="Jens", email="jens@example.dk")
+    add_tags(session, CustomerFilter(), ["vip"])
+    assert types(session) == ["lead.created"]
+    # A disabled endpoint still takes its events: they go out when it is enabled.
+    disabled = webhooks.add_endpoint(session, "https://hooks.example.com/c", ["customer.updated"])
+    webhooks.disable_endpoint(session, disabled.id)
+    services.update_customer(session, jens.id, name="Jens H")
+    assert types(session) == ["lead.created", "customer.updated"]
+
+
 def test_every_service_writes_its_event_in_order(session: Session) -> None:
+    subscribe_to_everything(session)
     customer = services.create_customer(session, name="Anna Jensen", email="anna@example.dk")
     services.update_customer(session, customer.id, phone="+4522334455")
     other = services.create_customer(session, name="Anna J", email="anna.j@example.dk")
@@ -126,6 +147,7 @@ def test_every_service_writes_its_event_in_order(session: Session) -> None:
 
 def test_a_change_that_rolls_back_leaves_no_event(database: Database) -> None:
     with database.sessions() as session:
+        subscribe_to_everything(session)
         services.create_customer(session, name="Bo", email="bo@example.dk")
         session.commit()
     with database.sessions() as session:
@@ -141,6 +163,7 @@ def test_a_change_that_rolls_back_leaves_no_event(database: Database) -> None:
 
 
 def test_bulk_paths_write_one_event_per_change(session: Session) -> None:
+    subscribe_to_everything(session)
     found = find_or_create_customers(
         session, {"a@example.dk": "A", "b@example.dk": None, "c@example.dk": "C"}
     )

@@ -15,7 +15,7 @@ from crm_core.errors import ValidationError
 from crm_core.models import Booking, Quote
 from crm_core.stats.service import owners_of
 from worker.cli.context import session_for
-from worker.cli.conversations import parse_since, showing
+from worker.cli.conversations import parse_since
 from worker.cli.customers import find_customer
 from worker.cli.output import (
     JsonFlag,
@@ -28,6 +28,7 @@ from worker.cli.output import (
     table,
     text_or_empty,
 )
+from worker.cli.paging import showing
 from worker.cli.sales import booking_app, quote_app
 
 Limit = Annotated[int, typer.Option(min=1, help="Show at most this many.")]

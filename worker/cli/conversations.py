@@ -27,7 +27,6 @@ from worker.cli.output import (
     format_datetime,
     model_dict,
     parse_local_datetime,
-    plural,
     print_json,
     printable,
     rule,
@@ -35,6 +34,7 @@ from worker.cli.output import (
     table,
     text_or_empty,
 )
+from worker.cli.paging import showing
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -49,13 +49,6 @@ def parse_since(value: str | None, option: str = "--since") -> Any:
         return parse_local_datetime(value)
     except ValueError as exc:
         raise ValidationError(f"{option}: {exc}") from None
-
-
-def showing(shown: int, total: int, noun: str, nouns: str | None = None) -> str:
-    """``Showing 20 of 143 leads`` (or ``3 leads`` when all are shown)."""
-    if shown == total:
-        return f"Total: {plural(total, noun, nouns)}"
-    return f"Showing {shown} of {plural(total, noun, nouns)} (--limit to see more)"
 
 
 def _customer_label(customer: Customer | None) -> str:

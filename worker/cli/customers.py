@@ -17,9 +17,9 @@ from crm_core.insight.reports import sentiment_trend
 from crm_core.leads import customer_leads_page
 from crm_core.models import Conversation, Customer, Lead
 from crm_core.paging import DEFAULT_LIMIT, Page
-from worker.cli import customer_transfer
 from worker.cli.context import CliError, session_for
 from worker.cli.insight_views import trend_text
+from worker.cli.lazy import Lazy, lazy_group
 from worker.cli.note_views import note_lines, notes_json
 from worker.cli.output import (
     JsonFlag,
@@ -39,10 +39,18 @@ from worker.cli.output import (
 )
 from worker.cli.paging import AfterOption, AllOption, page_footer
 
-app = typer.Typer(no_args_is_help=True)
-app.command("export")(customer_transfer.export)
-app.command("import")(customer_transfer.import_file)
-app.add_typer(customer_transfer.bulk_app, name="bulk")
+# Customer files and bulk changes (worker/cli/customer_transfer.py) load when used.
+TRANSFER = "worker.cli.customer_transfer"
+app = typer.Typer(
+    no_args_is_help=True,
+    cls=lazy_group(
+        {
+            "export": Lazy(TRANSFER, "export", ""),
+            "import": Lazy(TRANSFER, "import_file", ""),
+            "bulk": Lazy(TRANSFER, "bulk_app", "Change the tags or status of many customers."),
+        }
+    ),
+)
 
 CUSTOMER_ID = Annotated[str, typer.Argument(help="Customer ID.", show_default=False)]
 TagOption = Annotated[

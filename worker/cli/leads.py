@@ -12,7 +12,7 @@ from crm_core.leads import LeadFilter
 from crm_core.models import Lead
 from crm_core.scoring import Reason
 from worker.cli.context import session_for
-from worker.cli.conversations import parse_since, showing
+from worker.cli.conversations import parse_since
 from worker.cli.note_views import note_lines, notes_json
 from worker.cli.outcomes import outcome_session
 from worker.cli.output import (
@@ -31,6 +31,7 @@ from worker.cli.output import (
     table,
     text_or_empty,
 )
+from worker.cli.paging import showing
 from worker.cli.sales import lead_app as app
 
 LeadId = Annotated[str, typer.Argument(help="Lead ID.", show_default=False)]

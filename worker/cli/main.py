@@ -13,9 +13,7 @@ and the first line of its docstring (tests/cli/test_startup.py checks they agree
 
 from __future__ import annotations
 
-import importlib
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,18 +21,10 @@ import typer
 from typer.core import TyperCommand
 
 from worker.cli.context import CliState, CrmGroup, describe_error
+from worker.cli.lazy import Lazy, load_command
 
 if TYPE_CHECKING:
     from typer._click import Command, Context  # Typer's own copy of Click
-
-
-@dataclass(frozen=True)
-class Lazy:
-    """Where a command is defined: ``module``'s ``attribute``, a Typer app or a function."""
-
-    module: str
-    attribute: str
-    help: str  # the line in the list of commands; a group's help too
 
 
 # In the order the help lists them.
@@ -89,7 +79,7 @@ COMMANDS: dict[str, Lazy] = {
     "report": Lazy(
         "worker.cli.reports",
         "app",
-        "Analytics: revenue, response ratios, AI mail, templates, sentiment.",
+        "Analytics: revenue, response ratios, AI mail, templates, sentiment, trends.",
     ),
     "template": Lazy("worker.cli.insight", "template_app", "Templates of outbound mail: name."),
     "insight": Lazy(
@@ -124,19 +114,6 @@ COMMANDS: dict[str, Lazy] = {
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),
 }
-
-
-def load_command(name: str, lazy: Lazy) -> Command:
-    target = getattr(importlib.import_module(lazy.module), lazy.attribute)
-    if isinstance(target, typer.Typer):
-        command: Command = typer.main.get_group(target)
-        command.help = lazy.help
-    else:
-        single = typer.Typer(add_completion=False)
-        single.command(name)(target)
-        command = typer.main.get_command(single)
-    command.name = name
-    return command
 
 
 class RootGroup(CrmGroup):

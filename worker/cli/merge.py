@@ -11,7 +11,6 @@ from crm_core import services
 from crm_core.customers import get_customer
 from crm_core.models import Customer
 from worker.cli.context import session_for
-from worker.cli.conversations import showing
 from worker.cli.customers import app, find_customer
 from worker.cli.output import (
     JsonFlag,
@@ -24,6 +23,7 @@ from worker.cli.output import (
     table,
     text_or_empty,
 )
+from worker.cli.paging import showing
 
 
 @app.command("merge")

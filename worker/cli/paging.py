@@ -27,6 +27,13 @@ AfterOption = Annotated[
 AllOption = Annotated[bool, typer.Option("--all", help="Show every row, not only the first.")]
 
 
+def showing(shown: int, total: int, noun: str, nouns: str | None = None) -> str:
+    """``Showing 20 of 143 leads`` (or ``3 leads`` when all are shown)."""
+    if shown == total:
+        return f"Total: {plural(total, noun, nouns)}"
+    return f"Showing {shown} of {plural(total, noun, nouns)} (--limit to see more)"
+
+
 def page_footer(
     page: Page[Any],
     noun: str,
