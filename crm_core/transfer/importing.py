@@ -2,9 +2,10 @@
 
 A batch: two SELECTs find the customers the rows name (by the ID column of an export,
 else by email ignoring letter case, else by the same name and phone), one multi-row
-INSERT creates the new ones, one executemany UPDATE changes the others. The caller
-commits each batch, so an import stopped half way keeps whole batches only, and
-importing the same file again finds every row equal to what is stored: nothing changes.
+INSERT creates the new ones (on PostgreSQL a COPY and one INSERT … SELECT), one
+executemany UPDATE changes the others. The caller commits each batch, so an import
+stopped half way keeps whole batches only, and importing the same file again finds
+every row equal to what is stored: nothing changes.
 The email of a stored customer is never changed by an import.
 
 A row changes only the fields it has a value for (an empty cell leaves the stored
@@ -29,6 +30,7 @@ from crm_core.models import Customer
 from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_phone
 from crm_core.statuses import CustomerStatus
+from crm_core.transfer.copy_insert import copy_insert_ignore_returning
 from crm_core.transfer.first_seen import FirstSeen
 from crm_core.transfer.records import ImportRecord
 from crm_core.upsert import insert_many_ignore_returning
@@ -226,7 +228,9 @@ def import_batch(
     counts.created = len(inserts)
     counts.updated = len(updates)
     if not dry_run:
-        created = insert_many_ignore_returning(
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        insert = copy_insert_ignore_returning if postgresql else insert_many_ignore_returning
+        created = insert(
             session,
             Customer.__table__,  # type: ignore[arg-type]
             inserts,
