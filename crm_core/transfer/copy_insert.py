@@ -14,9 +14,9 @@ meanwhile by someone else is skipped, not doubled) and fires the same triggers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, text
+from sqlalchemy import Column, ColumnElement, Row, Table, text
 from sqlalchemy.orm import Session
 
 _STAGING = "import_customer_rows"
@@ -41,11 +41,11 @@ def copy_insert_ignore_returning(
         )
     )
     connection = session.connection().connection.driver_connection
-    cursor = connection.cursor()
+    cursor = connection.cursor()  # type: ignore[union-attr]
     with cursor, cursor.copy(f"COPY {_STAGING} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([row[name] for name in columns])
-    returned = ", ".join(f'"{column.name}"' for column in returning)  # type: ignore[attr-defined]
+    returned = ", ".join(f'"{cast(Column[Any], column).name}"' for column in returning)
     result = session.execute(
         text(
             f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {_STAGING}'
