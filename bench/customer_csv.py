@@ -146,7 +146,7 @@ def main() -> None:
         schema = small
         fresh_schema(schema)
         if args.endpoint:
-            crm(schema, "webhook", "add", "http://127.0.0.1:9/", "--events", "*")
+            crm(schema, "webhook", "add", "https://hooks.example.com/crm", "--events", "*")
         source = import_file(OUT / "import.csv", args.import_rows)
         first, peak = crm(schema, "customer", "import", str(source))
         record("import (all created)", args.import_rows, [first], peak)
