@@ -13,6 +13,10 @@
 - bulk: ``add_tags`` / ``remove_tags`` over the imported customers (one UPDATE each),
   timed in-process around the statement and its commit.
 
+``--endpoint`` subscribes one webhook endpoint to every event type first (nothing
+listens at its address: the events are written, none is delivered in the time), and
+``--label`` names the code measured in the "what" column (for before/after runs).
+
 Medians of ``--runs`` runs; a row per measurement in bench/RESULTS.md.
 """
 
@@ -94,7 +98,11 @@ def import_file(path: Path, rows: int) -> Path:
     return path
 
 
+LABEL = ""
+
+
 def record(what: str, rows: int, seconds: list[float], peak: float | None = None) -> None:
+    what = f"{LABEL}{what}"
     middle = median(seconds)
     row = [today(), machine(), what, f"{rows:,}", f"{middle:.2f}", f"{rows / middle:,.0f}",
            f"{peak:.0f}" if peak is not None else "-"]  # fmt: skip
@@ -108,7 +116,11 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--parts", default="export,import", help="export and/or import (+bulk)")
+    parser.add_argument("--endpoint", action="store_true", help="one endpoint subscribed to *")
+    parser.add_argument("--label", default="", help="prefix of the 'what' column")
     args = parser.parse_args()
+    global LABEL
+    LABEL = (f"{args.label}: " if args.label else "") + ("endpoint *, " if args.endpoint else "")
     parts = set(args.parts.split(","))
     OUT.mkdir(exist_ok=True)
     out_file = OUT / "customers.csv"
@@ -133,6 +145,8 @@ def main() -> None:
             return
         schema = small
         fresh_schema(schema)
+        if args.endpoint:
+            crm(schema, "webhook", "add", "https://hooks.example.com/crm", "--events", "*")
         source = import_file(OUT / "import.csv", args.import_rows)
         first, peak = crm(schema, "customer", "import", str(source))
         record("import (all created)", args.import_rows, [first], peak)

@@ -86,11 +86,11 @@ def build_postgresql(customers: int, messages: int) -> float:
             row[0]
             for row in db.execute(
                 "SELECT indexdef FROM pg_indexes WHERE schemaname = %s"
-                " AND indexname IN ('ix_email_messages_search', 'ix_customers_search_trgm')",
+                " AND indexname IN ('ix_email_messages_search', 'ix_customer_search_texts_doc')",
                 (PG_SCHEMA,),
             )
         ]
-        db.execute("DROP INDEX ix_email_messages_search, ix_customers_search_trgm")
+        db.execute("DROP INDEX ix_email_messages_search, ix_customer_search_texts_doc")
         first, last = _array(FIRST_NAMES), _array(LAST_NAMES)
         streets, cities = _array(STREETS), _array(CITIES)
         suffixes, subjects = _array(COMPANY_SUFFIXES), _array(SUBJECTS)
@@ -285,7 +285,7 @@ def report(
 def drop_search_index(schema: str) -> None:
     with psycopg.connect(_dsn(), autocommit=True) as db:
         db.execute(f'SET search_path = "{schema}", public')
-        db.execute("DROP INDEX ix_customers_search_trgm")
+        db.execute("DROP INDEX ix_customer_search_texts_doc")
         db.execute("ALTER TABLE email_messages DROP COLUMN search_vector")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Row, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -63,6 +63,26 @@ def insert_many_ignore(
         return
     statement = _insert(session, table).on_conflict_do_nothing(index_elements=list(conflict))
     session.execute(statement, list(rows))
+
+
+def insert_many_ignore_returning(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    conflict: Sequence[str],
+    returning: Sequence[ColumnElement[Any]],
+) -> list[Row[Any]]:
+    """insert_many_ignore that returns ``returning`` of the rows it inserted (not of
+    those a conflict skipped). Through the connection, not the ORM: SQLAlchemy then
+    sends a thousand rows per multi-row INSERT instead of one statement per row."""
+    if not rows:
+        return []
+    statement = (
+        _insert(session, table)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(*returning)
+    )
+    return list(session.connection().execute(statement, list(rows)).all())
 
 
 def insert_or_add(

@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON, Text
 
 from crm_core.customers.filters import CustomerFilter, filter_condition, has_tag
+from crm_core.customers.returned_events import EVENT_COLUMNS, emit_for_rows
 from crm_core.customers.service import get_customer
 from crm_core.errors import ValidationError
 from crm_core.models import Customer
 from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_tags
 from crm_core.statuses import CustomerStatus, parse_status
-from crm_core.webhooks.events import customer_data, emit_for_customers, emit_many
+from crm_core.webhooks.events import customer_data, emit_many
 
 
 def count_customers(session: Session, wanted: CustomerFilter) -> int:
@@ -47,18 +48,15 @@ def _count_or_update(
 ) -> int:
     if dry_run:
         return _count(session, where)
-    changed = list(
-        session.execute(
-            update(Customer)
-            .where(where)
-            .values(**values, updated_at=utcnow())
-            .returning(Customer.id)
-            .execution_options(synchronize_session=False)
-        ).scalars()
-    )
-    fields = tuple(sorted(key for key in values if key != "updated_at"))
-    emit_for_customers(session, "customer.updated", changed, dict.fromkeys(changed, fields))
-    return len(changed)
+    rows = session.execute(
+        update(Customer)
+        .where(where)
+        .values(**values, updated_at=utcnow())
+        .returning(*EVENT_COLUMNS)
+        .execution_options(synchronize_session=False)
+    ).all()
+    fields = [key for key in values if key != "updated_at"]
+    return len(emit_for_rows(session, "customer.updated", rows, fields))
 
 
 def _appended(session: Session, tag: str) -> ColumnElement[object]:

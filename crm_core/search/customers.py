@@ -2,10 +2,11 @@
 address; tolerant of small typos ("Mete Hansn" finds Mette Hansen).
 
 Every word of the search must be found in the customer's text, exactly or nearly:
-- PostgreSQL: pg_trgm over one lower-case text per customer (the trigram GIN index of
-  migration 0006): a word is found when it is a substring (``LIKE``) or when its
-  trigrams are close to those of some stretch of the text (``<%``, word similarity of at
-  least ``pg_trgm.word_similarity_threshold``, 0.6 by default).
+- PostgreSQL: pg_trgm over one lower-case text per customer (customer_search_texts with
+  its trigram GIN index, migration 0014): a word is found when it is a substring
+  (``LIKE``) or when its trigrams are close to those of some stretch of the text
+  (``<%``, word similarity of at least ``pg_trgm.word_similarity_threshold``, 0.6 by
+  default). Tag and status changes leave that table alone.
 - SQLite: the FTS5 trigram table proposes the customers sharing the most trigrams with
   the words (bm25), and each word is then checked with RapidFuzz's partial ratio.
 A phone number (only digits and + - ( ) . / spaces) is compared by its last eight
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 from crm_core.errors import ValidationError
 from crm_core.search.query import phone_digits, words_of
 from crm_core.search.results import CustomerHit, SearchResults, Snippet
-from crm_core.search.schema import PG_CUSTOMER_TEXT
+from crm_core.search.schema import PG_CUSTOMER_TEXT, PG_CUSTOMER_TEXT_JOIN
 
 DEFAULT_LIMIT = 20
 # Counting stops here ("1,000+"): a common fragment must not cost a count of them all.
@@ -115,9 +116,9 @@ def _postgresql(
         )
     found_rows = session.execute(
         text(
-            "SELECT id, name, email, phone, company_name, address, "
-            f"{score} AS score FROM customers WHERE ({where}) AND {LIVE} "
-            "ORDER BY score DESC, name, id LIMIT :limit"
+            "SELECT customers.id, name, email, phone, company_name, address, "
+            f"{score} AS score FROM customers {PG_CUSTOMER_TEXT_JOIN} WHERE ({where}) AND {LIVE} "
+            "ORDER BY score DESC, name, customers.id LIMIT :limit"
         ),
         params,
     ).all()
@@ -126,8 +127,8 @@ def _postgresql(
         return rows, len(rows)
     total = session.execute(
         text(
-            f"SELECT count(*) FROM (SELECT 1 FROM customers WHERE ({where}) AND {LIVE} "
-            "LIMIT :cap) AS found"
+            f"SELECT count(*) FROM (SELECT 1 FROM customers {PG_CUSTOMER_TEXT_JOIN}"
+            f" WHERE ({where}) AND {LIVE} LIMIT :cap) AS found"
         ),
         {**{k: v for k, v in params.items() if k not in {"limit", "q"}}, "cap": COUNT_CAP},
     ).scalar_one()

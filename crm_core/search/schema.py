@@ -1,7 +1,8 @@
 """The search index objects, which live in the database but not in the models.
 
 Migration 0006 creates them: on PostgreSQL the generated ``email_messages.search_vector``
-column with its GIN index and a trigram index on customers; on SQLite FTS5 tables (with
+column with its GIN index and a trigram index on customers (since 0014 the table
+``customer_search_texts`` with its index and triggers); on SQLite FTS5 tables (with
 their shadow tables) and the triggers that keep them in step. The models cannot describe
 FTS5 tables, triggers or a column that exists on one database only, so the comparison of
 models and migrations (``crm db check``) leaves these out by name.
@@ -10,16 +11,18 @@ models and migrations (``crm db check``) leaves these out by name.
 from __future__ import annotations
 
 SEARCH_COLUMNS = frozenset({("email_messages", "search_vector")})
-SEARCH_INDEXES = frozenset({"ix_email_messages_search", "ix_customers_search_trgm"})
+SEARCH_INDEXES = frozenset(
+    {"ix_email_messages_search", "ix_customers_search_trgm", "ix_customer_search_texts_doc"}
+)
 # FTS5 creates shadow tables named after its table: message_search_data, _idx, …
+# (customer_search_texts, PostgreSQL's, shares the prefix.)
 SEARCH_TABLE_PREFIXES = ("message_search", "customer_search")
 
-# The text each customer is found by on PostgreSQL: the expression of the trigram index,
-# repeated verbatim so that the planner uses the index.
-PG_CUSTOMER_TEXT = (
-    "lower(customers.name || ' ' || coalesce(customers.email, '') || ' ' "
-    "|| coalesce(customers.company_name, '') || ' ' || coalesce(customers.address, '') "
-    "|| ' ' || regexp_replace(coalesce(customers.phone, ''), '[^0-9]', '', 'g'))"
+# The text each customer is found by on PostgreSQL: a table of its own with the trigram
+# index, kept in step by triggers on customers (migration 0014), joined by this.
+PG_CUSTOMER_TEXT = "customer_search_texts.doc"
+PG_CUSTOMER_TEXT_JOIN = (
+    "JOIN customer_search_texts ON customer_search_texts.customer_id = customers.id"
 )
 
 

@@ -2,9 +2,10 @@
 
 A batch: two SELECTs find the customers the rows name (by the ID column of an export,
 else by email ignoring letter case, else by the same name and phone), one multi-row
-INSERT creates the new ones, one executemany UPDATE changes the others. The caller
-commits each batch, so an import stopped half way keeps whole batches only, and
-importing the same file again finds every row equal to what is stored: nothing changes.
+INSERT creates the new ones (on PostgreSQL a COPY and one INSERT … SELECT), one
+executemany UPDATE changes the others. The caller commits each batch, so an import
+stopped half way keeps whole batches only, and importing the same file again finds
+every row equal to what is stored: nothing changes.
 The email of a stored customer is never changed by an import.
 
 A row changes only the fields it has a value for (an empty cell leaves the stored
@@ -22,15 +23,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crm_core.customers.bulk import _is_placeholder
+from crm_core.customers.returned_events import EVENT_COLUMNS, emit_for_rows
 from crm_core.errors import ConflictError
 from crm_core.ids import new_id
 from crm_core.models import Customer
 from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_phone
 from crm_core.statuses import CustomerStatus
+from crm_core.transfer.copy_insert import copy_insert_ignore_returning
 from crm_core.transfer.first_seen import FirstSeen
 from crm_core.transfer.records import ImportRecord
-from crm_core.upsert import insert_many_ignore
+from crm_core.upsert import insert_many_ignore_returning
 from crm_core.webhooks.events import emit_for_customers
 
 ConflictPolicy = Literal["skip", "update", "error"]
@@ -129,7 +132,8 @@ def _changes(record: ImportRecord, stored: Any, region: str) -> dict[str, Any]:
     placeholder = record.email_normalized and _is_placeholder(record.name, record.email_normalized)
     if record.name_given and record.name != stored.name and not placeholder:
         changes["name"] = record.name
-    if record.phone is not None:
+    if record.phone is not None and record.phone != stored.phone:
+        # Equal text is no change; parse only a stored number written another way.
         stored_phone = normalize_phone(stored.phone, region) if stored.phone else None
         if record.phone != stored_phone:
             changes["phone"] = record.phone
@@ -224,13 +228,16 @@ def import_batch(
     counts.created = len(inserts)
     counts.updated = len(updates)
     if not dry_run:
-        insert_many_ignore(
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        insert = copy_insert_ignore_returning if postgresql else insert_many_ignore_returning
+        created = insert(
             session,
             Customer.__table__,  # type: ignore[arg-type]
             inserts,
             conflict=["email_normalized"],
+            returning=[Customer.__table__.c[column.key] for column in EVENT_COLUMNS],
         )
-        emit_for_customers(session, "customer.created", [str(row["id"]) for row in inserts])
+        emit_for_rows(session, "customer.created", created)
         if updates:
             session.execute(update(Customer), updates)
             changed = {

@@ -13,6 +13,8 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.orm import Session
 
 from crm_core import services
+from crm_core.customers.bulk_changes import add_tags, remove_tags, set_status
+from crm_core.customers.filters import CustomerFilter
 from crm_core.db import make_engine, make_session_factory
 from crm_core.models import Customer, EmailMessage
 from migrations import alembic_config, check, upgrade
@@ -168,3 +170,33 @@ def test_a_merged_customer_is_found_as_the_one_it_was_merged_into(database: Data
         session.commit()
         found = services.search_customers(session, "Søren Madsen").hits
         assert [hit.customer_id for hit in found] == [kept.id]
+
+
+def _search_row_version(database: Database, customer_id: str) -> str | None:
+    """PostgreSQL: the transaction that last wrote the customer's search text."""
+    if database.kind != "postgresql":
+        return None
+    with database.engine.connect() as connection:
+        return str(
+            connection.execute(
+                text("SELECT xmin FROM customer_search_texts WHERE customer_id = :id"),
+                {"id": customer_id},
+            ).scalar_one()
+        )
+
+
+def test_tag_and_status_changes_keep_customers_found(database: Database) -> None:
+    with database.sessions() as session, session.begin():
+        customer = services.create_customer(session, name="Mette Hansen", email="mh@example.dk")
+    before = _search_row_version(database, customer.id)
+    with database.sessions() as session, session.begin():
+        assert add_tags(session, CustomerFilter(), ["kampagne"]) == {"kampagne": 1}
+        assert set_status(session, CustomerFilter(), "inactive") == 1
+    assert found_customers(database, "mette hansen") == [customer.id]
+    # A tag or status change does not rewrite the customer's search text.
+    assert _search_row_version(database, customer.id) == before
+    with database.sessions() as session, session.begin():
+        assert remove_tags(session, CustomerFilter(), ["kampagne"]) == {"kampagne": 1}
+        services.update_customer(session, customer.id, company_name="Hansen Rengøring ApS")
+    assert found_customers(database, "rengøring aps") == [customer.id]
+    assert found_customers(database, "mette hansen") == [customer.id]
