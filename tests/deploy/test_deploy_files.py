@@ -80,6 +80,9 @@ COMMANDS = [
     "quarantine retry",
     "ingest resume",
     "customer",
+    "privacy export",
+    "privacy erase",
+    "retention run",
 ]
 
 HARDENING = {
