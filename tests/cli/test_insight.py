@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from crm_core.models import LeadScoreCount, LeadScoringState
+from crm_core.scoring import request_rescore
 from tests.cli.conftest import Cli, table_row
 from tests.insight.history import BAD, GOOD, lead, planted_history
 
@@ -171,3 +172,20 @@ def test_the_demo_history_gives_scores_and_trends(cli: Cli) -> None:
     assert all(row["leads"] >= 14 and row["quotes_sent"] > 0 for row in trends)
     assert sum(Decimal(row["revenue"]) for row in trends) > 50_000
     assert "is not a month" in cli.fails("report", "trends", "--until", "november")
+
+
+def test_status_says_when_outcomes_wait_for_a_rescore(cli: Cli) -> None:
+    assert cli.database is not None
+    assert "Lead scores: no model yet" in cli("status")
+    _history(cli, 20)
+    with cli.database.sessions() as session:
+        request_rescore(session)  # an outcome whose job was never sent
+        session.commit()
+    waiting = cli.json("status")["lead_scoring"]
+    assert waiting["rescore_waiting"] is True
+    assert "outcomes wait for a rescore" in cli("status")
+    cli("lead", "rescore")
+    built = cli.json("status")["lead_scoring"]
+    assert built["rescore_waiting"] is False and built["trained_on"] > 0
+    out = cli("status")
+    assert "outcomes wait for a rescore" not in out and "decided lead(s)" in out

@@ -143,6 +143,37 @@ def _webhook_lines(hooks: dict[str, Any]) -> list[Line]:
     return lines
 
 
+def _lead_scoring(session: Session) -> dict[str, Any]:
+    from crm_core.scoring import scoring_state
+
+    state = scoring_state(session)
+    if state is None:
+        return {"trained_at": None, "trained_on": 0, "converted": 0, "rescore_waiting": False}
+    return {
+        "trained_at": state.trained_at,
+        "trained_on": state.leads,
+        "converted": state.converted,
+        "rescore_waiting": state.requested > state.built,
+    }
+
+
+def _lead_scoring_lines(scoring: dict[str, Any]) -> list[Line]:
+    if scoring["trained_at"] is None:
+        line = "Lead scores: no model yet (prior scores; crm lead rescore builds one)"
+    else:
+        line = (
+            f"Lead scores: model of {format_datetime(scoring['trained_at'])} on "
+            f"{scoring['trained_on']} decided lead(s), {scoring['converted']} converted"
+        )
+    lines: list[Line] = [line]
+    if scoring["rescore_waiting"]:
+        lines.append(
+            "! outcomes wait for a rescore: crm worker / crm watch send it, "
+            "crm lead rescore runs it now"
+        )
+    return lines
+
+
 def status(
     ctx: typer.Context,
     as_json: JsonFlag = False,
@@ -167,6 +198,7 @@ def status(
         overall |= {"raw_mail_messages": held.messages, "raw_mail_bytes": held.bytes}
         reply_states = _replies(session)
         hooks = _webhooks(session)
+        scoring = _lead_scoring(session)
     attention = [m["mailbox"] for m in mailboxes if m["needs_reauth"] or m["last_error"]] + (
         ["quarantine"] if overall["quarantined"] else []
     )
@@ -184,6 +216,7 @@ def status(
                 "overall": overall,
                 "replies": reply_states,
                 "webhooks": hooks,
+                "lead_scoring": scoring,
                 "needs_attention": attention,
             }
         )
@@ -241,6 +274,7 @@ def status(
             )
         if overall["quarantined"]:
             lines.append("! quarantined messages: crm quarantine list")
+        lines += _lead_scoring_lines(scoring)
         lines += _reply_lines(reply_states)
         lines += _webhook_lines(hooks)
         emit(lines)
