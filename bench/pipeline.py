@@ -59,13 +59,18 @@ def mailbox_file(n: int) -> Path:
     return path
 
 
-def write_config(path: Path, schema: str, namespace: str, processes: int, threads: int) -> None:
+def write_config(
+    path: Path, schema: str, namespace: str, processes: int, threads: int, extra: str = ""
+) -> Path:
+    """The benchmark's config: its schema, its Redis namespace, its workers; ``extra``
+    TOML sections are appended."""
     path.write_text(
         f'[database]\nurl = "{PG_URL}"\npg_schema = "{schema}"\n\n'
         f'[broker]\nurl = "{REDIS_URL}"\nnamespace = "{namespace}"\n\n'
-        f"[worker]\nprocesses = {processes}\nthreads = {threads}\n",
+        f"[worker]\nprocesses = {processes}\nthreads = {threads}\n\n{extra}",
         encoding="utf-8",
     )
+    return path
 
 
 def run_pipeline(mbox: Path, config: Path, log: Path) -> tuple[float, dict[str, Any]]:

@@ -29,7 +29,6 @@ from pathlib import Path
 from bench.common import (
     OUT,
     PG_URL,
-    REDIS_URL,
     append_result,
     clear_namespace,
     drop_schema,
@@ -39,6 +38,7 @@ from bench.common import (
     today,
 )
 from bench.pipeline import mailbox_file, run_pipeline
+from bench.pipeline import write_config as pipeline_config
 from crm_core.customers.bulk import find_or_create_customers
 from crm_core.db import make_engine, make_session_factory, transaction
 from crm_core.webhooks import webhook_health
@@ -51,13 +51,7 @@ WEBHOOKS = (
 
 
 def write_config(path: Path, schema: str, namespace: str, processes: int, threads: int) -> Path:
-    path.write_text(
-        f'[database]\nurl = "{PG_URL}"\npg_schema = "{schema}"\n\n'
-        f'[broker]\nurl = "{REDIS_URL}"\nnamespace = "{namespace}"\n\n'
-        f"[worker]\nprocesses = {processes}\nthreads = {threads}\n\n{WEBHOOKS}",
-        encoding="utf-8",
-    )
-    return path
+    return pipeline_config(path, schema, namespace, processes, threads, WEBHOOKS)
 
 
 def crm(config: Path, *args: str) -> dict[str, object]:
