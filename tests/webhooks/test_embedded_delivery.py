@@ -102,6 +102,7 @@ def test_every_event_is_delivered_signed_and_in_order(
     personal = ("anna@example.dk", "anna.j@example.dk", "22334455")
     assert stored and not [p for p in stored + answers if any(x in p for x in personal)]
     status = cli.json("status")
+    assert status["lead_scoring"]["rescore_waiting"] is False  # the erasure rescored
     assert status["webhooks"]["deliveries_pending"] == 0
     assert status["webhooks"]["events_not_fanned_out"] == 0
 

@@ -30,7 +30,7 @@ from crm_core.privacy import (
     raw_of_ledger_rows,
     reclaim_sqlite_pages,
 )
-from worker.cli.context import CliError, session_for, settings_of
+from worker.cli.context import CliError, send_after_commit, session_for, settings_of
 from worker.cli.output import JsonFlag, emit, json_text, jsonable, print_json, success
 
 app = typer.Typer(no_args_is_help=True)
@@ -175,6 +175,8 @@ def erase(
     hasher = file_hasher(settings.privacy.hash_key_file, create=not dry_run)
     with session_for(ctx) as session:
         result = erase_subject(session, who, hasher, suppress=suppress, dry_run=dry_run)
+    if not dry_run:  # the scoring model counted their leads: rebuild it without them
+        send_after_commit(ctx, "rescore_leads", "lead rescore waits for the next check")
     log_emptied = dry_run or reclaim_sqlite_pages(engine_for(settings.database))
     if as_json:
         print_json(
