@@ -32,6 +32,7 @@ from crm_core.transfer.importing import (
 from crm_core.transfer.reading import open_customer_file
 from crm_core.transfer.records import ImportRecord, RejectedRowError, check_row
 from crm_core.transfer.rejects import RejectFile
+from crm_core.transfer.table_growth import TableGrowth
 from worker.cli.context import prepare_embedded_database, session_for, settings_of
 from worker.cli.output import emit, parse_local_datetime, plural, print_json, printable, success
 from worker.database import sessions_for
@@ -229,6 +230,7 @@ def import_file(
     counts = ImportCounts()
     error_path = errors or file.with_name(file.name + ".errors.csv")
     with open_customer_file(file, _mapping(map_column)) as source, FirstSeen() as seen:
+        growth = TableGrowth("customers")
         shape = source.shape
         error_path.unlink(missing_ok=True)  # an error file of an earlier run would mislead
         rejects = RejectFile(error_path, shape.delimiter, shape.headers)
@@ -259,6 +261,7 @@ def import_file(
                             policy=on_conflict,
                             dry_run=dry_run,
                             region=region,
+                            growth=growth,
                         )
                     for line, reason in done.rejected:
                         rejects.write(line, reason, cells_of[line])
