@@ -16,30 +16,15 @@ Standard library only: this is all a command served by the resident server impor
 
 from __future__ import annotations
 
-import os
-import socket
 import sys
+
+from worker.cli.resident.availability import platform_supports_resident, resident_enabled
 
 # Top-level commands (and group/command pairs) that never go to the server.
 IN_PROCESS_COMMANDS = frozenset({"worker", "watch", "resident"})
 IN_PROCESS_SUBCOMMANDS = frozenset({("gmail", "auth")})
 IN_PROCESS_OPTIONS = frozenset({"--install-completion", "--show-completion"})
 ROOT_OPTIONS_WITH_VALUE = frozenset({"--config"})
-OFF = frozenset({"0", "false", "no", "off"})
-
-
-def resident_enabled() -> bool:
-    return os.environ.get("CRM_RESIDENT", "1").strip().lower() not in OFF
-
-
-def platform_supports_resident() -> bool:
-    return (
-        hasattr(os, "fork")
-        and hasattr(os, "posix_spawn")
-        and hasattr(socket, "AF_UNIX")
-        and hasattr(socket, "send_fds")
-        and hasattr(socket, "SO_PEERCRED")
-    )
 
 
 def command_words(args: list[str]) -> list[str]:

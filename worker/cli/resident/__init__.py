@@ -8,6 +8,7 @@ per user and install; the server forks a child per command, and the child runs t
 same ``worker.cli.main.main()`` as ``python -m worker.cli.main`` does, on the caller's
 own file descriptors 0, 1 and 2, in the caller's directory, environment and umask.
 
+- ``availability``: is the server turned off, does the platform allow it?
 - ``paths``: where the server's socket lives, and the checks of that directory.
 - ``protocol``: the messages between launcher and server.
 - ``client``: hands a command over (or asks for status or a stop), starts a server.

@@ -9,6 +9,7 @@ import typer
 from worker.cli.context import CliError
 from worker.cli.output import JsonFlag, block, emit, format_datetime, print_json, success
 from worker.cli.resident import client, paths
+from worker.cli.resident.availability import platform_supports_resident, resident_enabled
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -16,8 +17,6 @@ STOP_WAIT_SECONDS = 60.0
 
 
 def _mode() -> str:
-    from worker.cli.launcher import platform_supports_resident, resident_enabled
-
     if not platform_supports_resident():
         return "not available on this platform"
     return "on" if resident_enabled() else "off (CRM_RESIDENT=0)"
