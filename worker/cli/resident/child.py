@@ -32,7 +32,8 @@ STREAM_NAMES = ("stdin", "stdout", "stderr")
 
 def reset_signals() -> None:
     """The handlers of a new interpreter: SIGINT raises KeyboardInterrupt, SIGPIPE
-    and SIGXFSZ are ignored, the rest do what the system does."""
+    and SIGXFSZ are ignored, the rest do what the system does. (The caller's signals
+    stay blocked, as the server blocked them for the fork, until the command runs.)"""
     signal.set_wakeup_fd(-1)
     for signum in signal.valid_signals():
         if signum in (signal.SIGKILL, signal.SIGSTOP):
@@ -42,7 +43,6 @@ def reset_signals() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
 
 def _stream(fd: int, facts: dict[str, Any]) -> io.TextIOWrapper:
@@ -140,6 +140,8 @@ def run(request: dict[str, Any], fds: list[int], inherited: Iterable[int]) -> No
     code = 1
     try:
         take_over(request, fds, inherited)
+        # A Ctrl-C sent while the child got ready arrives now, in the command.
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
         code = run_main()
         _finish()
     except BaseException:

@@ -53,7 +53,7 @@ def status(as_json: JsonFlag = False) -> None:
                 ("Mode", _mode()),
                 ("PID", str(facts["pid"])),
                 ("Since", format_datetime(started)),
-                ("Served", f"{facts['served']} commands ({facts['running']} running)"),
+                ("Served", f"{facts['served']} commands ({facts['commands_running']} running)"),
                 ("Memory", f"{int(facts['memory']) / (1024 * 1024):.0f} MB resident"),
                 ("Socket", str(facts["socket"])),
             ],
@@ -77,7 +77,7 @@ def stop() -> None:
             pass
     except TimeoutError as exc:
         raise CliError(
-            f"the resident server is still finishing {reply.get('running', 0)} commands"
+            f"the resident server is still finishing {reply.get('commands_running', 0)} commands"
         ) from exc
     finally:
         conn.close()

@@ -61,7 +61,8 @@ PRELOADED = (
 )
 DEFAULT_IDLE_SECONDS = 600.0
 REQUEST_TIMEOUT_SECONDS = 10.0
-PEER_CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
+PEER_CREDENTIALS = struct.Struct("3i")
+FORWARDED_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # struct ucred: pid, uid, gid
 
 
 def idle_seconds() -> float:
@@ -178,7 +179,7 @@ class Server:
                 conn.close()
             elif "stop" in request:
                 self.retire()
-                protocol.send(conn, {"stopping": True, "running": len(self.children)})
+                protocol.send(conn, {"stopping": True, "commands_running": len(self.children)})
                 self.waiting_for_exit.append(conn)  # closed when this process ends
             else:
                 conn.close()
@@ -192,7 +193,7 @@ class Server:
             "pid": os.getpid(),
             "started": self.started,
             "served": self.served,
-            "running": len(self.children),
+            "commands_running": len(self.children),
             "memory": resident_memory(),
             "socket": os.fspath(self.path),
         }
@@ -217,9 +218,13 @@ class Server:
                 conn.close()
                 return
             protocol.send(conn, {"accepted": True})  # from here on the command is ours
+            # The child starts with the signals its caller forwards blocked: the
+            # server's own handlers must not take them (worker/cli/resident/child.py).
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED_SIGNALS)
             pid = os.fork()
             if pid == 0:
                 child.run(request, fds, [*self._descriptors(), conn.fileno()])
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             self.served += 1
             self.children[pid] = conn
             with contextlib.suppress(OSError):
