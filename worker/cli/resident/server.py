@@ -38,16 +38,31 @@ from worker.cli.resident import child, freshness, paths, protocol
 # quote, booking), and the libraries under them; the rest load in the child.
 PRELOADED = (
     "typer",
+    "typer._adapters",
+    "typer._click.decorators",
+    "typer._click._textwrap",
+    "typer.rich_utils",  # help and usage errors, with the Rich modules it loads for them
+    "rich._emoji_codes",
+    "rich.columns",
     "rich.console",
+    "rich.markdown",
+    "rich.panel",
+    "rich.rule",
     "rich.table",
     "rich.text",
+    "rich.traceback",
+    "sqlite3",
     "sqlalchemy.orm",
     "sqlalchemy.dialects.sqlite.pysqlite",
     "psycopg",
     "sqlalchemy.dialects.postgresql.psycopg",
     "pydantic_settings",
+    "babel.dates",
+    "babel.localtime",
     "babel.numbers",
     "crm_core.models",
+    "crm_core.customers.merge",
+    "crm_core.notes",
     "worker.config",
     "worker.database",
     "worker.cli.main",
@@ -59,6 +74,8 @@ PRELOADED = (
     "worker.cli.reports",
     "worker.cli.bookings",
 )
+# Commands whose Typer groups are built before forking (the preloaded modules'):
+PREBUILT_COMMANDS = ("customer", "search", "conversation", "lead", "quote", "booking", "report")
 DEFAULT_IDLE_SECONDS = 600.0
 REQUEST_TIMEOUT_SECONDS = 10.0
 PEER_CREDENTIALS = struct.Struct("3i")
@@ -318,6 +335,21 @@ class Server:
 def preload() -> None:
     for name in PRELOADED:
         importlib.import_module(name)
+    # Work every command would repeat, none of it touching settings or a database:
+    # the ORM's mappers, and Babel's data for the default display locale.
+    from babel.numbers import format_decimal
+    from rich.cells import cell_len
+    from sqlalchemy.orm import configure_mappers
+
+    from worker.cli import display
+    from worker.cli.lazy import prebuild
+    from worker.cli.main import COMMANDS
+
+    configure_mappers()
+    format_decimal(1, locale=display.DEFAULT_LOCALE)
+    cell_len("漢")  # loads Rich's table of character widths
+    for name in PREBUILT_COMMANDS:
+        prebuild(name, COMMANDS[name])  # Typer's reading of the commands' signatures
 
 
 def main() -> None:
