@@ -54,6 +54,7 @@ def status(as_json: JsonFlag = False) -> None:
                 ("PID", str(facts["pid"])),
                 ("Since", format_datetime(started)),
                 ("Served", f"{facts['served']} commands ({facts['commands_running']} running)"),
+                ("CPU", f"{float(facts['commands_cpu']):.1f} s in ended commands"),
                 ("Memory", f"{int(facts['memory']) / (1024 * 1024):.0f} MB resident"),
                 ("Socket", str(facts["socket"])),
             ],

@@ -138,6 +138,7 @@ class Server:
         self.started = time.time()
         self.last_active = time.monotonic()
         self.served = 0
+        self.commands_cpu = 0.0  # seconds of CPU the ended commands used
         self.retiring = False
         self.terminated = False  # SIGTERM: retire as soon as the loop sees it
         signal.set_wakeup_fd(self.wakeup_writer.fileno(), warn_on_full_buffer=False)
@@ -211,6 +212,7 @@ class Server:
             "started": self.started,
             "served": self.served,
             "commands_running": len(self.children),
+            "commands_cpu": self.commands_cpu,
             "memory": resident_memory(),
             "socket": os.fspath(self.path),
         }
@@ -294,13 +296,14 @@ class Server:
     def _reap(self) -> None:
         while self.children:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
             caller = self.children.pop(pid, None)
             self.last_active = time.monotonic()
+            self.commands_cpu += usage.ru_utime + usage.ru_stime
             if caller is None:
                 continue
             with contextlib.suppress(KeyError, ValueError):
