@@ -5,7 +5,7 @@ The directory is ``$CRM_RUNTIME_DIR``, else ``$XDG_RUNTIME_DIR/crm``, else
 (not a symlink) owned by this user with no access for others, so no other user can
 put a socket of their own in our way. The socket's name has a short hash of the
 interpreter and the package directory: two installs (or two checkouts) never share a
-server. Standard library only: the launcher imports this.
+server (nor two import paths). Standard library only: the launcher imports this.
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ def runtime_directory() -> Path:
 
 
 def install_key() -> str:
-    identity = f"{sys.executable}\0{PACKAGE_DIRECTORY}".encode("utf-8", "surrogateescape")
+    # PYTHONPATH too: the server's modules are found on the path of the call that
+    # started it, and a call with another path may mean other code.
+    path = os.environ.get("PYTHONPATH", "")
+    identity = f"{sys.executable}\0{PACKAGE_DIRECTORY}\0{path}".encode("utf-8", "surrogateescape")
     return hashlib.sha256(identity).hexdigest()[:12]
 
 
