@@ -268,3 +268,17 @@ def test_the_launcher_imports_nothing_heavy() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == ""
+
+
+def test_the_server_forks_without_threads_settings_or_engines() -> None:
+    probe = (
+        "import threading; from worker.cli.resident import server; server.preload(); "
+        "from worker import database; from worker.cli import context; "
+        "from worker.config import Settings; "
+        "print(threading.active_count(), database._engine.cache_info().currsize, "
+        "len(context._prepared), Settings._toml_file)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split() == ["1", "0", "0", "None"]
