@@ -191,7 +191,6 @@ class Server:
             request, fds = protocol.receive_with_fds(conn, len(protocol.STANDARD_FDS))
             if "run" in request:
                 self._run(conn, request["run"], fds)
-                fds = []  # closed by _run
             elif "status" in request:
                 protocol.send(conn, self.status())
                 conn.close()
@@ -230,32 +229,31 @@ class Server:
         return None
 
     def _run(self, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
+        refusal = self._refusal(request, fds)
+        if refusal is not None:
+            protocol.send(conn, {"refused": refusal})
+            conn.close()
+            return
+        protocol.send(conn, {"accepted": True})  # from here on the command is ours
+        # The child starts with the signals its caller forwards blocked: the server's
+        # own handlers must not take them (worker/cli/resident/child.py).
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED_SIGNALS)
         try:
-            refusal = self._refusal(request, fds)
-            if refusal is not None:
-                protocol.send(conn, {"refused": refusal})
-                conn.close()
-                return
-            protocol.send(conn, {"accepted": True})  # from here on the command is ours
-            # The child starts with the signals its caller forwards blocked: the
-            # server's own handlers must not take them (worker/cli/resident/child.py).
-            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED_SIGNALS)
             pid = os.fork()
             if pid == 0:
                 child.run(request, fds, [*self._descriptors(), conn.fileno()])
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-            self.served += 1
-            self.children[pid] = conn
-            with contextlib.suppress(OSError):
-                os.setpgid(pid, pid)  # also done by the child: whichever comes first
-            try:
-                protocol.send(conn, {"pid": pid})
-                conn.settimeout(None)
-                self.selector.register(conn, selectors.EVENT_READ, self._caller_left)
-            except OSError:
-                self._hang_up(pid)
         finally:
-            protocol.close_all(fds)
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        self.served += 1
+        self.children[pid] = conn
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)  # also done by the child: whichever comes first
+        try:
+            protocol.send(conn, {"pid": pid})
+            conn.settimeout(None)
+            self.selector.register(conn, selectors.EVENT_READ, self._caller_left)
+        except OSError:
+            self._hang_up(pid)
 
     def _descriptors(self) -> list[int]:
         """What a child must not keep: every descriptor of the server's own."""
