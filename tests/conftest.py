@@ -26,6 +26,11 @@ from crm_core.db import make_engine, make_session_factory
 from crm_core.models import Base
 from migrations import upgrade
 
+# No test leaves a resident command server behind (worker/cli/resident): the `crm`
+# executables the tests start run their commands in-process, as `python -m
+# worker.cli.main` does. tests/cli/test_resident.py turns it on for its own calls.
+os.environ["CRM_RESIDENT"] = "0"
+
 PG_URL = os.environ.get(
     "CRM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

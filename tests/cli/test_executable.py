@@ -19,7 +19,11 @@ CRM = Path(sys.executable).with_name("crm")
 def crm(*args: str, cwd: Path, env: dict[str, str] | None = None, code: int = 0) -> str:
     """Run `crm`; return stdout (code 0) or the stderr (otherwise), checking the exit code."""
     assert CRM.is_file(), f"{CRM} is missing: install the package (pip install -e .)"
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("CRM_")}
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("CRM_") or key == "CRM_RESIDENT"  # tests/conftest.py
+    }
     process = subprocess.run(
         [str(CRM), *args],
         cwd=cwd,

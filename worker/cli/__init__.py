@@ -1,1 +1,2 @@
-"""The ``crm`` command line (Typer). The entry point is ``worker.cli.main:main``."""
+"""The ``crm`` command line (Typer). The entry point is ``worker.cli.main:main``; the
+``crm`` executable runs it through ``worker.cli.launcher`` (worker/cli/resident)."""

@@ -28,7 +28,19 @@ class Lazy:
     help: str  # the line in the list of commands; a group's help too
 
 
+# Commands built ahead by the resident server (worker/cli/resident/server.py), which
+# its forked children then find ready; a command run in-process is built on use.
+_prebuilt: dict[tuple[str, Lazy], Command] = {}
+
+
+def prebuild(name: str, lazy: Lazy) -> None:
+    _prebuilt[name, lazy] = load_command(name, lazy)
+
+
 def load_command(name: str, lazy: Lazy) -> Command:
+    prebuilt = _prebuilt.get((name, lazy))
+    if prebuilt is not None:
+        return prebuilt
     target = getattr(importlib.import_module(lazy.module), lazy.attribute)
     if isinstance(target, typer.Typer):
         command: Command = typer.main.get_group(target)

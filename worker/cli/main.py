@@ -113,6 +113,11 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "config": Lazy("worker.cli.config_check", "app", "Check the configuration."),
     "gmail": Lazy("worker.cli.gmail", "app", "Gmail mailboxes: authorise, status."),
+    "resident": Lazy(
+        "worker.cli.resident.commands",
+        "app",
+        "The resident server that keeps `crm` quick: status, stop.",
+    ),
 }
 
 
