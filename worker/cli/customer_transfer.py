@@ -30,10 +30,10 @@ from crm_core.transfer.importing import (
     import_batch,
 )
 from crm_core.transfer.reading import open_customer_file
+from crm_core.transfer.records import ImportRecord, RejectedRowError, check_row
 from crm_core.transfer.rejects import RejectFile
 from crm_core.transfer.table_growth import TableGrowth
 from worker.cli.context import prepare_embedded_database, session_for, settings_of
-from worker.cli.import_batches import checked_batches
 from worker.cli.output import emit, parse_local_datetime, plural, print_json, printable, success
 from worker.database import sessions_for
 
@@ -249,14 +249,14 @@ def import_file(
                 disable=as_json,
             ) as progress:
                 task = progress.add_task("import", total=source.size)
-                for batch in checked_batches(source, region, BATCH):
-                    for line, reason, cells in batch.rejected:
-                        counts.rejected.append((line, reason))
-                        rejects.write(line, reason, cells)
+                records: list[ImportRecord] = []
+                cells_of: dict[int, list[str]] = {}
+
+                def flush() -> None:
                     with transaction(sessions) as session:
                         done = import_batch(
                             session,
-                            batch.records,
+                            records,
                             seen,
                             policy=on_conflict,
                             dry_run=dry_run,
@@ -264,9 +264,22 @@ def import_file(
                             growth=growth,
                         )
                     for line, reason in done.rejected:
-                        rejects.write(line, reason, batch.cells_of[line])
+                        rejects.write(line, reason, cells_of[line])
                     counts.add(done)
-                    progress.update(task, completed=batch.position)
+                    records.clear()
+                    cells_of.clear()
+                    progress.update(task, completed=source.position())
+
+                for row in source.rows():
+                    try:
+                        records.append(check_row(row, shape.fields, region))
+                        cells_of[row.line] = row.cells
+                    except RejectedRowError as rejected:
+                        counts.rejected.append((rejected.line, rejected.reason))
+                        rejects.write(rejected.line, rejected.reason, row.cells)
+                    if len(records) >= BATCH:
+                        flush()
+                flush()
         finally:
             rejects.close()
     _report(counts, dry_run, rejects, as_json)
