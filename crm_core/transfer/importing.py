@@ -35,7 +35,7 @@ from crm_core.transfer.first_seen import FirstSeen
 from crm_core.transfer.records import ImportRecord
 from crm_core.transfer.table_growth import TableGrowth
 from crm_core.upsert import insert_many_ignore_returning
-from crm_core.webhooks.events import emit_for_customers
+from crm_core.webhooks.events import emit_for_customers, subscribed
 
 ConflictPolicy = Literal["skip", "update", "error"]
 CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = ("skip", "update", "error")
@@ -241,12 +241,14 @@ def import_batch(
     if not dry_run:
         postgresql = session.get_bind().dialect.name == "postgresql"
         insert = copy_insert_ignore_returning if postgresql else insert_many_ignore_returning
+        # The whole row only for an event someone will receive; else the ID, to count.
+        wanted = EVENT_COLUMNS if subscribed(session, "customer.created") else (Customer.id,)
         created = insert(
             session,
             Customer.__table__,  # type: ignore[arg-type]
             inserts,
             conflict=["email_normalized"],
-            returning=[Customer.__table__.c[column.key] for column in EVENT_COLUMNS],
+            returning=[Customer.__table__.c[column.key] for column in wanted],
         )
         emit_for_rows(session, "customer.created", created)
         if growth is not None:
