@@ -86,18 +86,25 @@ def measure_reads(engine: Engine, n: int, label: str, only: str | None) -> None:
                 api.append((time.perf_counter() - started) * 1000)
                 session.rollback()
             inside.append(database_ms(engine, statements))
-        row = [
-            today(), machine(), engine.dialect.name, f"{n:,}", label, name, str(len(api)),
-            f"{percentile(inside, 0.5):.2f}", f"{percentile(inside, 0.99):.2f}",
-            f"{percentile(api, 0.5):.2f}", f"{percentile(api, 0.99):.2f}",
-        ]  # fmt: skip
-        print(" | ".join(row[4:]), flush=True)
-        append_result(
-            "Scale: reads (bench/scale.py)",
-            ["date", "machine", "database", "customers", "code", "read", "samples",
-             "db p50 ms", "db p99 ms", "api p50 ms", "api p99 ms"],
-            row,
-        )  # fmt: skip
+        record_read(engine.dialect.name, n, label, name, inside, api)
+
+
+def record_read(
+    database: str, n: int, label: str, name: str, inside: list[float], api: list[float]
+) -> None:
+    """A row of "Scale: reads": p50/p99 inside the database and through the API (ms)."""
+    row = [
+        today(), machine(), database, f"{n:,}", label, name, str(len(api)),
+        f"{percentile(inside, 0.5):.2f}", f"{percentile(inside, 0.99):.2f}",
+        f"{percentile(api, 0.5):.2f}", f"{percentile(api, 0.99):.2f}",
+    ]  # fmt: skip
+    print(" | ".join(row[4:]), flush=True)
+    append_result(
+        "Scale: reads (bench/scale.py)",
+        ["date", "machine", "database", "customers", "code", "read", "samples",
+         "db p50 ms", "db p99 ms", "api p50 ms", "api p99 ms"],
+        row,
+    )  # fmt: skip
 
 
 def measure_commands(engine: Engine, url: str, schema: str | None, n: int, label: str) -> None:

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, func, select, text, true
 from sqlalchemy.orm import Session
 
 from bench.common import PG_URL, append_result, machine, today
-from bench.scale import SCHEMA, _backend_cpu, database_ms, percentile
+from bench.scale import SCHEMA, _backend_cpu, database_ms, record_read
 from crm_core.analytics import ai_emails_page
 from crm_core.db import make_engine, make_session_factory, transaction
 from crm_core.models import EmailMessage
@@ -73,19 +73,7 @@ def measure_ai_emails(engine: Engine, n: int, before: str, after: str) -> None:
                 session.rollback()
             inside[label].append(database_ms(engine, statements))
     for label in reads:
-        row = [
-            today(), machine(), "postgresql", f"{n:,}", label, "report AI emails by model",
-            str(SAMPLES), f"{percentile(inside[label], 0.5):.2f}",
-            f"{percentile(inside[label], 0.99):.2f}", f"{percentile(api[label], 0.5):.2f}",
-            f"{percentile(api[label], 0.99):.2f}",
-        ]  # fmt: skip
-        print(" | ".join(row[4:]), flush=True)
-        append_result(
-            "Scale: reads (bench/scale.py)",
-            ["date", "machine", "database", "customers", "code", "read", "samples",
-             "db p50 ms", "db p99 ms", "api p50 ms", "api p99 ms"],
-            row,
-        )  # fmt: skip
+        record_read("postgresql", n, label, "report AI emails by model", inside[label], api[label])
 
 
 def _autocommit(engine: Engine, *statements: str) -> None:
