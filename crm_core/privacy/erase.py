@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, text, update
@@ -103,7 +103,6 @@ class ErasureResult:
     suppressed: bool = False
     erasure_id: str | None = None
     placeholder_customer_id: str | None = None
-    addresses: list[str] = field(default_factory=list, repr=False)  # never stored
 
 
 @dataclass
@@ -150,11 +149,9 @@ def erase_subject(
     group = _lock(session, customer.id)
     plan = _plan(session, customer.id, group)
     if dry_run:  # hashes need the key, which a dry run neither reads nor creates
-        return ErasureResult(customer.id, plan.counts(), [], dry_run, addresses=plan.addresses)
+        return ErasureResult(customer.id, plan.counts(), [], dry_run)
     hashes = sorted({hasher(address) for address in plan.addresses})
-    result = ErasureResult(
-        customer.id, plan.counts(), hashes, dry_run, suppress, addresses=plan.addresses
-    )
+    result = ErasureResult(customer.id, plan.counts(), hashes, dry_run, suppress)
     if session.get_bind().dialect.name == "sqlite":
         # Deleted rows and freed pages are overwritten with zeros, not left in the file.
         session.execute(text("PRAGMA secure_delete = ON"))
@@ -200,7 +197,9 @@ def _ids(rows: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _plan(session: Session, customer_id: str, locked: Sequence[str]) -> _Plan:
-    data = gather_subject_data(session, customer_id)
+    # Quarantined mail is searched below with the leads' addresses too (and in full):
+    # the export's bounded scan of it would read the same bytes again.
+    data = gather_subject_data(session, customer_id, scan_limit=0)
     quotes = data.rows["quotes"]
     lead_rows = data.rows["leads"]
     addresses = set(data.addresses)
@@ -209,7 +208,7 @@ def _plan(session: Session, customer_id: str, locked: Sequence[str]) -> _Plan:
         with suppress(ValidationError):
             if lead["email"]:
                 addresses.add(normalize_email(lead["email"]))
-    ledger = set(_ids(data.rows["ledger_entries"])) | set(_ids(data.rows["quarantined_mentions"]))
+    ledger = set(_ids(data.rows["ledger_entries"]))
     ledger |= _ledger_of_leads(session, [lead["idempotency_key"] for lead in lead_rows])
     ledger |= _unlinked_mentions(session, sorted(addresses))
     return _Plan(

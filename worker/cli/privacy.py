@@ -142,7 +142,7 @@ def _erasure_fields(result: ErasureResult) -> list[tuple[str, str]]:
         fields.append(("Anonymous customer", result.placeholder_customer_id))
     if result.erasure_id:
         fields.append(("Erasure record", result.erasure_id))
-    fields.append(("Suppressed", "yes" if result.suppressed and not result.dry_run else "no"))
+    fields.append(("Suppressed", "yes" if result.suppressed else "no"))
     return fields
 
 
@@ -186,7 +186,7 @@ def erase(
                 "counts": result.counts,
                 "erasure_id": result.erasure_id,
                 "placeholder_customer_id": result.placeholder_customer_id,
-                "suppressed": result.suppressed and not result.dry_run,
+                "suppressed": result.suppressed,
             }
         )
         return
