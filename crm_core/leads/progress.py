@@ -23,21 +23,22 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crm_core.identity import expire_if_loaded
+from crm_core.leads.listing import OPEN_STATUSES
 from crm_core.models import Conversation, Lead, Quote
 from crm_core.scoring.service import score_leads
 from crm_core.statuses import LeadStatus, QuoteStatus
 from crm_core.webhooks.events import emit_many
 
 _BEFORE_QUOTED = (LeadStatus.NEW, LeadStatus.CONTACTED)
-_OPEN = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUOTED)
 
 
 def _move(
     session: Session, lead_ids: Collection[str], to: LeadStatus, only_from: Collection[LeadStatus]
-) -> None:
+) -> list[str]:
+    """Move the leads that are in one of ``only_from`` to ``to``; the ids moved."""
     ids = sorted({lead_id for lead_id in lead_ids if lead_id})
     if not ids:
-        return
+        return []
     session.flush()
     moved = session.execute(
         update(Lead)
@@ -56,6 +57,7 @@ def _move(
     )
     for lead_id in ids:
         expire_if_loaded(session, Lead, lead_id, ["status", "updated_at"])
+    return sorted(lead_id for lead_id, _ in moved)
 
 
 def leads_contacted_in(session: Session, conversation_ids: Collection[str]) -> None:
@@ -68,16 +70,8 @@ def leads_contacted_in(session: Session, conversation_ids: Collection[str]) -> N
             Conversation.id.in_(ids), Conversation.lead_id.is_not(None)
         )
     ).scalars()
-    leads = sorted({lead_id for lead_id in lead_ids if lead_id})
-    if not leads:
-        return
-    session.flush()
-    answered = list(
-        session.execute(
-            select(Lead.id).where(Lead.id.in_(leads), Lead.status == LeadStatus.NEW)
-        ).scalars()
-    )
-    _move(session, answered, LeadStatus.CONTACTED, [LeadStatus.NEW])
+    linked = [lead_id for lead_id in lead_ids if lead_id]
+    answered = _move(session, linked, LeadStatus.CONTACTED, [LeadStatus.NEW])
     # Our first reply is a fact the score weighs: score these leads again at once.
     score_leads(session, answered)
 
@@ -107,4 +101,4 @@ def lead_lost_unless_other_quotes(session: Session, lead_id: str | None) -> None
         .limit(1)
     ).first()
     if alive is None:
-        _move(session, [lead_id], LeadStatus.LOST, _OPEN)
+        _move(session, [lead_id], LeadStatus.LOST, OPEN_STATUSES)
