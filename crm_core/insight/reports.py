@@ -13,6 +13,7 @@ follow-up list — with the score before it; and one customer's last scores.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -219,9 +220,13 @@ def sentiment_trend(
     return [(row.sent_at, float(row.sentiment_score)) for row in reversed(rows)]
 
 
-def example_text(session: Session, message_id: str | None) -> str | None:
-    """A template's example: the referenced message's own text with placeholders."""
-    if message_id is None:
-        return None
-    body = session.execute(select(EmailMessage.body).where(EmailMessage.id == message_id)).scalar()
-    return None if body is None else with_placeholders(own_text(body))
+def example_texts(session: Session, message_ids: Iterable[str | None]) -> dict[str, str]:
+    """Templates' examples, by message id: each message's own text with placeholders
+    (one read for a page of templates)."""
+    wanted = sorted({message_id for message_id in message_ids if message_id})
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(EmailMessage.id, EmailMessage.body).where(EmailMessage.id.in_(wanted))
+    )
+    return {message_id: with_placeholders(own_text(body)) for message_id, body in rows}

@@ -258,13 +258,14 @@ def templates(
 ) -> None:
     """Templates of outbound mail (used twice or more, or named): uses, reply rate
     (answered within 7 days) and conversion (accepted quote or booking)."""
-    from crm_core.insight.reports import example_text, template_report_page
+    from crm_core.insight.reports import example_texts, template_report_page
     from worker.cli.conversations import parse_since
 
     start = parse_since(since)
     with session_for(ctx) as session:
         page = template_report_page(session, since=start, limit=None if show_all else limit)
-        examples = {t.template_id: example_text(session, t.example_message_id) for t in page.items}
+        texts = example_texts(session, (t.example_message_id for t in page.items))
+    examples = {t.template_id: texts.get(t.example_message_id or "") for t in page.items}
     if as_json:
         print_json(
             [
