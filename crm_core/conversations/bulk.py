@@ -78,8 +78,8 @@ def find_or_create_conversations(
             conversation.customer_id = seed.customer_id
         if seed.lead_id and conversation.lead_id is None:
             conversation.lead_id = seed.lead_id
-    created = [found[t] for t in missing if t in found and found[t].id == new_ids[t]]
+    created = (found[t] for t in missing if t in found and found[t].id == new_ids[t])
     emit_many(
-        session, "conversation.created", [(conversation_data(c), c.customer_id) for c in created]
+        session, "conversation.created", ((conversation_data(c), c.customer_id) for c in created)
     )
     return found

@@ -98,7 +98,7 @@ def find_or_create_customers(
         found.update(load(missing))
     # Those this call inserted (another transaction may have won the race for a key).
     created = [found[key] for key in missing if key in found and found[key].id == new_ids[key]]
-    emit_many(session, "customer.created", [(customer_data(c), c.id) for c in created])
+    emit_many(session, "customer.created", ((customer_data(c), c.id) for c in created))
     found = follow_merges(session, found)
     renamed: list[Customer] = []
     for key, customer in found.items():
@@ -115,7 +115,7 @@ def find_or_create_customers(
     emit_many(
         session,
         "customer.updated",
-        [({**customer_data(c), "changed": ["name"]}, c.id) for c in renamed],
+        (({**customer_data(c), "changed": ["name"]}, c.id) for c in renamed),
     )
     return found
 

@@ -58,8 +58,8 @@ def _count_or_update(
         # No event to build: the count is enough, and 100,000 returned rows are not.
         return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
     rows = session.execute(statement.returning(*EVENT_COLUMNS)).all()
-    fields = [key for key in values if key != "updated_at"]
-    return len(emit_for_rows(session, "customer.updated", rows, fields))
+    emit_for_rows(session, "customer.updated", rows, list(values))
+    return len(rows)
 
 
 def _appended(session: Session, tag: str) -> ColumnElement[object]:

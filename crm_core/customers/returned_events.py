@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from crm_core.models import Customer
-from crm_core.webhooks.events import customer_data, emit_many, subscribed
+from crm_core.webhooks.events import customer_data, emit_many
 
 # What customer_data reads: a statement returning these can describe its rows.
 EVENT_COLUMNS = (
@@ -25,7 +25,6 @@ EVENT_COLUMNS = (
     Customer.status,
     Customer.tags,
 )
-_CHUNK = 1000
 
 
 def emit_for_rows(
@@ -33,20 +32,14 @@ def emit_for_rows(
     type: str,
     rows: Iterable[Any],
     changed: Sequence[str] | None = None,
-) -> list[str]:
-    """``type`` for each returned row, in customer ID order, a thousand per INSERT
-    (as emit_for_customers writes them; nothing when no endpoint subscribes to
-    ``type``); ``changed`` names the changed fields of every row. Returns the customer
-    IDs."""
-    ordered = sorted(rows, key=lambda row: str(row.id))
-    if not ordered or not subscribed(session, type):
-        return [str(row.id) for row in ordered]  # (no payloads built for nobody)
-    for start in range(0, len(ordered), _CHUNK):
-        items = []
-        for row in ordered[start : start + _CHUNK]:
-            data = customer_data(cast(Customer, row))
-            if changed is not None:
-                data["changed"] = sorted(changed)
-            items.append((data, str(row.id)))
-        emit_many(session, type, items)
-    return [str(row.id) for row in ordered]
+) -> None:
+    """``type`` for each returned row, in customer ID order (as emit_for_customers
+    writes them); ``changed`` names the changed fields of every row."""
+
+    def item(row: Any) -> tuple[dict[str, Any], str]:
+        data = customer_data(cast(Customer, row))
+        if changed is not None:
+            data["changed"] = sorted(changed)
+        return data, str(row.id)
+
+    emit_many(session, type, (item(row) for row in sorted(rows, key=lambda row: str(row.id))))

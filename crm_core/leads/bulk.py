@@ -69,6 +69,6 @@ def create_linked_leads(session: Session, leads: Sequence[Mapping[str, Any]]) ->
     emit_many(
         session,
         "lead.created",
-        [(lead_data(lead), lead.customer_id) for lead in sorted(created, key=lambda x: x.id)],
+        ((lead_data(lead), lead.customer_id) for lead in sorted(created, key=lambda x: x.id)),
     )
     return found

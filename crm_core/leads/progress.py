@@ -50,10 +50,10 @@ def _move(
     emit_many(
         session,
         "lead.status_changed",
-        [
+        (
             ({"id": lead_id, "customer_id": customer_id, "status": to}, customer_id)
             for lead_id, customer_id in sorted(moved)
-        ],
+        ),
     )
     for lead_id in ids:
         expire_if_loaded(session, Lead, lead_id, ["status", "updated_at"])

@@ -89,11 +89,11 @@ def store_new_messages(session: Session, mailbox: str, messages: Sequence[NewMes
         emit_many(
             session,
             message_event(direction.value),
-            [
+            (
                 (message_row_data(row, m.customer_id), m.customer_id)
                 for m, row in zip(messages, rows, strict=True)
                 if m.direction is direction
-            ],
+            ),
         )
     by_conversation: dict[str, datetime] = {}
     by_customer: dict[str, datetime] = {}

@@ -21,7 +21,7 @@ from crm_core.errors import NotFoundError, ValidationError
 from crm_core.ids import new_id
 from crm_core.models.webhook import WebhookEndpoint
 from crm_core.paging import DEFAULT_LIMIT, Page, paginate
-from crm_core.webhooks.events import ALL, EMITTED, EVENT_TYPES
+from crm_core.webhooks.events import ALL, EMITTED, EVENT_TYPES, forget_subscriptions
 
 
 def new_secret() -> str:
@@ -90,6 +90,7 @@ def add_endpoint(
         enabled=True,
     )
     session.add(endpoint)
+    forget_subscriptions(session)
     session.flush()
     return endpoint
 
@@ -151,6 +152,7 @@ def enable_endpoint(session: Session, endpoint_id: str) -> WebhookEndpoint:
 def remove_endpoint(session: Session, endpoint_id: str) -> None:
     """Delete it and its delivery log."""
     session.delete(get_endpoint(session, endpoint_id))
+    forget_subscriptions(session)
     session.flush()
 
 

@@ -11,7 +11,7 @@ insert. ``session.info[EMITTED]`` tells the caller's unit of work that a fan-out
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -24,6 +24,7 @@ from crm_core.ids import new_id
 from crm_core.models import Booking, Conversation, Customer, EmailMessage, Lead, Quote
 from crm_core.models.types import utcnow
 from crm_core.models.webhook import WebhookEndpoint, WebhookEvent
+from crm_core.stats.service import owner_of
 
 EVENT_TYPES: tuple[str, ...] = (
     "customer.created",
@@ -59,13 +60,33 @@ ALL = "*"
 def subscribed(session: Session, type: str) -> bool:
     """Does an endpoint (enabled or not: a disabled one gets its events when enabled)
     take events of ``type``? Without one, nothing is written: the common case, a
-    company without webhooks, pays one read of a tiny table per change, and an
+    company without webhooks, pays one read of a tiny table per transaction, and an
     endpoint added later gets the events committed after it was added (the
     fan-out's rule in any case)."""
-    for types in session.execute(select(WebhookEndpoint.event_types)).scalars():
-        if ALL in types or type in types:
-            return True
-    return False
+    types = _subscribed_types(session)
+    return ALL in types or type in types
+
+
+# session.info: (the transaction, the event types its endpoints take), read once per
+# transaction; the endpoint services drop it when they change an endpoint.
+_SUBSCRIBED = "webhook_subscribed_types"
+
+
+def _subscribed_types(session: Session) -> frozenset[str]:
+    transaction = session.get_transaction()
+    cached = session.info.get(_SUBSCRIBED)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cached[1]  # type: ignore[no-any-return]
+    types = frozenset(
+        t for ts in session.execute(select(WebhookEndpoint.event_types)).scalars() for t in ts
+    )
+    session.info[_SUBSCRIBED] = (session.get_transaction(), types)
+    return types
+
+
+def forget_subscriptions(session: Session) -> None:
+    """An endpoint changed: the next ``subscribed`` reads the endpoints again."""
+    session.info.pop(_SUBSCRIBED, None)
 
 
 def emit(session: Session, type: str, data: Data, *, customer_id: str | None = None) -> None:
@@ -73,27 +94,28 @@ def emit(session: Session, type: str, data: Data, *, customer_id: str | None = N
     emit_many(session, type, [(data, customer_id)])
 
 
-def emit_many(session: Session, type: str, items: Sequence[tuple[Data, str | None]]) -> None:
-    """Record many events of one type in a single INSERT (the bulk paths)."""
+def emit_many(session: Session, type: str, items: Iterable[tuple[Data, str | None]]) -> None:
+    """Record many events of one type in a single INSERT (the bulk paths). ``items`` is
+    read only when an endpoint subscribes: a generator builds no payload for nobody."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {type!r}")
-    if not items or not subscribed(session, type):
+    if not subscribed(session, type):
         return
     now = utcnow()
-    session.execute(
-        insert(WebhookEvent),
-        [
-            {
-                "id": f"evt_{new_id()}",
-                "type": type,
-                "customer_id": customer_id,
-                "payload": _plain(data),
-                "fanned_out": False,
-                "created_at": now,
-            }
-            for data, customer_id in items
-        ],
-    )
+    rows = [
+        {
+            "id": f"evt_{new_id()}",
+            "type": type,
+            "customer_id": customer_id,
+            "payload": _plain(data),
+            "fanned_out": False,
+            "created_at": now,
+        }
+        for data, customer_id in items
+    ]
+    if not rows:
+        return
+    session.execute(insert(WebhookEvent), rows)
     session.info[EMITTED] = True
 
 
@@ -220,21 +242,13 @@ def message_event(direction: str) -> str:
     return "message.received" if direction == "inbound" else "message.sent"
 
 
-def owner_of(session: Session, customer_id: str | None, lead_id: str | None) -> str | None:
-    """The customer a quote or booking concerns: its own, else its lead's."""
-    if customer_id is not None or lead_id is None:
-        return customer_id
-    lead = session.get(Lead, lead_id)
-    return lead.customer_id if lead is not None else None
-
-
 def emit_quote(session: Session, type: str, quote: Quote) -> None:
-    owner = owner_of(session, quote.customer_id, quote.lead_id)
+    owner = owner_of(session, lead_id=quote.lead_id, customer_id=quote.customer_id)
     emit(session, type, {**quote_data(quote), "customer_id": owner}, customer_id=owner)
 
 
 def emit_booking(session: Session, type: str, booking: Booking) -> None:
-    owner = owner_of(session, booking.customer_id, booking.lead_id)
+    owner = owner_of(session, lead_id=booking.lead_id, customer_id=booking.customer_id)
     emit(session, type, {**booking_data(booking), "customer_id": owner}, customer_id=owner)
 
 

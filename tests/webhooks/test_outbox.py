@@ -49,6 +49,10 @@ def test_without_a_subscribed_endpoint_no_event_is_written(session: Session) -> 
     webhooks.disable_endpoint(session, disabled.id)
     services.update_customer(session, jens.id, name="Jens H")
     assert types(session) == ["lead.created", "customer.updated"]
+    # Removed in the same transaction: its types are no longer written.
+    webhooks.remove_endpoint(session, disabled.id)
+    services.update_customer(session, jens.id, name="Jens Holm")
+    assert types(session) == ["lead.created", "customer.updated"]
 
 
 def test_every_service_writes_its_event_in_order(session: Session) -> None:
