@@ -138,3 +138,20 @@ def test_customer_files_and_reactivation_emit_their_events(
         ("customer.updated", ["status"]),  # deleted: inactive
         ("customer.updated", ["status"]),  # active again
     ]
+
+
+def test_the_next_page_of_deliveries_keeps_the_endpoint_and_filters(
+    cli: Cli, local_receivers_allowed: None
+) -> None:
+    port = free_port()  # nothing listens: every ping fails and waits for its retry
+    first = cli.json("webhook", "add", f"http://127.0.0.1:{port}/a", "--events", "*")
+    cli.json("webhook", "add", f"http://127.0.0.1:{port}/b", "--events", "*")
+    cli("webhook", "test", first["id"])
+    cli.json("lead", "create", "--name", "Ida")  # a delivery to each endpoint
+    # The first endpoint's lead.created waits behind its failed ping: two of its own.
+    page = cli("webhook", "deliveries", first["id"], "--limit", "1")
+    assert f"crm webhook deliveries {first['id']} --limit 1 --after" in page
+    # Failed so far: the first endpoint's ping and the second's lead.created.
+    failed = cli("webhook", "deliveries", "--failed", "--limit", "1")
+    assert "crm webhook deliveries --failed --limit 1 --after" in failed
+    assert "crm webhook list --limit 1 --after" in cli("webhook", "list", "--limit", "1")

@@ -35,6 +35,7 @@ app = typer.Typer(
 
 EndpointId = Annotated[str, typer.Argument(help="Webhook endpoint ID.", show_default=False)]
 Limit = Annotated[int, typer.Option(min=1, help="Show at most this many.")]
+DEFAULT_PAGE = 50
 
 
 def _endpoint_dict(endpoint: WebhookEndpoint, secret: str | None = None) -> dict[str, Any]:
@@ -138,7 +139,7 @@ def add(
 @app.command("list")
 def list_endpoints(
     ctx: typer.Context,
-    limit: Limit = 50,
+    limit: Limit = DEFAULT_PAGE,
     after: AfterOption = None,
     show_all: AllOption = False,
     as_json: JsonFlag = False,
@@ -161,7 +162,8 @@ def list_endpoints(
         for d in data
     ]
     lines: list[Line] = [*table(["ID", "URL", "Events", "State", "Description"], rows)]
-    lines += page_footer(page, "webhook", next_command="crm webhook list")
+    again = "crm webhook list" + (f" --limit {limit}" if limit != DEFAULT_PAGE else "")
+    lines += page_footer(page, "webhook", next_command=again)
     emit(lines)
 
 
@@ -267,7 +269,7 @@ def deliveries(
     failed: Annotated[
         bool, typer.Option("--failed", help="Only those that failed (for good or so far).")
     ] = False,
-    limit: Limit = 50,
+    limit: Limit = DEFAULT_PAGE,
     after: AfterOption = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -292,10 +294,16 @@ def deliveries(
         for d in data
     ]
     headers = ["ID", "Event", "Status", "Attempts", "Code", "Answer"]
+    # The next page is of the same deliveries: the endpoint and filters come along.
+    again = " ".join(
+        ["crm webhook deliveries", *([endpoint_id] if endpoint_id else [])]
+        + (["--failed"] if failed else [])
+        + ([f"--limit {limit}"] if limit != DEFAULT_PAGE else [])
+    )
     emit(
         [
             *table(headers, rows),
-            *page_footer(page, "delivery", "deliveries", next_command="crm webhook deliveries"),
+            *page_footer(page, "delivery", "deliveries", next_command=again),
         ]
     )
 
