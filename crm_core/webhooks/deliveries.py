@@ -383,6 +383,8 @@ def replay(
     Returns the ids of the endpoints concerned."""
     if (delivery_id is None) == (since is None):
         raise ValidationError("give either a delivery id or --since TIME")
+    if delivery_id is not None and endpoint_id is not None:
+        raise ValidationError("--endpoint goes with --since: a delivery has its own endpoint")
     statement = update(WebhookDelivery)
     if delivery_id is not None:
         if session.get(WebhookDelivery, delivery_id) is None:
@@ -465,11 +467,7 @@ def prune_events(session: Session, older_than: datetime, limit: int = PRUNE_CHUN
     )
     if not seqs:
         return 0
-    session.execute(
-        delete(WebhookDelivery)
-        .where(WebhookDelivery.event_seq.in_(seqs))
-        .execution_options(synchronize_session=False)
-    )
+    # Their deliveries go with them (ON DELETE CASCADE).
     session.execute(
         delete(WebhookEvent)
         .where(WebhookEvent.seq.in_(seqs))

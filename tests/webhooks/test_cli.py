@@ -28,6 +28,9 @@ def test_bad_input_is_one_line_each(cli: Cli) -> None:
     assert "not a web address" in cli.fails("webhook", "add", "ftp://x/", "--events", "*")
     assert "webhook endpoint not found: nope" in cli.fails("webhook", "show", "nope")
     assert "either a delivery id or --since" in cli.fails("webhook", "replay")
+    assert "--endpoint goes with --since" in cli.fails(
+        "webhook", "replay", "d1", "--endpoint", "e1"
+    )
 
 
 def test_ping_disable_enable_replay_and_remove(
