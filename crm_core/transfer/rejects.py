@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from crm_core.errors import ValidationError
 from crm_core.transfer.export import neutralised
 
 
@@ -28,7 +29,13 @@ class RejectFile:
 
     def write(self, line: int, reason: str, cells: Sequence[str]) -> None:
         if self._writer is None:
-            self._out = self.path.open("w", encoding="utf-8-sig", newline="")
+            try:
+                self._out = self.path.open("w", encoding="utf-8-sig", newline="")
+            except OSError as exc:
+                raise ValidationError(
+                    f"{self.path}: cannot write the rejected rows there ({exc.strerror}); "
+                    "choose another file with --errors"
+                ) from None
             self._writer = csv.writer(self._out, delimiter=self._delimiter)
             self._writer.writerow(["Line", "Reason", *self._headers])
         self._writer.writerow([line, reason, *(neutralised(cell) for cell in cells)])

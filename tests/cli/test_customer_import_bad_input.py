@@ -97,3 +97,17 @@ def test_a_large_file_is_read_in_constant_memory_and_a_late_error_names_its_line
     assert f"big.csv, line {rows + 2}: broken quoting" in message
     assert peak < 2_000_000, f"peak {peak:,} bytes"
     assert isinstance(FileError(""), ValidationError)
+
+
+def test_an_error_file_that_cannot_be_written_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    path = rows_file(tmp_path / "c.csv", 2, "no address here,nope\r\n")
+    missing = tmp_path / "nowhere" / "errors.csv"
+    assert "no such directory" in cli.fails(
+        "customer", "import", str(path), "--errors", str(missing)
+    )
+    assert count(cli) == 0  # refused before any batch
+    unwritable = tmp_path / "errors-dir"
+    unwritable.mkdir()  # a directory where the error file should be
+    error = cli.fails("customer", "import", str(path), "--errors", str(unwritable))
+    assert "is a directory; give a file name" in error
+    assert "Traceback" not in error

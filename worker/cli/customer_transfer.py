@@ -229,6 +229,11 @@ def import_file(
     sessions = sessions_for(settings.database)
     counts = ImportCounts()
     error_path = errors or file.with_name(file.name + ".errors.csv")
+    # Found out before any batch is written (a failure later is one line too).
+    if not error_path.parent.is_dir():
+        raise ValidationError(f"--errors {error_path}: no such directory")
+    if error_path.is_dir():
+        raise ValidationError(f"--errors {error_path}: is a directory; give a file name")
     with open_customer_file(file, _mapping(map_column)) as source, FirstSeen() as seen:
         growth = TableGrowth("customers")
         shape = source.shape
