@@ -49,9 +49,9 @@ class Customer(Timestamps, Base):
         back_populates="customer", lazy="raise_on_sql"
     )
 
-    # Figures, last contact and status change often; ix_customers_search_trgm and
-    # seven more indexes make every update that must move its row to another page
-    # cost ten index entries. With 30 % of each page free (PostgreSQL), most updates
+    # Figures, last contact and status change often; the tag GIN index and six
+    # B-trees make every update that must move its row to another page cost an entry
+    # in each. With 30 % of each page free (PostgreSQL), most updates
     # stay on the page and write no index entry (HOT): recomputing the figures of
     # 264,000 of a million customers went from 2.7 million WAL records to 0.5 million
     # (bench/RESULTS.md). Set by migration 0013.
