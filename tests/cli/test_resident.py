@@ -22,6 +22,10 @@ import pytest
 from worker.cli import launcher
 from worker.cli.main import COMMANDS
 
+# One xdist worker runs them all (scripts/test: --dist loadgroup): the stale-code test
+# changes a source file's time, which would make another worker's server step aside.
+pytestmark = pytest.mark.xdist_group("resident")
+
 CRM = Path(sys.executable).with_name("crm")
 WAIT_SECONDS = 90.0  # for a server to start or go, on a busy machine; never asserted on
 
@@ -282,3 +286,16 @@ def test_the_server_forks_without_threads_settings_or_engines() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.split() == ["1", "0", "0", "None"]
+
+
+def test_no_server_is_started_where_its_socket_path_would_be_too_long(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from worker.cli.resident import client, paths
+
+    runtime = tmp_path / ("r" * 100)
+    monkeypatch.setenv("CRM_RUNTIME_DIR", str(runtime))
+    assert paths.usable_socket_path(runtime) is None
+    client.start_server()
+    time.sleep(3)  # a started server would have taken its lock by now
+    assert not list(runtime.glob("server-*"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import typer
 
-from worker.cli.context import check_broker, runtime_for, settings_of
+from worker.cli.context import runtime_for, settings_of
 
-__all__ = ["check_broker", "is_inline", "runtime_for"]
+__all__ = ["is_inline", "runtime_for"]
 
 
 def is_inline(ctx: typer.Context) -> bool:

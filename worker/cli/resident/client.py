@@ -17,7 +17,6 @@ from typing import Any
 
 from worker.cli.resident import paths, protocol
 
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SERVER_MODULE = "worker.cli.resident.server"
 
 
@@ -37,10 +36,7 @@ def _socket_path() -> Path | None:
         return None
     if directory is None:
         return None
-    path = paths.socket_path(directory)
-    if len(os.fsencode(path)) > paths.MAX_SOCKET_PATH:
-        return None
-    return path
+    return paths.usable_socket_path(directory)
 
 
 def connect() -> socket.socket | None:
@@ -85,7 +81,9 @@ class SignalForwarder:
     def __init__(self) -> None:
         self.pid: int | None = None
         self.pending: list[int] = []
-        self.previous = {sig: signal.signal(sig, self._on_signal) for sig in FORWARDED_SIGNALS}
+        self.previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in protocol.FORWARDED_SIGNALS
+        }
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.pid is None:
@@ -178,7 +176,7 @@ def start_server() -> None:
         directory = paths.checked_directory(create=True)
     except (OSError, paths.UnsafeDirectoryError):
         return
-    if directory is None:
+    if directory is None or paths.usable_socket_path(directory) is None:
         return
     devnull = os.devnull
     actions = [

@@ -71,6 +71,13 @@ def socket_path(directory: Path) -> Path:
     return directory / f"server-{install_key()}.sock"
 
 
+def usable_socket_path(directory: Path) -> Path | None:
+    """The socket's path, or None when it is too long for a Unix socket address: then
+    no server can listen there, and none is started."""
+    path = socket_path(directory)
+    return path if len(os.fsencode(path)) <= MAX_SOCKET_PATH else None
+
+
 def lock_path(directory: Path) -> Path:
     """Held (flock) by the one server of this install while it listens."""
     return directory / f"server-{install_key()}.lock"

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import struct
 from typing import Any
@@ -33,6 +34,8 @@ from typing import Any
 HEADER = struct.Struct("!I")
 MAX_MESSAGE = 16 * 1024 * 1024  # an environment is large, but not this large
 STANDARD_FDS = (0, 1, 2)
+# What the caller passes on to the running command (and the server keeps off itself).
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class ProtocolError(Exception):

@@ -67,19 +67,12 @@ PRELOADED = (
     "worker.database",
     "worker.cli.main",
     "worker.cli.output",
-    "worker.cli.merge",
-    "worker.cli.leads",
-    "worker.cli.conversations",
-    "worker.cli.search",
-    "worker.cli.reports",
-    "worker.cli.bookings",
 )
 # Commands whose Typer groups are built before forking (the preloaded modules'):
 PREBUILT_COMMANDS = ("customer", "search", "conversation", "lead", "quote", "booking", "report")
 DEFAULT_IDLE_SECONDS = 600.0
 REQUEST_TIMEOUT_SECONDS = 10.0
-PEER_CREDENTIALS = struct.Struct("3i")
-FORWARDED_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # struct ucred: pid, uid, gid
+PEER_CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
 def idle_seconds() -> float:
@@ -237,7 +230,7 @@ class Server:
         protocol.send(conn, {"accepted": True})  # from here on the command is ours
         # The child starts with the signals its caller forwards blocked: the server's
         # own handlers must not take them (worker/cli/resident/child.py).
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED_SIGNALS)
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, protocol.FORWARDED_SIGNALS)
         try:
             pid = os.fork()
             if pid == 0:
@@ -359,7 +352,7 @@ def main() -> None:
         directory = paths.checked_directory(create=True)
     except (OSError, paths.UnsafeDirectoryError):
         return
-    if directory is None:
+    if directory is None or paths.usable_socket_path(directory) is None:
         return
     lock_fd = take_lock(directory)
     if lock_fd is None:
