@@ -159,6 +159,7 @@ def write_customers(
 
     With ``excel`` the file starts with the byte-order mark Excel needs to read UTF-8.
     """
+    filter_condition(session, wanted)  # a bad filter is refused before a byte is written
     if excel:
         out.write(codecs.BOM_UTF8)
     if fmt == "csv" and session.get_bind().dialect.name == "postgresql":

@@ -119,6 +119,10 @@ def test_export_errors_are_one_line_and_leave_no_file(cli: Cli, tmp_path: Path) 
         "customer", "export", "-o", "x", "--created-since", "igår"
     )
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".csv" or p.name == "x"] == []
+    # Refused before the header: standard output holds nothing to mistake for an export.
+    for fmt in ("csv", "jsonl"):
+        bad = cli.run("customer", "export", "-o", "-", "--format", fmt, "--status", "bogus", code=1)
+        assert bad.stdout == "" and "status" in bad.stderr
 
 
 def test_an_export_imported_again_changes_nothing(cli: Cli, tmp_path: Path) -> None:
