@@ -331,6 +331,15 @@ class DeliveryRow:
     event_id: str
 
 
+def get_delivery(session: Session, delivery_id: str) -> DeliveryRow:
+    """One delivery, with its event's type and id."""
+    delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
+    if delivery is None:
+        raise NotFoundError("webhook delivery", delivery_id)
+    event = session.get_one(WebhookEvent, delivery.event_seq)
+    return DeliveryRow(delivery, event.type, event.id)
+
+
 def list_deliveries(
     session: Session,
     endpoint_id: str | None = None,

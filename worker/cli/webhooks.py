@@ -70,8 +70,11 @@ def _fields(endpoint: WebhookEndpoint, secret: str | None = None) -> list[tuple[
     return fields
 
 
-def _start_deliveries(ctx: typer.Context, endpoint_ids: list[str]) -> str | None:
-    """Send delivery jobs now (after the commit); a note when they must wait."""
+def _start_deliveries(
+    ctx: typer.Context, endpoint_ids: list[str], *, fan_out: bool = True
+) -> str | None:
+    """Send delivery jobs now (after the commit); a note when they must wait.
+    ``fan_out``: also fan out events that waited for an enabled endpoint."""
     if not endpoint_ids:
         return None
     from worker.runtime import enqueue, sending
@@ -79,7 +82,8 @@ def _start_deliveries(ctx: typer.Context, endpoint_ids: list[str]) -> str | None
     try:
         runtime_for(ctx)
         with sending():
-            enqueue("webhook_fan_out")  # events that waited for an enabled endpoint
+            if fan_out:
+                enqueue("webhook_fan_out")
             for endpoint_id in endpoint_ids:
                 enqueue("deliver_webhooks", endpoint_id)
     except Exception as exc:
@@ -227,11 +231,10 @@ def test(ctx: typer.Context, endpoint_id: EndpointId, as_json: JsonFlag = False)
     """Send a webhook.ping event to the endpoint."""
     with session_for(ctx) as session:
         delivery_id = webhooks.ping(session, endpoint_id).id
-    note = _start_deliveries(ctx, [endpoint_id])
+    # The ping is its own delivery already: nothing to fan out for it.
+    note = _start_deliveries(ctx, [endpoint_id], fan_out=False)
     with session_for(ctx) as session:
-        page = webhooks.list_deliveries(session, endpoint_id, limit=20)
-        row = next((r for r in page.items if r.delivery.id == delivery_id), None)
-        data = _delivery_dict(row) if row is not None else {"id": delivery_id}
+        data = _delivery_dict(webhooks.get_delivery(session, delivery_id))
     if as_json:
         print_json(data)
         return
