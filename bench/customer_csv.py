@@ -108,6 +108,7 @@ def record(what: str, rows: int, seconds: list[float], peak: float | None = None
            f"{peak:.0f}" if peak is not None else "-"]  # fmt: skip
     append_result(TITLE, HEADER, row)
     print(" | ".join(row), flush=True)
+    print("  runs (s): " + ", ".join(f"{s:.2f}" for s in seconds), flush=True)
 
 
 def main() -> None:

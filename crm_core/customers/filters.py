@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists
 
 from crm_core.errors import ValidationError
-from crm_core.models import Customer
+from crm_core.models import Customer, CustomerTag
 from crm_core.normalize import normalize_tags
 from crm_core.statuses import CustomerStatus, parse_status
 
@@ -34,26 +33,29 @@ class CustomerFilter:
     contacted_before: datetime | None = None
 
 
-def tag_condition(session: Session, wanted: list[str], match: TagMatch) -> ColumnElement[bool]:
-    """Customers carrying all (or any) of the normalised ``wanted`` tags."""
+def tag_condition(wanted: list[str], match: TagMatch) -> ColumnElement[bool]:
+    """Customers carrying all (or any) of the normalised ``wanted`` tags, looked up in
+    customer_tags (its primary key leads with the tag), on both databases."""
     if match not in ("all", "any"):
         raise ValidationError(f"unknown tag match {match!r}; expected 'all' or 'any'")
-    if session.get_bind().dialect.name == "postgresql":
-        # @> and && use the GIN index on tags.
-        return Customer.tags.contains(wanted) if match == "all" else Customer.tags.overlap(wanted)
-    tag = func.json_each(Customer.tags).table_valued("value")
+
+    def carrying(*tags: str) -> ColumnElement[bool]:
+        pair = CustomerTag.customer_id == Customer.id
+        if len(tags) == 1:
+            return exists().where(CustomerTag.tag == tags[0], pair)
+        return exists().where(CustomerTag.tag.in_(tags), pair)
+
     if match == "any":
-        return exists(select(tag.c.value).where(tag.c.value.in_(wanted)))
-    hits = select(func.count(func.distinct(tag.c.value))).where(tag.c.value.in_(wanted))
-    return hits.scalar_subquery() == len(wanted)
+        return carrying(*wanted)
+    return and_(*(carrying(tag) for tag in wanted))
 
 
-def has_tag(session: Session, tag: str) -> ColumnElement[bool]:
+def has_tag(tag: str) -> ColumnElement[bool]:
     """Customers that carry this one (normalised) tag."""
-    return tag_condition(session, [tag], "all")
+    return tag_condition([tag], "all")
 
 
-def filter_condition(session: Session, wanted: CustomerFilter) -> ColumnElement[bool]:
+def filter_condition(wanted: CustomerFilter) -> ColumnElement[bool]:
     """The WHERE clause of ``wanted``. Customers merged into another are never selected:
     their address is the kept customer's alias."""
     conditions: list[Any] = [Customer.merged_into_id.is_(None)]
@@ -61,7 +63,7 @@ def filter_condition(session: Session, wanted: CustomerFilter) -> ColumnElement[
         conditions.append(Customer.status == parse_status(CustomerStatus, wanted.status))
     tags = normalize_tags(wanted.tags)
     if tags:
-        conditions.append(tag_condition(session, tags, wanted.match))
+        conditions.append(tag_condition(tags, wanted.match))
     _check_range("created", wanted.created_since, wanted.created_before)
     _check_range("last contact", wanted.contacted_since, wanted.contacted_before)
     if wanted.created_since is not None:

@@ -5,6 +5,7 @@ from crm_core.models.base import Base
 from crm_core.models.booking import Booking
 from crm_core.models.conversation import Conversation
 from crm_core.models.customer import Customer
+from crm_core.models.customer_tag import CustomerTag
 from crm_core.models.email_message import EmailMessage
 from crm_core.models.erasure import Erasure, Suppression
 from crm_core.models.lead import Lead
@@ -23,6 +24,7 @@ __all__ = [
     "Booking",
     "Conversation",
     "Customer",
+    "CustomerTag",
     "EmailMessage",
     "Erasure",
     "Lead",

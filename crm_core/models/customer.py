@@ -49,16 +49,13 @@ class Customer(Timestamps, Base):
         back_populates="customer", lazy="raise_on_sql"
     )
 
-    # Figures, last contact and status change often; the tag GIN index and six
-    # B-trees make every update that must move its row to another page cost an entry
-    # in each. With 30 % of each page free (PostgreSQL), most updates
-    # stay on the page and write no index entry (HOT): recomputing the figures of
-    # 264,000 of a million customers went from 2.7 million WAL records to 0.5 million
-    # (bench/RESULTS.md). Set by migration 0013.
-    __table_args__ = (
-        Index("ix_customers_tags", "tags", postgresql_using="gin"),
-        {"postgresql_with": {"fillfactor": 70}},
-    )
+    # Figures, last contact, status and tags change often. Tags are in no index of
+    # this table (customers are found by tag through customer_tags), and with 30 % of
+    # each page free (PostgreSQL) an update that changes no indexed column mostly
+    # stays on the page and writes no index entry (HOT):
+    # recomputing the figures of 264,000 of a million customers went from 2.7 million
+    # WAL records to 0.5 million (bench/RESULTS.md). Set by migration 0013.
+    __table_args__ = ({"postgresql_with": {"fillfactor": 70}},)
 
 
 # Lists are newest first within a status, reports richest first: each order is an

@@ -34,7 +34,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-# Tags: a text array with a GIN index on PostgreSQL, a JSON array on SQLite.
+# Tags: a text array on PostgreSQL, a JSON array on SQLite (found through customer_tags).
 TagArray = ARRAY(Text).with_variant(JSON(), "sqlite")
 
 

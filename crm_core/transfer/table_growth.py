@@ -22,10 +22,12 @@ _MIN_GROWTH = 5_000
 
 class TableGrowth:
     """Counts the rows an import adds to ``table`` and has PostgreSQL measure the table
-    again whenever they reach its size at the last measurement."""
+    (and ``growing_with`` it, such as its tag pairs) again whenever they reach its size
+    at the last measurement."""
 
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, *growing_with: str) -> None:
         self._table = table
+        self._tables = (table, *growing_with)
         self._measured: float | None = None  # rows at the last ANALYZE
         self._added = 0
 
@@ -36,7 +38,8 @@ class TableGrowth:
             self._measured = max(0.0, self._row_estimate(session))
         self._added += rows
         if self._added >= max(_MIN_GROWTH, self._measured):
-            session.execute(text(f'ANALYZE "{self._table}"'))
+            for table in self._tables:
+                session.execute(text(f'ANALYZE "{table}"'))
             self._measured = self._row_estimate(session)
             self._added = 0
 

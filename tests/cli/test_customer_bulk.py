@@ -103,7 +103,10 @@ def test_a_bulk_change_is_one_statement_per_tag(database: Database) -> None:
     finally:
         event.remove(database.engine, "before_cursor_execute", record)
     assert changed == {"news": 50, "ekstra": 50}
-    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE")]) == 2
+    # One UPDATE of the customers per tag (on PostgreSQL it writes the tag index in the
+    # same statement), whatever the number of customers.
+    assert len([s for s in statements if "UPDATE customers" in s]) == 2
+    assert len(statements) <= 12
 
 
 def test_update_adds_and_removes_tags_keeping_the_others(cli: Cli) -> None:

@@ -235,7 +235,7 @@ def import_file(
     if error_path.is_dir():
         raise ValidationError(f"--errors {error_path}: is a directory; give a file name")
     with open_customer_file(file, _mapping(map_column)) as source, FirstSeen() as seen:
-        growth = TableGrowth("customers")
+        growth = TableGrowth("customers", "customer_tags")
         shape = source.shape
         error_path.unlink(missing_ok=True)  # an error file of an earlier run would mislead
         rejects = RejectFile(error_path, shape.delimiter, shape.headers)
