@@ -68,6 +68,10 @@ def test_english_headers_and_case_insensitive_email_match(cli: Cli, tmp_path: Pa
     cli.create("Soren", "SOREN@example.dk")
     path = spreadsheet_file(tmp_path / "c.csv", "google-sheets", ENGLISH_ROWS)
     assert summary(cli, str(path))["skipped"] == 1  # differs; skip is the default
+    assert (
+        "1 row differs from its stored customer and was skipped: --on-conflict update takes"
+        in cli("customer", "import", str(path))
+    )
     assert customers(cli)["soren@example.dk"]["name"] == "Soren"
     assert summary(cli, str(path), "--on-conflict", "update")["updated"] == 1
     updated = customers(cli)["soren@example.dk"]

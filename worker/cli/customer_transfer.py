@@ -310,9 +310,13 @@ def _report(counts: ImportCounts, dry_run: bool, rejects: RejectFile, as_json: b
         f"{len(counts.rejected)} rejected"
     )
     if counts.skipped:
+        differ = (
+            "row differs from its stored customer and was"
+            if counts.skipped == 1
+            else "rows differ from their stored customers and were"
+        )
         lines.append(
-            f"{plural(counts.skipped, 'row')} differ from the stored customer: "
-            "--on-conflict update takes the file's values."
+            f"{counts.skipped:,} {differ} skipped: --on-conflict update takes the file's values."
         )
     for line, reason in counts.rejected[:5]:
         lines.append(f"line {line}: {printable(reason)}")
