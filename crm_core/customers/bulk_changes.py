@@ -24,7 +24,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    not_,
     select,
     text,
     type_coerce,
@@ -34,7 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import Table
 from sqlalchemy.types import JSON, Text
 
-from crm_core.customers.filters import CustomerFilter, filter_condition, has_tag
+from crm_core.customers.filters import CustomerFilter, filter_condition, has_tag, lacks_tag
 from crm_core.customers.returned_events import EVENT_COLUMNS, emit_for_rows
 from crm_core.customers.service import get_customer
 from crm_core.errors import ValidationError
@@ -53,7 +52,7 @@ _MIN_MEASURED_CHANGE = 5_000
 
 def count_customers(session: Session, wanted: CustomerFilter) -> int:
     """How many customers the filter selects."""
-    return _count(session, filter_condition(wanted))
+    return _count(session, filter_condition(session, wanted))
 
 
 def _count(session: Session, where: ColumnElement[bool]) -> int:
@@ -106,9 +105,9 @@ def add_tags(
     session: Session, wanted: CustomerFilter, tags: Sequence[str], *, dry_run: bool = False
 ) -> dict[str, int]:
     """Add each tag to the selected customers that lack it: ``{tag: customers changed}``."""
-    base = filter_condition(wanted)
+    base = filter_condition(session, wanted)
     return {
-        tag: _change_tag(session, base & not_(has_tag(tag)), tag, add=True, dry_run=dry_run)
+        tag: _change_tag(session, base & lacks_tag(session, tag), tag, add=True, dry_run=dry_run)
         for tag in _checked_tags(tags)
     }
 
@@ -117,9 +116,9 @@ def remove_tags(
     session: Session, wanted: CustomerFilter, tags: Sequence[str], *, dry_run: bool = False
 ) -> dict[str, int]:
     """Remove each tag from the selected customers that carry it: ``{tag: changed}``."""
-    base = filter_condition(wanted)
+    base = filter_condition(session, wanted)
     return {
-        tag: _change_tag(session, base & has_tag(tag), tag, add=False, dry_run=dry_run)
+        tag: _change_tag(session, base & has_tag(session, tag), tag, add=False, dry_run=dry_run)
         for tag in _checked_tags(tags)
     }
 
@@ -198,7 +197,7 @@ def set_status(
 ) -> int:
     """Give the selected customers this status; those that have it already stay as they are."""
     new = parse_status(CustomerStatus, status)
-    where = filter_condition(wanted) & (Customer.status != new)
+    where = filter_condition(session, wanted) & (Customer.status != new)
     return _count_or_update(session, where, {"status": new}, dry_run)
 
 

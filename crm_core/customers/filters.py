@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, exists
+from sqlalchemy import ColumnElement, and_, exists, not_
+from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
 from crm_core.models import Customer, CustomerTag
@@ -33,29 +34,44 @@ class CustomerFilter:
     contacted_before: datetime | None = None
 
 
-def tag_condition(wanted: list[str], match: TagMatch) -> ColumnElement[bool]:
-    """Customers carrying all (or any) of the normalised ``wanted`` tags, looked up in
-    customer_tags (its primary key leads with the tag), on both databases."""
+def tag_condition(session: Session, wanted: list[str], match: TagMatch) -> ColumnElement[bool]:
+    """Customers carrying all (or any) of the normalised ``wanted`` tags."""
     if match not in ("all", "any"):
         raise ValidationError(f"unknown tag match {match!r}; expected 'all' or 'any'")
 
     def carrying(*tags: str) -> ColumnElement[bool]:
+        # customer_tags' primary key leads with the tag.
         pair = CustomerTag.customer_id == Customer.id
         if len(tags) == 1:
             return exists().where(CustomerTag.tag == tags[0], pair)
         return exists().where(CustomerTag.tag.in_(tags), pair)
 
-    if match == "any":
-        return carrying(*wanted)
-    return and_(*(carrying(tag) for tag in wanted))
+    found = carrying(*wanted) if match == "any" else and_(*(carrying(tag) for tag in wanted))
+    if session.get_bind().dialect.name != "postgresql":
+        return found
+    # The same test on the row's own array as well: free where the row is read anyway,
+    # and it leaves the planner both ways in. For a common tag it walks the list's
+    # index, checks the array and probes customer_tags only for the rows that pass (a
+    # capped count of "vip" at a million customers: 39 ms with the probe alone, 11
+    # with both); for a rare tag it starts from customer_tags.
+    held = Customer.tags.contains(wanted) if match == "all" else Customer.tags.overlap(wanted)
+    return and_(held, found)
 
 
-def has_tag(tag: str) -> ColumnElement[bool]:
+def has_tag(session: Session, tag: str) -> ColumnElement[bool]:
     """Customers that carry this one (normalised) tag."""
-    return tag_condition([tag], "all")
+    return tag_condition(session, [tag], "all")
 
 
-def filter_condition(wanted: CustomerFilter) -> ColumnElement[bool]:
+def lacks_tag(session: Session, tag: str) -> ColumnElement[bool]:
+    """Customers that do not carry this tag. On PostgreSQL a test of the row's array
+    alone: NOT of both tests would be planned as a probe per row, not an anti-join."""
+    if session.get_bind().dialect.name == "postgresql":
+        return not_(Customer.tags.contains([tag]))
+    return not_(has_tag(session, tag))
+
+
+def filter_condition(session: Session, wanted: CustomerFilter) -> ColumnElement[bool]:
     """The WHERE clause of ``wanted``. Customers merged into another are never selected:
     their address is the kept customer's alias."""
     conditions: list[Any] = [Customer.merged_into_id.is_(None)]
@@ -63,7 +79,7 @@ def filter_condition(wanted: CustomerFilter) -> ColumnElement[bool]:
         conditions.append(Customer.status == parse_status(CustomerStatus, wanted.status))
     tags = normalize_tags(wanted.tags)
     if tags:
-        conditions.append(tag_condition(tags, wanted.match))
+        conditions.append(tag_condition(session, tags, wanted.match))
     _check_range("created", wanted.created_since, wanted.created_before)
     _check_range("last contact", wanted.contacted_since, wanted.contacted_before)
     if wanted.created_since is not None:

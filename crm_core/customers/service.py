@@ -222,7 +222,7 @@ def _customers_matching(
         statement = statement.where(Customer.email_normalized == normalize_email(email))
     wanted = normalize_tags(tags)
     if wanted:
-        statement = statement.where(tag_condition(wanted, match))
+        statement = statement.where(tag_condition(session, wanted, match))
     return statement
 
 

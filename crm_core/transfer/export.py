@@ -81,7 +81,7 @@ def export_select(session: Session, wanted: CustomerFilter, cell: CellOf) -> Sel
         select(*columns)
         .select_from(Customer)
         .outerjoin(aliases, aliases.c.kept_id == Customer.id)
-        .where(filter_condition(wanted))
+        .where(filter_condition(session, wanted))
         .order_by(Customer.created_at, Customer.id)
     )
 
@@ -159,7 +159,7 @@ def write_customers(
 
     With ``excel`` the file starts with the byte-order mark Excel needs to read UTF-8.
     """
-    filter_condition(wanted)  # a bad filter is refused before a byte is written
+    filter_condition(session, wanted)  # a bad filter is refused before a byte is written
     if excel:
         out.write(codecs.BOM_UTF8)
     if fmt == "csv" and session.get_bind().dialect.name == "postgresql":

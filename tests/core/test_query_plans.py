@@ -24,6 +24,11 @@ from tests.query_plans import captured, explain, scanned_tables
 
 CUSTOMERS = 20_000
 BIG_TABLES = {"customers", "conversations", "email_messages"}
+# A tenth of the customers carry "vip": the capped count of a tag-filtered list reads
+# 1,001 of the 2,000 here, half the table, which a sequential scan does best. At a
+# million customers the same count walks the list's index and stops after about
+# 11,000 rows (bench/RESULTS.md, customer list by tag). Its page must still not scan.
+COUNT_MAY_SCAN = {"customer list (tag vip, 50)", "customer list (any of vip/erhverv, 50)"}
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +50,8 @@ def test_read_scans_no_big_table(loaded: Engine, read: str) -> None:
         session.rollback()
     assert statements, "the read sent no statement"
     for statement in statements:
+        if read in COUNT_MAY_SCAN and statement.sql.lstrip().startswith("SELECT count(*)"):
+            continue
         plan = explain(loaded, statement)
         assert not scanned_tables(plan) & BIG_TABLES, (
             f"{read}: sequential scan of {sorted(scanned_tables(plan) & BIG_TABLES)} in\n"
