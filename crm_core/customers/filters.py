@@ -59,15 +59,18 @@ def tag_condition(session: Session, wanted: list[str], match: TagMatch) -> Colum
 
 
 def has_tag(session: Session, tag: str) -> ColumnElement[bool]:
-    """Customers that carry this one (normalised) tag."""
+    """Customers that carry this one (normalised) tag, for a change that reads every
+    row its filter selects anyway. On PostgreSQL a test of the row's own array: with
+    the customer_tags probe as well the UPDATE of a bulk change joined customer_tags
+    (removing a tag from 100,000 customers took 2.1 s instead of 1.1)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return Customer.tags.contains([tag])
     return tag_condition(session, [tag], "all")
 
 
 def lacks_tag(session: Session, tag: str) -> ColumnElement[bool]:
-    """Customers that do not carry this tag. On PostgreSQL a test of the row's array
-    alone: NOT of both tests would be planned as a probe per row, not an anti-join."""
-    if session.get_bind().dialect.name == "postgresql":
-        return not_(Customer.tags.contains([tag]))
+    """Customers that do not carry this tag (as ``has_tag``: NOT of both tests would be
+    planned as a probe per row on PostgreSQL, not as an anti-join)."""
     return not_(has_tag(session, tag))
 
 
