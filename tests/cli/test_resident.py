@@ -90,7 +90,9 @@ class Resident:
     def same_in_process(self, *args: str, stdin: bytes = b"", code: int = 0) -> bytes:
         """Run ``args`` served and in-process: the same stdout, stderr and exit code.
         Returns stdout. The served run is checked to be served (count + 1)."""
-        before = self.status()["served"]
+        # Waits for the server: once, in CI under load, a status call right after
+        # wait_for_server() found none (cause not found; the next call is checked).
+        before = self.wait_for_server()["served"]
         served = self.run(*args, stdin=stdin)
         assert self.status()["served"] == before + 1, "not served by the server"
         alone = self.run(*args, stdin=stdin, resident=False)
