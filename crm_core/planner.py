@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 # The tables ingestion looks rows up in, by their unique keys.
 INGEST_TABLES = (
@@ -48,3 +49,13 @@ class GrowthWatch:
         if self._seen >= self._next:
             self._refresh()
             self._next = self._seen * 2
+
+
+def row_estimate(session: Session, table: str) -> float:
+    """The rows PostgreSQL's planner believes ``table`` holds (0 when it was never
+    analysed: reltuples is -1 then)."""
+    estimate = session.execute(
+        text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:table)"),
+        {"table": table},
+    ).scalar_one_or_none()
+    return max(0.0, float(estimate or 0))

@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    not_,
     select,
     text,
     type_coerce,
@@ -33,13 +34,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import Table
 from sqlalchemy.types import JSON, Text
 
-from crm_core.customers.filters import CustomerFilter, filter_condition, has_tag, lacks_tag
+from crm_core.customers.filters import CustomerFilter, filter_condition, has_tag
 from crm_core.customers.returned_events import EVENT_COLUMNS, emit_for_rows
 from crm_core.customers.service import get_customer
 from crm_core.errors import ValidationError
 from crm_core.models import Customer, CustomerTag
 from crm_core.models.types import utcnow
 from crm_core.normalize import normalize_tags
+from crm_core.planner import row_estimate
 from crm_core.statuses import CustomerStatus, parse_status
 from crm_core.webhooks.events import customer_data, emit_many, subscribed
 
@@ -107,7 +109,9 @@ def add_tags(
     """Add each tag to the selected customers that lack it: ``{tag: customers changed}``."""
     base = filter_condition(session, wanted)
     return {
-        tag: _change_tag(session, base & lacks_tag(session, tag), tag, add=True, dry_run=dry_run)
+        tag: _change_tag(
+            session, base & not_(has_tag(session, tag)), tag, add=True, dry_run=dry_run
+        )
         for tag in _checked_tags(tags)
     }
 
@@ -162,10 +166,7 @@ def _measure_pairs_again(session: Session, changed: int) -> None:
     100,000 pairs instead of walking the list's index."""
     if changed < _MIN_MEASURED_CHANGE:
         return
-    estimate = session.execute(
-        text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('customer_tags')")
-    ).scalar_one_or_none()
-    if changed >= 0.1 * float(estimate or 0):
+    if changed >= 0.1 * row_estimate(session, "customer_tags"):
         session.execute(text("ANALYZE customer_tags"))
 
 

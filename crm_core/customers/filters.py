@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, exists, not_
+from sqlalchemy import ColumnElement, and_, exists
 from sqlalchemy.orm import Session
 
 from crm_core.errors import ValidationError
@@ -40,11 +40,8 @@ def tag_condition(session: Session, wanted: list[str], match: TagMatch) -> Colum
         raise ValidationError(f"unknown tag match {match!r}; expected 'all' or 'any'")
 
     def carrying(*tags: str) -> ColumnElement[bool]:
-        # customer_tags' primary key leads with the tag.
-        pair = CustomerTag.customer_id == Customer.id
-        if len(tags) == 1:
-            return exists().where(CustomerTag.tag == tags[0], pair)
-        return exists().where(CustomerTag.tag.in_(tags), pair)
+        # customer_tags' primary key leads with the tag; IN of one value is "=".
+        return exists().where(CustomerTag.tag.in_(tags), CustomerTag.customer_id == Customer.id)
 
     found = carrying(*wanted) if match == "any" else and_(*(carrying(tag) for tag in wanted))
     if session.get_bind().dialect.name != "postgresql":
@@ -63,15 +60,11 @@ def has_tag(session: Session, tag: str) -> ColumnElement[bool]:
     row its filter selects anyway. On PostgreSQL a test of the row's own array: with
     the customer_tags probe as well the UPDATE of a bulk change joined customer_tags
     (removing a tag from 100,000 customers took 2.1 s instead of 1.1)."""
+    # NOT of both tests (a bulk add) would be planned as a probe per row on
+    # PostgreSQL, not as an anti-join.
     if session.get_bind().dialect.name == "postgresql":
         return Customer.tags.contains([tag])
     return tag_condition(session, [tag], "all")
-
-
-def lacks_tag(session: Session, tag: str) -> ColumnElement[bool]:
-    """Customers that do not carry this tag (as ``has_tag``: NOT of both tests would be
-    planned as a probe per row on PostgreSQL, not as an anti-join)."""
-    return not_(has_tag(session, tag))
 
 
 def filter_condition(session: Session, wanted: CustomerFilter) -> ColumnElement[bool]:

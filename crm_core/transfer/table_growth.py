@@ -16,6 +16,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from crm_core.planner import row_estimate
+
 # Below this, a sequential scan is as good as any plan: no ANALYZE for small imports.
 _MIN_GROWTH = 5_000
 
@@ -35,18 +37,10 @@ class TableGrowth:
         if rows == 0 or session.get_bind().dialect.name != "postgresql":
             return
         if self._measured is None:
-            self._measured = max(0.0, self._row_estimate(session))
+            self._measured = row_estimate(session, self._table)
         self._added += rows
         if self._added >= max(_MIN_GROWTH, self._measured):
             for table in self._tables:
                 session.execute(text(f'ANALYZE "{table}"'))
-            self._measured = self._row_estimate(session)
+            self._measured = row_estimate(session, self._table)
             self._added = 0
-
-    def _row_estimate(self, session: Session) -> float:
-        # reltuples is -1 for a table never analysed; it is what the planner works from.
-        estimate = session.execute(
-            text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:table)"),
-            {"table": self._table},
-        ).scalar_one_or_none()
-        return float(estimate or 0)
