@@ -7,7 +7,7 @@
 postgresql / sqlite: builds customers, conversations and messages through the real
 schema (migrated to head; on PostgreSQL customers with INSERT … SELECT over
 generate_series and messages with COPY, the search indexes rebuilt after the load
-exactly as the migration defines them; on SQLite with plain INSERTs, so the FTS5
+exactly as the migrations define them; on SQLite with plain INSERTs, so the FTS5
 triggers do the indexing). Bodies draw their words by Zipf's law from a vocabulary of
 20,000 (``bench.search_data.vocabulary``), as natural text does. Then it times
 ``search_customers`` / ``search_messages`` as the CLI calls them, one session per query:
@@ -15,7 +15,7 @@ one-word, two-word, phrase and misspelt-name queries (``bench.search_data``); p5
 per kind and for the mix. (Relevance is checked by tests/search/test_relevance.py.)
 
 ingest: the pipeline of bench/pipeline.py (mbox → Redis → workers → PostgreSQL) with and
-without the search index (generated column and both GIN indexes dropped), interleaved,
+without the search index (generated columns and their GIN indexes dropped), interleaved,
 medians of ``--repeat`` runs.
 """
 
@@ -63,6 +63,11 @@ from crm_core.db import make_engine, make_session_factory
 from migrations import upgrade
 
 PG_SCHEMA = "bench_search"
+SEARCH_INDEXES = (
+    "ix_email_messages_search",
+    "ix_email_messages_search_pairs",
+    "ix_customer_search_texts_doc",
+)
 SAMPLES_PER_KIND = 100
 
 
@@ -85,12 +90,11 @@ def build_postgresql(customers: int, messages: int) -> float:
         indexes = [
             row[0]
             for row in db.execute(
-                "SELECT indexdef FROM pg_indexes WHERE schemaname = %s"
-                " AND indexname IN ('ix_email_messages_search', 'ix_customer_search_texts_doc')",
-                (PG_SCHEMA,),
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND indexname = ANY(%s)",
+                (PG_SCHEMA, list(SEARCH_INDEXES)),
             )
         ]
-        db.execute("DROP INDEX ix_email_messages_search, ix_customer_search_texts_doc")
+        db.execute("DROP INDEX " + ", ".join(SEARCH_INDEXES))
         first, last = _array(FIRST_NAMES), _array(LAST_NAMES)
         streets, cities = _array(STREETS), _array(CITIES)
         suffixes, subjects = _array(COMPANY_SUFFIXES), _array(SUBJECTS)
@@ -286,7 +290,7 @@ def drop_search_index(schema: str) -> None:
     with psycopg.connect(_dsn(), autocommit=True) as db:
         db.execute(f'SET search_path = "{schema}", public')
         db.execute("DROP INDEX ix_customer_search_texts_doc")
-        db.execute("ALTER TABLE email_messages DROP COLUMN search_vector")
+        db.execute("ALTER TABLE email_messages DROP COLUMN search_vector, DROP COLUMN search_pairs")
 
 
 def ingest(messages: int, repeat: int) -> None:

@@ -17,6 +17,11 @@ not a prefix of it is missed, compounds that begin with the stem are found too
 stemmed), and stop words are not dropped (every word of the query must be there).
 Ranking is FTS5's bm25.
 
+A phrase on PostgreSQL first looks up the pairs of its words that must stand side by
+side ("flyt rengøring") in the stored ``search_pairs`` (migration 0018) and its index,
+and only the messages holding them are checked for the phrase itself. Without them
+every message holding both words would be read and rechecked.
+
 On both, when more than ``CANDIDATES`` messages match (a word in most of the mail, such
 as "rengøring"), the newest of them are ranked (by ``sent_at`` on PostgreSQL, the most
 recently stored on SQLite) and the total is given as "1,000 or more": ranking every
@@ -172,6 +177,74 @@ def pg_tsquery(query: Query) -> tuple[str, str, dict[str, str]]:
     return "(" + " || ".join(groups) + ")", "(" + " || ".join(ranked) + ")", params
 
 
+def _is_phrase(term: Term) -> bool:
+    return term.quoted or len(term.words) > 1
+
+
+PG_CONFIGS = ("danish", "simple")
+
+
+def _pg_word_pairs(session: Session, texts: Sequence[str]) -> list[list[list[str]]]:
+    """For each text, the pairs of lexemes standing side by side in it under each
+    configuration, as ``search_pairs`` holds them (``search_word_pairs``, migration
+    0018)."""
+    columns, params = [], {}
+    for index, value in enumerate(texts):
+        params[f"p{index}"] = value
+        columns += [
+            f"tsvector_to_array(search_word_pairs(to_tsvector('{config}'::regconfig, :p{index})))"
+            for config in PG_CONFIGS
+        ]
+    row = session.execute(text("SELECT " + ", ".join(columns)), params).one()
+    per_text = len(PG_CONFIGS)
+    return [[list(row[i * per_text + j]) for j in range(per_text)] for i in range(len(texts))]
+
+
+def _tsquery_lexeme(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def pg_pairs_query(session: Session, query: Query) -> str | None:
+    """A tsquery of word pairs that every message the search finds holds, or None when
+    the search asks for no two words side by side.
+
+    A phrase term is found under either configuration, so it requires the pairs of one
+    or of the other; a configuration under which the phrase keeps no pair (its other
+    words are stop words) requires nothing, and neither does the term. A group needs the
+    pairs of each of its phrases; the search needs those of one of its groups, and so
+    nothing when one group asks for none.
+    """
+    phrases = [
+        term.raw.replace('"', " ")
+        for group in query
+        for term in group
+        if not term.negated and _is_phrase(term)
+    ]
+    if not phrases:
+        return None
+    pairs = iter(_pg_word_pairs(session, phrases))
+    groups = []
+    for group in query:
+        required = []
+        for term in group:
+            if term.negated or not _is_phrase(term):
+                continue
+            per_config = next(pairs)
+            if all(per_config):
+                required.append(
+                    "("
+                    + " | ".join(
+                        "(" + " & ".join(map(_tsquery_lexeme, sorted(set(found)))) + ")"
+                        for found in per_config
+                    )
+                    + ")"
+                )
+        if not required:
+            return None
+        groups.append("(" + " & ".join(required) + ")")
+    return " | ".join(groups)
+
+
 def _postgresql(
     session: Session, query: Query, filters: _Filters, limit: int
 ) -> SearchResults[MessageHit]:
@@ -180,16 +253,21 @@ def _postgresql(
     tsquery, rank_query, terms = pg_tsquery(query)
     # PostgreSQL estimates a phrase as if its words were merely all present. For two
     # common words that seldom stand side by side it would then walk the sent_at index
-    # through the whole table; ordering by an expression leaves it the GIN index.
-    phrase = any(term.quoted or len(term.words) > 1 for group in query for term in group)
+    # through the whole table; ordering by an expression leaves it the GIN indexes.
+    phrase = any(_is_phrase(term) for group in query for term in group)
     newest = "(m.sent_at + interval '0 seconds')" if phrase else "m.sent_at"
-    params = {
+    params: dict[str, Any] = {
         "limit": limit,
         "candidates": CANDIDATES,
         "options": PG_HEADLINE_OPTIONS,
         **terms,
         **filters.params,
     }
+    pairs = pg_pairs_query(session, query) if phrase else None
+    matches = f"m.search_vector @@ {tsquery}"
+    if pairs is not None:
+        params["pairs"] = pairs
+        matches += " AND m.search_pairs @@ CAST(:pairs AS tsquery)"
     statement = text(
         f"SELECT {_HIT_COLUMNS}, best.score,"
         f" ts_headline('danish'::regconfig, left(m.body, {SNIPPET_BODY_CHARS}),"
@@ -199,7 +277,7 @@ def _postgresql(
         "   AS score, count(*) OVER () AS found"
         "  FROM ("
         "   SELECT m.id, m.sent_at, m.search_vector FROM email_messages m"
-        f"   WHERE m.search_vector @@ {tsquery}{filters.sql()}"
+        f"   WHERE {matches}{filters.sql()}"
         f"   ORDER BY {newest} DESC LIMIT :candidates) AS recent"
         "  ORDER BY score DESC, recent.sent_at DESC, recent.id LIMIT :limit) AS best"
         f" JOIN email_messages m ON m.id = best.id {_BELONGS_TO}"
