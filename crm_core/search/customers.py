@@ -1,14 +1,16 @@
 """Finding a customer from any fragment: name, email, phone in any spelling, company,
 address; tolerant of small typos ("Mete Hansn" finds Mette Hansen).
 
-Every word of the search must be found in the customer's text, exactly or nearly:
-- PostgreSQL: pg_trgm over one lower-case text per customer (customer_search_texts with
-  its trigram GIN index, migration 0014): a word is found when it is a substring
-  (``LIKE``) or when its trigrams are close to those of some stretch of the text
-  (``<%``, word similarity of at least ``pg_trgm.word_similarity_threshold``, 0.6 by
-  default). Tag and status changes leave that table alone.
+Every word of the search must be found in the customer's text, as written (a fragment
+will do) or misspelt by a letter or two (``crm_core.search.spelling`` says how far):
+- PostgreSQL: one lower-case text per customer (customer_search_texts with its trigram
+  GIN index, migration 0014). A word is found there as a substring (``LIKE``); its
+  misspellings are first looked up among the distinct words of all customers
+  (customer_search_words with its trigram index, migration 0019) and found the same
+  way. A word of one or two letters is found by trigram word similarity (``<%``). Tag
+  and status changes leave both tables alone.
 - SQLite: the FTS5 trigram table proposes the customers sharing the most trigrams with
-  the words (bm25), and each word is then checked with RapidFuzz's partial ratio.
+  the words (bm25), and each word is then checked against the candidate's words.
 A phone number (only digits and + - ( ) . / spaces) is compared by its last eight
 digits, so "12 34 56 78", "+45 12345678" and "12345678" are one number.
 """
@@ -31,14 +33,20 @@ from crm_core.errors import ValidationError
 from crm_core.search.query import phone_digits, words_of
 from crm_core.search.results import CustomerHit, SearchResults, Snippet
 from crm_core.search.schema import PG_CUSTOMER_TEXT, PG_CUSTOMER_TEXT_JOIN
+from crm_core.search.spelling import (
+    MIN_LETTERS,
+    is_fuzzy,
+    letter_words,
+    misspelt_span,
+    near,
+    spellings,
+)
 
 DEFAULT_LIMIT = 20
 # Counting stops here ("1,000+"): a common fragment must not cost a count of them all.
 COUNT_CAP = 1_000
 # SQLite: how many trigram candidates are checked word by word.
 SQLITE_CANDIDATES = 500
-# RapidFuzz partial ratio (0–100) a word needs to count as found on SQLite.
-SQLITE_WORD_RATIO = 75.0
 FIELDS = ("name", "email", "phone", "company_name", "address")
 # A customer merged into another is found as the one it was merged into.
 LIVE = "merged_into_id IS NULL"
@@ -99,13 +107,17 @@ def _postgresql(
         score = "1.0"
     else:
         conditions, similarities = [], []
+        misspelt = _pg_spellings(session, words)
         for index, word in enumerate(words):
             params[f"w{index}"] = word
-            found = [f":w{index} <% {PG_CUSTOMER_TEXT}"]
-            if len(word) >= 3:  # shorter fragments have no trigram to look up
-                params[f"l{index}"] = f"%{_escape_like(word)}%"
-                found.append(f"{PG_CUSTOMER_TEXT} LIKE :l{index}")
-            conditions.append("(" + " OR ".join(found) + ")")
+            if len(word) < MIN_LETTERS:  # no trigram to look a fragment up by
+                conditions.append(f":w{index} <% {PG_CUSTOMER_TEXT}")
+            else:
+                found = []
+                for number, spelling in enumerate([word, *misspelt.get(word, [])]):
+                    params[f"l{index}_{number}"] = f"%{_escape_like(spelling)}%"
+                    found.append(f"{PG_CUSTOMER_TEXT} LIKE :l{index}_{number}")
+                conditions.append("(" + " OR ".join(found) + ")")
             similarities.append(f"word_similarity(:w{index}, {PG_CUSTOMER_TEXT})")
         params["q"] = " ".join(words)
         where = " AND ".join(conditions)
@@ -133,6 +145,33 @@ def _postgresql(
         {**{k: v for k, v in params.items() if k not in {"limit", "q"}}, "cap": COUNT_CAP},
     ).scalar_one()
     return rows, int(total)
+
+
+# How alike (pg_trgm similarity) a stored word must be to a typed one to be checked
+# for a misspelling: below one edit's worst case ("tna" / "tina": 0.29).
+PG_CANDIDATE_SIMILARITY = 0.2
+# At most this many misspellings of one word are looked for, the closest.
+MAX_SPELLINGS = 20
+
+
+def _pg_spellings(session: Session, words: Sequence[str]) -> dict[str, list[str]]:
+    """For each typed word no customer holds as written, the stored words it may stand
+    for (customer_search_words, migration 0019)."""
+    fuzzy = sorted({word for word in words if is_fuzzy(word)})
+    if not fuzzy:
+        return {}
+    session.execute(
+        text("SELECT set_config('pg_trgm.similarity_threshold', :limit, true)"),
+        {"limit": str(PG_CANDIDATE_SIMILARITY)},
+    )
+    params = {f"w{index}": word for index, word in enumerate(fuzzy)}
+    alike = " OR ".join(f"word % :w{index}" for index in range(len(fuzzy)))
+    stored = set(
+        session.execute(
+            text(f"SELECT word FROM customer_search_words WHERE {alike}"), params
+        ).scalars()
+    )
+    return {word: spellings(word, stored)[:MAX_SPELLINGS] for word in fuzzy if word not in stored}
 
 
 # --- SQLite -----------------------------------------------------------------------
@@ -184,15 +223,24 @@ def _sqlite(
     scored: list[_Row] = []
     for row in candidates:
         doc = str(row[6]).lower()
-        ratios = [100.0 if word in doc else fuzz.partial_ratio(word, doc) for word in words]
-        if min(ratios) < SQLITE_WORD_RATIO:
+        if not all(_found_in(word, doc) for word in words):
             continue
+        ratios = [100.0 if word in doc else fuzz.partial_ratio(word, doc) for word in words]
         name = str(row[1]).lower()
         score = sum(ratios) / len(ratios) / 100 + 0.5 * fuzz.ratio(query, name) / 100
         score += 1.0 if name == query else 0.0
         scored.append(_row(row, score))
     scored.sort(key=lambda r: (-r.score, r.name, r.customer_id))
     return scored[:limit], len(scored)
+
+
+def _found_in(word: str, doc: str) -> bool:
+    """The rule of crm_core.search.spelling, for one candidate's text."""
+    if word in doc:
+        return True
+    if not is_fuzzy(word):
+        return False
+    return any(near(word, stored) for stored in letter_words(doc))
 
 
 # --- snippets ---------------------------------------------------------------------
@@ -213,10 +261,11 @@ def _word_span(value: str, word: str) -> tuple[float, tuple[int, int] | None]:
     at = lowered.find(word)
     if at >= 0:
         return 100.0, (at, at + len(word))
-    alignment = fuzz.partial_ratio_alignment(word, lowered)
-    if alignment is None or alignment.score < SQLITE_WORD_RATIO:
-        return (alignment.score if alignment else 0.0), None
-    return alignment.score, (alignment.dest_start, alignment.dest_end)
+    found = misspelt_span(word, lowered)
+    if found is None:
+        return 0.0, None
+    start, end = found
+    return fuzz.ratio(word, lowered[start:end]), found
 
 
 def _hit(row: _Row, words: Sequence[str], digits: str | None) -> CustomerHit:

@@ -68,6 +68,40 @@ def test_a_customer_is_found_by_a_misspelt_name(cli: Cli) -> None:
     assert "name: Mette Hansen" in out
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("Tina Nielen", "Tina Nielsen"),  # a letter left out of a short name
+        ("Tna Nielsen", "Tina Nielsen"),
+        ("Tina Nilesen", "Tina Nielsen"),  # one letter changed
+        ("Charltte Johanen", "Charlotte Johansen"),
+        ("Frderksen Mette", "Mette Frederiksen"),  # two edits in a long name
+        ("sofei lund", "Sofie Lund"),
+    ],
+)
+def test_a_letter_or_two_wrong_still_finds_the_customer(cli: Cli, typed: str, meant: str) -> None:
+    for name, email in [
+        ("Tina Nielsen", "tina@example.dk"),
+        ("Tina Nissen", "tn@example.dk"),
+        ("Charlotte Johansen", "cj@example.dk"),
+        ("Mette Frederiksen", "mf@example.dk"),
+        ("Sofie Lund", "sofie@example.dk"),
+        ("Mette Jensen", "mj@example.dk"),
+    ]:
+        cli.create(name, email)
+    assert names(cli.json("search", typed, "--customers"))[0] == meant
+
+
+def test_a_name_held_as_written_is_not_taken_for_a_misspelling(cli: Cli) -> None:
+    cli.create("Mette Hansen", "mh@example.dk")
+    cli.create("Mette Jensen", "mj@example.dk")
+    cli.create("Mette Larsen", "ml@example.dk")
+    assert names(cli.json("search", "Mette Hansen", "--customers")) == ["Mette Hansen"]
+    assert names(cli.json("search", "jensen", "--customers")) == ["Mette Jensen"]
+    # Two letters wrong in a name of six: too far to be a misspelling.
+    assert names(cli.json("search", "Mette Hxnsxn", "--customers")) == []
+
+
 @pytest.mark.parametrize("spelling", ["12 34 56 78", "+45 12345678", "12345678", "+4512-345-678"])
 def test_a_phone_number_in_any_spelling(cli: Cli, spelling: str) -> None:
     mette = cli.create("Mette Hansen", "mette.hansen@example.dk", "+45 12 34 56 78")

@@ -200,3 +200,26 @@ def test_tag_and_status_changes_keep_customers_found(database: Database) -> None
         services.update_customer(session, customer.id, company_name="Hansen Rengøring ApS")
     assert found_customers(database, "rengøring aps") == [customer.id]
     assert found_customers(database, "mette hansen") == [customer.id]
+
+
+def test_postgresql_words_of_customers_follow_changes_and_erasure(pg_database: Database) -> None:
+    """customer_search_words (migration 0019) holds a word while a customer holds it."""
+
+    def words() -> set[str]:
+        with pg_database.sessions() as session:
+            return set(session.execute(text("SELECT word FROM customer_search_words")).scalars())
+
+    with pg_database.sessions() as session, session.begin():
+        first = services.create_customer(session, name="Xenia Qvist", email="xq@example.dk")
+        services.create_customer(session, name="Ole Qvist", email="oq@example.dk")
+    assert {"xenia", "qvist", "example"} <= words()
+    assert "xq" not in words() and "dk" not in words()  # under three letters
+    with pg_database.sessions() as session, session.begin():
+        services.update_customer(session, first.id, name="Xenia Zorn")
+    assert {"zorn", "qvist"} <= words()
+    with pg_database.sessions() as session, session.begin():
+        session.execute(delete(Customer).where(Customer.name == "Ole Qvist"))
+    assert "qvist" not in words() and "ole" not in words()
+    with pg_database.sessions() as session, session.begin():
+        session.execute(delete(Customer).where(Customer.id == first.id))
+    assert "xenia" not in words() and "zorn" not in words() and "example" not in words()
