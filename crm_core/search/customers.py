@@ -43,8 +43,6 @@ from crm_core.search.spelling import (
 )
 
 DEFAULT_LIMIT = 20
-# Counting stops here ("1,000+"): a common fragment must not cost a count of them all.
-COUNT_CAP = 1_000
 # SQLite: how many trigram candidates are checked word by word.
 SQLITE_CANDIDATES = 500
 FIELDS = ("name", "email", "phone", "company_name", "address")
@@ -80,10 +78,11 @@ def search_customers(
         )
     if session.get_bind().dialect.name == "postgresql":
         rows, total = _postgresql(session, words, digits, limit)
+        lower_bound = False
     else:
-        rows, total = _sqlite(session, words, digits, limit)
+        rows, total, lower_bound = _sqlite(session, words, digits, limit)
     hits = [_hit(row, words, digits) for row in rows]
-    return SearchResults(hits, total, total_is_lower_bound=total >= COUNT_CAP)
+    return SearchResults(hits, total, total_is_lower_bound=lower_bound)
 
 
 def _row(values: Sequence[Any], score: float) -> _Row:
@@ -114,7 +113,7 @@ def _postgresql(
                 conditions.append(f":w{index} <% {PG_CUSTOMER_TEXT}")
             else:
                 found = []
-                for number, spelling in enumerate([word, *misspelt.get(word, [])]):
+                for number, spelling in enumerate(_covering([word, *misspelt.get(word, [])])):
                     params[f"l{index}_{number}"] = f"%{_escape_like(spelling)}%"
                     found.append(f"{PG_CUSTOMER_TEXT} LIKE :l{index}_{number}")
                 conditions.append("(" + " OR ".join(found) + ")")
@@ -126,25 +125,29 @@ def _postgresql(
             " + 0.5 * similarity(lower(customers.name), :q)"
             " + CASE WHEN lower(customers.name) = :q THEN 1 ELSE 0 END"
         )
+    # Ranking reads every match, so counting them in the same statement is nearly free
+    # (a second, capped count repeated the index scans: 40 % of the time at 1,000,000).
     found_rows = session.execute(
         text(
             "SELECT customers.id, name, email, phone, company_name, address, "
-            f"{score} AS score FROM customers {PG_CUSTOMER_TEXT_JOIN} WHERE ({where}) AND {LIVE} "
+            f"{score} AS score, count(*) OVER () AS total"
+            f" FROM customers {PG_CUSTOMER_TEXT_JOIN} WHERE ({where}) AND {LIVE} "
             "ORDER BY score DESC, name, customers.id LIMIT :limit"
         ),
         params,
     ).all()
     rows = [_row(row, float(row[6])) for row in found_rows]
-    if len(rows) < limit:
-        return rows, len(rows)
-    total = session.execute(
-        text(
-            f"SELECT count(*) FROM (SELECT 1 FROM customers {PG_CUSTOMER_TEXT_JOIN}"
-            f" WHERE ({where}) AND {LIVE} LIMIT :cap) AS found"
-        ),
-        {**{k: v for k, v in params.items() if k not in {"limit", "q"}}, "cap": COUNT_CAP},
-    ).scalar_one()
-    return rows, int(total)
+    return rows, int(found_rows[0][7]) if found_rows else 0
+
+
+def _covering(spellings: list[str]) -> list[str]:
+    """The spellings without those holding another as a fragment: ``LIKE '%ber%'``
+    finds every customer ``LIKE '%berg%'`` would."""
+    return [
+        spelling
+        for spelling in spellings
+        if not any(other != spelling and other in spelling for other in spellings)
+    ]
 
 
 # How alike (pg_trgm similarity) a stored word must be to a typed one to be checked
@@ -187,7 +190,9 @@ def _fts_string(value: str) -> str:
 
 def _sqlite(
     session: Session, words: Sequence[str], digits: str | None, limit: int
-) -> tuple[list[_Row], int]:
+) -> tuple[list[_Row], int, bool]:
+    """The rows, how many match, and whether more may (only the best candidates are
+    checked)."""
     select = (
         "SELECT c.id, c.name, c.email, c.phone, c.company_name, c.address, s.doc "
         "FROM customer_search s "
@@ -201,7 +206,7 @@ def _sqlite(
             {"match": match},
         ).all()
         found = [_row(row, 1.0) for row in rows]
-        return found[:limit], len(found)
+        return found[:limit], len(found), False
     grams = sorted(set().union(*(_trigrams(word) for word in words)))
     if grams:
         candidates = session.execute(
@@ -231,7 +236,7 @@ def _sqlite(
         score += 1.0 if name == query else 0.0
         scored.append(_row(row, score))
     scored.sort(key=lambda r: (-r.score, r.name, r.customer_id))
-    return scored[:limit], len(scored)
+    return scored[:limit], len(scored), len(candidates) >= SQLITE_CANDIDATES
 
 
 def _found_in(word: str, doc: str) -> bool:
