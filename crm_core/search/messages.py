@@ -251,11 +251,7 @@ def _postgresql(
     # The query expressions are written out where they are used (no CTE) so that the
     # planner sees their values and can estimate how common the words are.
     tsquery, rank_query, terms = pg_tsquery(query)
-    # PostgreSQL estimates a phrase as if its words were merely all present. For two
-    # common words that seldom stand side by side it would then walk the sent_at index
-    # through the whole table; ordering by an expression leaves it the GIN indexes.
     phrase = any(_is_phrase(term) for group in query for term in group)
-    newest = "(m.sent_at + interval '0 seconds')" if phrase else "m.sent_at"
     params: dict[str, Any] = {
         "limit": limit,
         "candidates": CANDIDATES,
@@ -266,8 +262,18 @@ def _postgresql(
     pairs = pg_pairs_query(session, query) if phrase else None
     matches = f"m.search_vector @@ {tsquery}"
     if pairs is not None:
+        # The messages holding the pairs are the candidates, each checked for the phrase
+        # itself. Written as a CASE, that check stays off the words' GIN index (a bitmap
+        # of every message holding "rengøring" cost more than the whole search) and out
+        # of the planner's estimate, which would take the phrase for its words merely
+        # all present: the pairs' own frequency, which ANALYZE knows, then decides
+        # between their index (a rare phrase) and walking the newest messages (one in
+        # many messages, such as a common subject).
         params["pairs"] = pairs
-        matches += " AND m.search_pairs @@ CAST(:pairs AS tsquery)"
+        matches = (
+            "m.search_pairs @@ CAST(:pairs AS tsquery)"
+            f" AND CASE WHEN {matches} THEN true ELSE false END"
+        )
     statement = text(
         f"SELECT {_HIT_COLUMNS}, best.score,"
         f" ts_headline('danish'::regconfig, left(m.body, {SNIPPET_BODY_CHARS}),"
@@ -278,7 +284,7 @@ def _postgresql(
         "  FROM ("
         "   SELECT m.id, m.sent_at, m.search_vector FROM email_messages m"
         f"   WHERE {matches}{filters.sql()}"
-        f"   ORDER BY {newest} DESC LIMIT :candidates) AS recent"
+        "   ORDER BY m.sent_at DESC LIMIT :candidates) AS recent"
         "  ORDER BY score DESC, recent.sent_at DESC, recent.id LIMIT :limit) AS best"
         f" JOIN email_messages m ON m.id = best.id {_BELONGS_TO}"
         " ORDER BY best.score DESC, best.sent_at DESC, best.id"
