@@ -15,8 +15,9 @@ one-word, two-word, phrase and misspelt-name queries (``bench.search_data``); p5
 per kind and for the mix. (Relevance is checked by tests/search/test_relevance.py.)
 
 ingest: the pipeline of bench/pipeline.py (mbox → Redis → workers → PostgreSQL) with and
-without the search index (generated columns and their GIN indexes dropped), interleaved,
-medians of ``--repeat`` runs.
+without the search objects (the messages' generated column, word pairs and GIN indexes,
+the customers' trigram index and word table dropped), interleaved, medians of
+``--repeat`` runs.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ from migrations import upgrade
 PG_SCHEMA = "bench_search"
 SEARCH_INDEXES = (
     "ix_email_messages_search",
-    "ix_email_messages_search_pairs",
+    "ix_message_search_pairs",
     "ix_customer_search_texts_doc",
 )
 SAMPLES_PER_KIND = 100
@@ -290,7 +291,13 @@ def drop_search_index(schema: str) -> None:
     with psycopg.connect(_dsn(), autocommit=True) as db:
         db.execute(f'SET search_path = "{schema}", public')
         db.execute("DROP INDEX ix_customer_search_texts_doc")
-        db.execute("ALTER TABLE email_messages DROP COLUMN search_vector, DROP COLUMN search_pairs")
+        for event in ("insert", "update", "delete"):
+            db.execute(f"DROP TRIGGER customer_search_words_{event} ON customer_search_texts")
+        db.execute("DROP TABLE customer_search_words")
+        db.execute("DROP TRIGGER message_search_pairs_insert ON email_messages")
+        db.execute("DROP TRIGGER message_search_pairs_update ON email_messages")
+        db.execute("DROP TABLE message_search_pairs")
+        db.execute("ALTER TABLE email_messages DROP COLUMN search_vector")
 
 
 def ingest(messages: int, repeat: int) -> None:

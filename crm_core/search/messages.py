@@ -18,8 +18,8 @@ stemmed), and stop words are not dropped (every word of the query must be there)
 Ranking is FTS5's bm25.
 
 A phrase on PostgreSQL first looks up the pairs of its words that must stand side by
-side ("flyt rengøring") in the stored ``search_pairs`` (migration 0018) and its index,
-and only the messages holding them are checked for the phrase itself. Without them
+side ("flyt rengøring") in ``message_search_pairs`` (migration 0018), and only the
+messages holding them are checked for the phrase itself. Without them
 every message holding both words would be read and rechecked.
 
 On both, when more than ``CANDIDATES`` messages match (a word in most of the mail, such
@@ -186,8 +186,8 @@ PG_CONFIGS = ("danish", "simple")
 
 def _pg_word_pairs(session: Session, texts: Sequence[str]) -> list[list[list[str]]]:
     """For each text, the pairs of lexemes standing side by side in it under each
-    configuration, as ``search_pairs`` holds them (``search_word_pairs``, migration
-    0018)."""
+    configuration, as ``message_search_pairs`` holds them (``search_word_pairs``,
+    migration 0018)."""
     columns, params = [], {}
     for index, value in enumerate(texts):
         params[f"p{index}"] = value
@@ -271,7 +271,8 @@ def _postgresql(
         # many messages, such as a common subject).
         params["pairs"] = pairs
         matches = (
-            "m.search_pairs @@ CAST(:pairs AS tsquery)"
+            "m.id IN (SELECT message_id FROM message_search_pairs"
+            " WHERE pairs @@ CAST(:pairs AS tsquery))"
             f" AND CASE WHEN {matches} THEN true ELSE false END"
         )
     statement = text(

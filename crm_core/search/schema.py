@@ -1,9 +1,10 @@
 """The search index objects, which live in the database but not in the models.
 
 Migration 0006 creates them: on PostgreSQL the generated ``email_messages.search_vector``
-column with its GIN index (and since 0018 ``search_pairs``, the pairs of words side by
-side, with another) and a trigram index on customers (since 0014 the table
-``customer_search_texts`` with its index and triggers); on SQLite FTS5 tables (with
+column with its GIN index (since 0018 with ``message_search_pairs``, the pairs of
+words side by side, and its triggers) and a trigram index on customers (since 0014 the
+table ``customer_search_texts`` with its index and triggers, since 0019 with
+``customer_search_words``); on SQLite FTS5 tables (with
 their shadow tables) and the triggers that keep them in step. The models cannot describe
 FTS5 tables, triggers or a column that exists on one database only, so the comparison of
 models and migrations (``crm db check``) leaves these out by name.
@@ -11,13 +12,12 @@ models and migrations (``crm db check``) leaves these out by name.
 
 from __future__ import annotations
 
-SEARCH_COLUMNS = frozenset(
-    {("email_messages", "search_vector"), ("email_messages", "search_pairs")}
-)
+SEARCH_COLUMNS = frozenset({("email_messages", "search_vector")})
 SEARCH_INDEXES = frozenset(
     {
         "ix_email_messages_search",
-        "ix_email_messages_search_pairs",
+        "ix_message_search_pairs",
+        "ix_customer_search_words_trgm",
         "ix_customers_search_trgm",
         "ix_customer_search_texts_doc",
     }

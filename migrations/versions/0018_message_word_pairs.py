@@ -5,21 +5,25 @@ A GIN index on a tsvector knows which messages hold a word but not where, so a p
 ("flytte rengøring") made PostgreSQL read and recheck every message holding both words:
 at 2,000,000 messages 200 to 600 ms for a phrase of two common words (bench/RESULTS.md).
 
-``search_pairs`` holds the pairs of lexemes that stand side by side in the message's
-search vector ("flyt rengøring"), as lexemes without positions, with a GIN index of its
-own. A phrase search looks its pairs up there and rechecks only the messages that hold
-them (``crm_core.search.messages``). The column is generated like ``search_vector``
-(migration 0006) from the same text, so it follows every change of a message, and its
-erasure, in the same statement.
+``message_search_pairs`` holds, per message, the pairs of lexemes that stand side by
+side in its ``search_vector`` ("flyt rengøring"), as lexemes without positions, with a
+GIN index. A phrase search looks its pairs up there and checks only the messages that
+hold them for the phrase itself (``crm_core.search.messages``).
 
-It is a stored column, not an index on an expression of ``search_vector``: PostgreSQL
-rechecks a bitmap's rows against every condition, and computing the pairs again for
-each of a few thousand candidates cost more than the phrase search saved.
+The pairs live in a table of their own, not in a column of ``email_messages``: stored
+there they made its heap 40 % larger, and every search that walks the newest messages
+(a common word) slower by as much. They are not an index on an expression either:
+PostgreSQL rechecks a bitmap's rows against every condition, and computing the pairs
+again for each of a few thousand candidates cost more than the phrase search saved.
+
+Triggers keep the table in step, in the statement that stores or changes a message:
+after an INSERT once per statement (an import's COPY is one), after an UPDATE that
+changes the search vector, and the foreign key deletes a message's row with it (an
+erasure included).
 
 Lexemes come from PostgreSQL's parser and never hold a space, so a pair cannot be taken
 for a word. A pair longer than a lexeme may be (2,047 bytes) is left out, and so is never
-asked for. Adding the column computes it for every stored message (about 80 µs each);
-building its index took about 7 minutes for 2,000,000 messages here.
+asked for.
 
 Revision ID: 0018
 Revises: 0017
@@ -52,34 +56,54 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$
 """
 
-# The expression of search_vector, as migration 0006 defines it.
-BODY_CHARS = 100_000
-MESSAGE_VECTOR = f"""
-    setweight(to_tsvector('danish'::regconfig, coalesce(subject, '')), 'A')
-    || setweight(to_tsvector('danish'::regconfig, left(body, {BODY_CHARS})), 'B')
-    || setweight(to_tsvector('simple'::regconfig,
-        coalesce(subject, '') || ' ' || from_address || ' ' || to_address), 'C')
-"""
+STATEMENTS = (
+    WORD_PAIRS_FUNCTION,
+    "CREATE TABLE message_search_pairs ("
+    " message_id VARCHAR(25) PRIMARY KEY REFERENCES email_messages (id) ON DELETE CASCADE,"
+    " pairs tsvector NOT NULL)",
+    "INSERT INTO message_search_pairs (message_id, pairs)"
+    " SELECT id, search_word_pairs(search_vector) FROM email_messages",
+    "CREATE INDEX ix_message_search_pairs ON message_search_pairs USING gin (pairs)",
+    """CREATE FUNCTION message_search_pairs_insert() RETURNS trigger
+    LANGUAGE plpgsql AS $$ BEGIN
+        INSERT INTO message_search_pairs (message_id, pairs)
+        SELECT id, search_word_pairs(search_vector) FROM new_rows;
+        RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER message_search_pairs_insert AFTER INSERT ON email_messages"
+    " REFERENCING NEW TABLE AS new_rows"
+    " FOR EACH STATEMENT EXECUTE FUNCTION message_search_pairs_insert()",
+    """CREATE FUNCTION message_search_pairs_update() RETURNS trigger
+    LANGUAGE plpgsql AS $$ BEGIN
+        UPDATE message_search_pairs SET pairs = search_word_pairs(new.search_vector)
+        WHERE message_id = new.id;
+        RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER message_search_pairs_update"
+    " AFTER UPDATE OF subject, body, from_address, to_address ON email_messages"
+    " FOR EACH ROW WHEN (old.search_vector IS DISTINCT FROM new.search_vector)"
+    " EXECUTE FUNCTION message_search_pairs_update()",
+)
 
 
 def upgrade() -> None:
     """Upgrade schema."""
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite's FTS5 index holds positions: its phrases need no pairs
-    op.execute(WORD_PAIRS_FUNCTION)
-    op.execute(
-        "ALTER TABLE email_messages ADD COLUMN search_pairs tsvector"
-        f" GENERATED ALWAYS AS (search_word_pairs({MESSAGE_VECTOR})) STORED"
-    )
-    op.execute(
-        "CREATE INDEX ix_email_messages_search_pairs ON email_messages USING gin (search_pairs)"
-    )
+    for statement in STATEMENTS:
+        op.execute(statement)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("DROP INDEX IF EXISTS ix_email_messages_search_pairs")
-    op.execute("ALTER TABLE email_messages DROP COLUMN IF EXISTS search_pairs")
-    op.execute("DROP FUNCTION IF EXISTS search_word_pairs(tsvector)")
+    for statement in (
+        "DROP TRIGGER message_search_pairs_update ON email_messages",
+        "DROP TRIGGER message_search_pairs_insert ON email_messages",
+        "DROP FUNCTION message_search_pairs_update()",
+        "DROP FUNCTION message_search_pairs_insert()",
+        "DROP TABLE message_search_pairs",
+        "DROP FUNCTION search_word_pairs(tsvector)",
+    ):
+        op.execute(statement)

@@ -80,11 +80,14 @@ def test_changes_and_erasure_follow(database: Database) -> None:
     assert found_messages(database, "vinduespudsning") == []
     assert found_customers(database, "jensen") == []
     assert found_customers(database, "12345678") == []
-    if database.kind == "sqlite":
-        with database.engine.connect() as connection:
-            for table in ("message_search", "message_search_rows", "customer_search"):
-                count = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-                assert count == 0, table
+    with database.engine.connect() as connection:
+        for table in (
+            ("message_search", "message_search_rows", "customer_search")
+            if database.kind == "sqlite"
+            else ("message_search_pairs", "customer_search_texts", "customer_search_words")
+        ):
+            count = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            assert count == 0, table
 
 
 def _before_search() -> str:
@@ -131,7 +134,12 @@ def _rows_before_upgrade(url: str, schema: str | None) -> None:
     engine = make_engine(url, schema=schema)
     with make_session_factory(engine)() as session:
         assert [h.message_id for h in services.search_messages(session, "rengøring").hits] == ["m1"]
+        phrase = services.search_messages(session, '"rengøringen af klinikken"')
+        assert [h.message_id for h in phrase.hits] == ["m1"]
         assert [h.customer_id for h in services.search_customers(session, "Sofe Lund").hits] == [
+            "c1"
+        ]
+        assert [h.customer_id for h in services.search_customers(session, "Sofie Lnd").hits] == [
             "c1"
         ]
         assert [h.customer_id for h in services.search_customers(session, "87 65 43 21").hits] == [

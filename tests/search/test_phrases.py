@@ -121,13 +121,13 @@ def test_postgresql_phrase_search_reads_the_pairs_index(pg_database: Database) -
             str(row[0])
             for row in session.execute(
                 text(
-                    "EXPLAIN SELECT id FROM email_messages m"
-                    " WHERE m.search_pairs @@ CAST(:pairs AS tsquery)"
+                    "EXPLAIN SELECT message_id FROM message_search_pairs"
+                    " WHERE pairs @@ CAST(:pairs AS tsquery)"
                 ),
                 {"pairs": pairs},
             )
         )
-    assert "ix_email_messages_search_pairs" in plan
+    assert "ix_message_search_pairs" in plan
 
 
 def test_a_phrase_follows_a_changed_and_an_emptied_body(database: Database) -> None:
