@@ -291,7 +291,7 @@ def drop_search_index(schema: str) -> None:
     with psycopg.connect(_dsn(), autocommit=True) as db:
         db.execute(f'SET search_path = "{schema}", public')
         db.execute("DROP INDEX ix_customer_search_texts_doc")
-        for event in ("insert", "update", "delete"):
+        for event in ("insert", "update", "delete", "truncate"):
             db.execute(f"DROP TRIGGER customer_search_words_{event} ON customer_search_texts")
         db.execute("DROP TABLE customer_search_words")
         db.execute("DROP TRIGGER message_search_pairs_insert ON email_messages")

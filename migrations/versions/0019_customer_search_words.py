@@ -94,6 +94,10 @@ def upgrade() -> None:
         "CREATE TRIGGER customer_search_words_delete AFTER DELETE ON customer_search_texts"
         " REFERENCING OLD TABLE AS old_rows"
         " FOR EACH STATEMENT EXECUTE FUNCTION customer_search_words_delete()",
+        # TRUNCATE customers (CASCADE) fires no DELETE trigger.
+        _function("customer_search_words_truncate", "TRUNCATE customer_search_words"),
+        "CREATE TRIGGER customer_search_words_truncate AFTER TRUNCATE ON customer_search_texts"
+        " FOR EACH STATEMENT EXECUTE FUNCTION customer_search_words_truncate()",
     ):
         op.execute(statement)
 
@@ -103,9 +107,11 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for statement in (
+        "DROP TRIGGER customer_search_words_truncate ON customer_search_texts",
         "DROP TRIGGER customer_search_words_delete ON customer_search_texts",
         "DROP TRIGGER customer_search_words_update ON customer_search_texts",
         "DROP TRIGGER customer_search_words_insert ON customer_search_texts",
+        "DROP FUNCTION customer_search_words_truncate()",
         "DROP FUNCTION customer_search_words_delete()",
         "DROP FUNCTION customer_search_words_update()",
         "DROP FUNCTION customer_search_words_insert()",

@@ -231,3 +231,7 @@ def test_postgresql_words_of_customers_follow_changes_and_erasure(pg_database: D
     with pg_database.sessions() as session, session.begin():
         session.execute(delete(Customer).where(Customer.id == first.id))
     assert "xenia" not in words() and "zorn" not in words() and "example" not in words()
+    with pg_database.sessions() as session, session.begin():
+        services.create_customer(session, name="Ida Holm", email="ih@example.dk")
+        session.execute(text("TRUNCATE customers CASCADE"))
+    assert words() == set()
