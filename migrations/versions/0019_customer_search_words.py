@@ -23,6 +23,7 @@ Create Date: 2026-11-30 23:00:00
 """
 
 # SQL here is assembled from this module's constants only.
+# ruff: noqa: S608
 
 from collections.abc import Sequence
 
@@ -36,19 +37,21 @@ depends_on: str | Sequence[str] | None = None
 # The words of a search text: runs of three letters or more (æ, ø and å included), as
 # crm_core.search.spelling.letter_words splits them. Shorter words are only ever
 # matched as written, and a LIKE of three letters can use the trigram index.
-WORDS_FUNCTION = """
+SPLIT = "regexp_split_to_table({doc}, '[^[:alpha:]]+') AS word"
+LONG_ENOUGH = "length(word) >= 3"
+WORDS_FUNCTION = f"""
 CREATE FUNCTION customer_search_words_of(doc text) RETURNS SETOF text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT DISTINCT word
-    FROM regexp_split_to_table(doc, '[^[:alpha:]]+') AS word
-    WHERE length(word) >= 3
+    SELECT DISTINCT word FROM {SPLIT.format(doc="doc")} WHERE {LONG_ENOUGH}
 $$
 """
 
+# Written out rather than through customer_search_words_of: calling the SQL function
+# for each of an import's rows took twice as long (1.15 s against 0.58 s per 100,000).
 _ADD_NEW = (
     "INSERT INTO customer_search_words (word)"
-    " SELECT DISTINCT customer_search_words_of(doc) FROM new_rows"
-    " ON CONFLICT DO NOTHING"
+    f" SELECT DISTINCT word FROM new_rows, {SPLIT.format(doc='new_rows.doc')}"
+    f" WHERE {LONG_ENOUGH} ON CONFLICT DO NOTHING"
 )
 # A word whose last holder lost it. The LIKE (letters only: nothing to escape) finds the
 # candidates through the trigram index. A customer given the word by a transaction
@@ -78,8 +81,9 @@ def upgrade() -> None:
     for statement in (
         WORDS_FUNCTION,
         "CREATE TABLE customer_search_words (word TEXT PRIMARY KEY)",
-        "INSERT INTO customer_search_words (word)"
-        " SELECT DISTINCT customer_search_words_of(doc) FROM customer_search_texts",
+        "INSERT INTO customer_search_words (word) SELECT DISTINCT word"
+        f" FROM customer_search_texts, {SPLIT.format(doc='customer_search_texts.doc')}"
+        f" WHERE {LONG_ENOUGH}",
         "CREATE INDEX ix_customer_search_words_trgm ON customer_search_words"
         " USING gin (word gin_trgm_ops)",
         _function("customer_search_words_insert", _ADD_NEW),
