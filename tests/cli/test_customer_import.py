@@ -10,6 +10,7 @@ import pytest
 
 from tests.cli.conftest import Cli
 from tests.cli.customer_files import FLAVOURS, spreadsheet_file
+from worker.cli.customer_transfer import BATCH
 
 DANISH_ROWS = [
     ["Navn", "E-mail", "Telefon", "Adresse", "Firma", "Noter", "Tags"],
@@ -137,6 +138,25 @@ def test_rejected_rows_go_to_the_error_file_with_line_and_reason(cli: Cli, tmp_p
     fixed = errors[0] + "\r\n" + errors[1].replace("not-an-email", "bad@example.dk")
     (tmp_path / "fixed.csv").write_text(fixed, encoding="utf-8-sig")
     assert "1 created" in cli("customer", "import", str(tmp_path / "fixed.csv"))
+
+
+def test_rejected_rows_of_several_batches_are_listed_in_line_order(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Batches are written while the next is read; the error file still follows the file."""
+    rows = [["Navn", "E-mail"]]
+    rows += [[f"Kunde {n}", f"k{n}@example.dk"] for n in range(2 * BATCH + 50)]
+    rows[2][1] = "not-an-email"  # line 3
+    rows[BATCH + 10][1] = "k0@example.dk"  # line BATCH + 11: a duplicate of line 2
+    rows[BATCH + 20][1] = "also-not-an-email"  # line BATCH + 21
+    rows[2 * BATCH + 40][1] = "k5@example.dk"  # a duplicate in the third batch
+    path = spreadsheet_file(tmp_path / "mange.csv", "excel-dk-utf8-bom", rows)
+    done = summary(cli, str(path))
+    assert done["created"] == 2 * BATCH + 50 - 4
+    assert done["rejected"] == 4
+    errors = (tmp_path / "mange.csv.errors.csv").read_text("utf-8-sig").splitlines()[1:]
+    lines = [int(row[0]) for row in csv.reader(errors, delimiter=";")]
+    assert lines == [3, BATCH + 11, BATCH + 21, 2 * BATCH + 41]
 
 
 def test_dry_run_counts_and_writes_nothing(cli: Cli, tmp_path: Path) -> None:
