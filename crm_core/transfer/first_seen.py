@@ -17,9 +17,7 @@ from types import TracebackType
 class FirstSeen:
     def __init__(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="crm-import-")
-        # Used by one thread at a time, but not always the one that opened it: an
-        # import writes its batches in a thread of its own (worker/cli/one_batch_ahead).
-        self._db = sqlite3.connect(Path(self._folder.name) / "keys.db", check_same_thread=False)
+        self._db = sqlite3.connect(Path(self._folder.name) / "keys.db")
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID")

@@ -6,13 +6,11 @@ matching and writing customers are crm_core.transfer and crm_core.customers.bulk
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,7 +34,6 @@ from crm_core.transfer.records import ImportRecord, RejectedRowError, check_row
 from crm_core.transfer.rejects import RejectFile
 from crm_core.transfer.table_growth import TableGrowth
 from worker.cli.context import prepare_embedded_database, session_for, settings_of
-from worker.cli.one_batch_ahead import OneBatchAhead
 from worker.cli.output import emit, parse_local_datetime, plural, print_json, printable, success
 from worker.database import sessions_for
 
@@ -201,17 +198,6 @@ def _mapping(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
-@dataclass
-class _Batch:
-    """Rows read for one import batch: the checked ones, the refused ones (line,
-    reason), every row's cells for the error file, and how far the file was read."""
-
-    records: list[ImportRecord] = field(default_factory=list)
-    refused: list[tuple[int, str]] = field(default_factory=list)
-    cells: dict[int, list[str]] = field(default_factory=dict)
-    position: int = 0
-
-
 def import_file(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CSV file (Excel, Google Sheets, …).")],
@@ -268,54 +254,37 @@ def import_file(
                 disable=as_json,
             ) as progress:
                 task = progress.add_task("import", total=source.size)
+                records: list[ImportRecord] = []
+                cells_of: dict[int, list[str]] = {}
 
-                def write(batch: _Batch) -> tuple[_Batch, ImportCounts]:
+                def flush() -> None:
                     with transaction(sessions) as session:
                         done = import_batch(
                             session,
-                            batch.records,
+                            records,
                             seen,
                             policy=on_conflict,
                             dry_run=dry_run,
                             region=region,
                             growth=growth,
                         )
-                    return batch, done
-
-                def written(result: tuple[_Batch, ImportCounts] | None) -> None:
-                    if result is None:
-                        return
-                    batch, done = result
-                    # The batch's rejected rows in line order, whichever step refused them.
-                    refused = sorted([*batch.refused, *done.rejected])
-                    for line, reason in refused:
-                        rejects.write(line, reason, batch.cells[line])
-                    done.rejected = refused
+                    for line, reason in done.rejected:
+                        rejects.write(line, reason, cells_of[line])
                     counts.add(done)
-                    progress.update(task, completed=batch.position)
+                    records.clear()
+                    cells_of.clear()
+                    progress.update(task, completed=source.position())
 
-                with OneBatchAhead(write) as writer:
-                    batch = _Batch()
+                for row in source.rows():
                     try:
-                        for row in source.rows():
-                            batch.cells[row.line] = row.cells
-                            try:
-                                batch.records.append(check_row(row, shape.fields, region))
-                            except RejectedRowError as rejected:
-                                batch.refused.append((rejected.line, rejected.reason))
-                            if len(batch.records) + len(batch.refused) >= BATCH:
-                                batch.position = source.position()
-                                written(writer.submit(batch))
-                                batch = _Batch()
-                    except BaseException:
-                        # A file that breaks off: the batch being written still commits,
-                        # and its rejected rows still go to the error file.
-                        with contextlib.suppress(Exception):
-                            written(writer.finish())
-                        raise
-                    batch.position = source.position()
-                    written(writer.submit(batch))
-                    written(writer.finish())
+                        records.append(check_row(row, shape.fields, region))
+                        cells_of[row.line] = row.cells
+                    except RejectedRowError as rejected:
+                        counts.rejected.append((rejected.line, rejected.reason))
+                        rejects.write(rejected.line, rejected.reason, row.cells)
+                    if len(records) >= BATCH:
+                        flush()
+                flush()
         finally:
             rejects.close()
     _report(counts, dry_run, rejects, as_json)
