@@ -255,6 +255,7 @@ def import_file(
             ) as progress:
                 task = progress.add_task("import", total=source.size)
                 records: list[ImportRecord] = []
+                refused: list[tuple[int, str]] = []  # (line, reason) of rows that failed a check
                 cells_of: dict[int, list[str]] = {}
 
                 def flush() -> None:
@@ -268,21 +269,23 @@ def import_file(
                             region=region,
                             growth=growth,
                         )
+                    # The batch's rejected rows in line order, whichever step refused them.
+                    done.rejected = sorted([*refused, *done.rejected])
                     for line, reason in done.rejected:
                         rejects.write(line, reason, cells_of[line])
                     counts.add(done)
                     records.clear()
+                    refused.clear()
                     cells_of.clear()
                     progress.update(task, completed=source.position())
 
                 for row in source.rows():
+                    cells_of[row.line] = row.cells
                     try:
                         records.append(check_row(row, shape.fields, region))
-                        cells_of[row.line] = row.cells
                     except RejectedRowError as rejected:
-                        counts.rejected.append((rejected.line, rejected.reason))
-                        rejects.write(rejected.line, rejected.reason, row.cells)
-                    if len(records) >= BATCH:
+                        refused.append((rejected.line, rejected.reason))
+                    if len(records) + len(refused) >= BATCH:
                         flush()
                 flush()
         finally:
