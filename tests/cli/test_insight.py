@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from crm_core.analytics.trends import COMPANY_ZONE
 from crm_core.models import LeadScoreCount, LeadScoringState
 from crm_core.scoring import request_rescore
 from tests.cli.conftest import Cli, table_row
@@ -106,7 +107,9 @@ def _month(moment: datetime) -> str:
 
 def _trend_data(cli: Cli) -> tuple[datetime, datetime]:
     assert cli.database is not None
-    now = datetime.now(UTC)
+    # Months are the company's (Europe/Copenhagen): in the last hour of a month in UTC
+    # the report is already in the next one.
+    now = datetime.now(COMPANY_ZONE)
     this_month = now.replace(day=1, hour=6, minute=0, second=0, microsecond=0)
     last_month = (this_month - timedelta(days=1)).replace(day=2)
     with cli.database.sessions() as session:
