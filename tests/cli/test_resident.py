@@ -81,6 +81,16 @@ class Resident:
             time.sleep(0.05)
         raise AssertionError("no resident server started")
 
+    def last_exit(self, pid: int | None = None) -> dict[str, Any]:
+        """Why the last server (``pid``, if given) ended, once it has written it."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            ended = self.status()["last_exit"]
+            if ended is not None and pid in (None, ended["pid"]):
+                return dict(ended)
+            time.sleep(0.05)
+        raise AssertionError("no server recorded why it ended")
+
     def wait_until_gone(self) -> None:
         deadline = time.monotonic() + WAIT_SECONDS
         while self.sockets() and time.monotonic() < deadline:
@@ -104,7 +114,7 @@ class Resident:
             # Twice in CI, under load, the server was gone or replaced around one
             # call (cause not found): the call is made again, and must be served.
             served, counted = self._served(*args, stdin=stdin)
-        assert counted, "not served by the server"
+        assert counted, f"not served by the server: {self.status()}"
         alone = self.run(*args, stdin=stdin, resident=False)
         assert served.returncode == alone.returncode == code, served.stderr
         assert served.stdout == alone.stdout
@@ -195,7 +205,8 @@ def test_each_call_has_its_own_directory_and_database(resident: Resident, tmp_pa
         done = resident.run("customer", "list", "--json", cwd=where, **relative)
         listed[where.name] = [customer["name"] for customer in json.loads(done.stdout)]
     assert listed == {"first": ["Anna"], "second": ["Bo"]}
-    assert resident.status()["served"] == 4
+    now = resident.status()
+    assert now["served"] == 4, now  # with last_exit: why an earlier server ended
 
 
 def test_a_changed_source_file_makes_the_server_step_aside(resident: Resident) -> None:
@@ -212,6 +223,7 @@ def test_a_changed_source_file_makes_the_server_step_aside(resident: Resident) -
         os.utime(source, ns=(facts.st_atime_ns, facts.st_mtime_ns))
     now = resident.status()
     assert not now["running"] or now["pid"] != old["pid"]
+    assert resident.last_exit(old["pid"])["reason"] == f"code changed: {source}"
     listed = json.loads(resident.run("customer", "list", "--json", resident=False).stdout)
     assert sorted(c["name"] for c in listed) == ["Bo Jensen", "Mette Hansen"]
 
@@ -224,6 +236,7 @@ def test_an_idle_server_exits(resident: Resident) -> None:
         time.sleep(0.01)  # it starts ...
     resident.wait_until_gone()  # ... and, idle for a second, goes by itself
     assert resident.status()["running"] is False
+    assert resident.last_exit()["reason"] == "idle"
 
 
 def test_ctrl_c_reaches_the_running_command(resident: Resident) -> None:
@@ -256,7 +269,10 @@ def test_crm_resident_stop_ends_the_server(resident: Resident) -> None:
     done = resident.run("resident", "stop")
     assert done.returncode == 0 and b"Resident server stopped" in done.stdout
     assert not resident.sockets()
-    assert resident.status()["running"] is False
+    now = resident.status()
+    assert now["running"] is False
+    assert now["last_exit"]["reason"] == "crm resident stop"
+    assert "crm resident stop" in resident.run("resident", "status").stdout.decode()
     again = resident.run("resident", "stop")
     assert b"No resident server was running" in again.stdout
 

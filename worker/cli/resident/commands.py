@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 import typer
 
 from worker.cli.context import CliError
-from worker.cli.output import JsonFlag, block, emit, format_datetime, print_json, success
+from worker.cli.output import (
+    JsonFlag,
+    block,
+    emit,
+    format_datetime,
+    print_json,
+    printable,
+    success,
+)
 from worker.cli.resident import client, paths
 from worker.cli.resident.availability import platform_supports_resident, resident_enabled
 
@@ -38,11 +48,17 @@ def status(as_json: JsonFlag = False) -> None:
     facts = answer[0] if answer else None
     if answer:
         answer[1].close()
+    last_exit = _last_exit()
     if as_json:
-        print_json({"mode": _mode(), "running": facts is not None, **(facts or {})})
+        found = {"mode": _mode(), "running": facts is not None, **(facts or {})}
+        print_json({**found, "last_exit": last_exit})
         return
+    ended = []
+    if last_exit is not None:
+        when = format_datetime(datetime.fromtimestamp(float(last_exit["ended"]), UTC))
+        ended = [("Last ended", f"{when}: {printable(str(last_exit['reason']))}")]
     if facts is None:
-        emit(block("Resident server", [("State", "not running"), ("Mode", _mode())]))
+        emit(block("Resident server", [("State", "not running"), ("Mode", _mode()), *ended]))
         return
     started = datetime.fromtimestamp(float(facts["started"]), UTC)
     emit(
@@ -57,9 +73,20 @@ def status(as_json: JsonFlag = False) -> None:
                 ("CPU", f"{float(facts['commands_cpu']):.1f} s in ended commands"),
                 ("Memory", f"{int(facts['memory']) / (1024 * 1024):.0f} MB resident"),
                 ("Socket", str(facts["socket"])),
+                *ended,
             ],
         )
     )
+
+
+def _last_exit() -> dict[str, Any] | None:
+    """Why the last server of this install ended, if one did."""
+    directory = paths.runtime_directory()
+    try:
+        facts = json.loads(paths.last_exit_path(directory).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return facts if isinstance(facts, dict) and "reason" in facts else None
 
 
 @app.command("stop")

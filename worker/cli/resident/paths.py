@@ -81,3 +81,8 @@ def usable_socket_path(directory: Path) -> Path | None:
 def lock_path(directory: Path) -> Path:
     """Held (flock) by the one server of this install while it listens."""
     return directory / f"server-{install_key()}.lock"
+
+
+def last_exit_path(directory: Path) -> Path:
+    """Why this install's last server ended (written by the server as it ends)."""
+    return directory / f"server-{install_key()}.last-exit.json"

@@ -12,7 +12,8 @@ it listens. It retires (stops listening, releases socket and lock, exits once it
 running commands have ended) when its code on disk changed, when it was idle for
 ``CRM_RESIDENT_IDLE`` seconds (default 600), on ``crm resident stop`` and on SIGTERM.
 It logs nothing: the environment, arguments and output of commands never pass
-through it.
+through it. As it ends it leaves why (idle, stopped, a changed file's path, a failure)
+for ``crm resident status``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import importlib
+import json
 import os
 import resource
 import selectors
@@ -133,6 +135,7 @@ class Server:
         self.served = 0
         self.commands_cpu = 0.0  # seconds of CPU the ended commands used
         self.retiring = False
+        self.retired_because = ""
         self.terminated = False  # SIGTERM: retire as soon as the loop sees it
         signal.set_wakeup_fd(self.wakeup_writer.fileno(), warn_on_full_buffer=False)
         signal.signal(signal.SIGCHLD, self._on_signal)
@@ -149,9 +152,9 @@ class Server:
                 key.data(key.fileobj)
             self._reap()
             if self.terminated:
-                self.retire()
+                self.retire("SIGTERM")
             if not self.children and not self.retiring and self._idle_left() <= 0:
-                self.retire()
+                self.retire("idle")
 
     def _idle_left(self) -> float:
         return self.idle - (time.monotonic() - self.last_active)
@@ -188,7 +191,7 @@ class Server:
                 protocol.send(conn, self.status())
                 conn.close()
             elif "stop" in request:
-                self.retire()
+                self.retire("crm resident stop")
                 protocol.send(conn, {"stopping": True, "commands_running": len(self.children)})
                 self.waiting_for_exit.append(conn)  # closed when this process ends
             else:
@@ -216,8 +219,9 @@ class Server:
             return "descriptors missing"
         if not os.path.isdir(request.get("cwd", "")):
             return "no such working directory"
-        if self.sources.changed() is not None:
-            self.retire()
+        changed = self.sources.changed()
+        if changed is not None:
+            self.retire(f"code changed: {changed}")
             return "code changed"
         return None
 
@@ -307,12 +311,13 @@ class Server:
 
     # --- the end -----------------------------------------------------------------
 
-    def retire(self) -> None:
+    def retire(self, reason: str) -> None:
         """Stop taking commands: the socket goes (if it is still ours), the lock is
         released so that a new server can start; running commands finish."""
         if self.retiring:
             return
         self.retiring = True
+        self.retired_because = reason
         if self.listener is not None:
             with contextlib.suppress(KeyError, ValueError):
                 self.selector.unregister(self.listener)
@@ -360,8 +365,27 @@ def main() -> None:
     sources = freshness.snapshot()  # before the imports: see worker/cli/resident/freshness.py
     preload()
     sources.add_loaded_modules()
-    Server(directory, lock_fd, sources).serve()
+    server = Server(directory, lock_fd, sources)
+    try:
+        server.serve()
+    except BaseException as exc:
+        record_exit(directory, f"failed: {type(exc).__name__}: {exc}")
+        raise
+    record_exit(directory, server.retired_because)
     sys.exit(0)
+
+
+def record_exit(directory: Path, reason: str) -> None:
+    """Leave why this server ended for `crm resident status` (a reason and a path at
+    most: nothing of any command)."""
+    facts = {"pid": os.getpid(), "ended": time.time(), "reason": reason}
+    target = paths.last_exit_path(directory)
+    partial = target.with_suffix(".partial")
+    with contextlib.suppress(OSError):
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            json.dump(facts, out)
+        os.replace(partial, target)
 
 
 if __name__ == "__main__":
