@@ -63,7 +63,9 @@ _DROP = (
     "  SELECT 1 FROM customer_search_texts t WHERE t.doc LIKE '%' || gone.word || '%'"
     "  AND gone.word IN (SELECT customer_search_words_of(t.doc)))"
 )
-_OLD_WORDS = f"SELECT word FROM old_rows, {SPLIT.format(doc='old_rows.doc')} WHERE {LONG_ENOUGH}"
+_OLD_WORDS = (
+    f"SELECT DISTINCT word FROM old_rows, {SPLIT.format(doc='old_rows.doc')} WHERE {LONG_ENOUGH}"
+)
 _NEW_WORDS = f"SELECT word FROM new_rows, {SPLIT.format(doc='new_rows.doc')} WHERE {LONG_ENOUGH}"
 _DROP_DELETED = _DROP.format(gone=_OLD_WORDS)
 # After an UPDATE only the words no new text holds are looked up: a changed phone or
