@@ -228,7 +228,7 @@ def _sqlite(
     scored: list[_Row] = []
     for row in candidates:
         doc = str(row[6]).lower()
-        if not all(_found_in(word, doc) for word in words):
+        if not _holds_all(words, doc):
             continue
         ratios = [100.0 if word in doc else fuzz.partial_ratio(word, doc) for word in words]
         name = str(row[1]).lower()
@@ -239,13 +239,19 @@ def _sqlite(
     return scored[:limit], len(scored), len(candidates) >= SQLITE_CANDIDATES
 
 
-def _found_in(word: str, doc: str) -> bool:
-    """The rule of crm_core.search.spelling, for one candidate's text."""
-    if word in doc:
-        return True
-    if not is_fuzzy(word):
-        return False
-    return any(near(word, stored) for stored in letter_words(doc))
+def _holds_all(words: Sequence[str], doc: str) -> bool:
+    """The rule of crm_core.search.spelling, for one candidate's text: each word as a
+    fragment, or misspelt (the text's words split once, and only when needed)."""
+    stored: set[str] | None = None
+    for word in words:
+        if word in doc:
+            continue
+        if not is_fuzzy(word):
+            return False
+        stored = letter_words(doc) if stored is None else stored
+        if not any(near(word, candidate) for candidate in stored):
+            return False
+    return True
 
 
 # --- snippets ---------------------------------------------------------------------

@@ -5,9 +5,9 @@ as written (a fragment: "hans" in "hansen", "ergaard" in "østergaard") or holds
 within a few edits of it: one for a word of up to seven letters ("Mete" → Mette, "Tna"
 → Tina, "Nielen" → Nielsen), two for longer ones ("Frderksen" → Frederiksen). An edit
 is a letter left out, added or changed, or two neighbours swapped ("Sofei" → Sofie):
-the optimal string alignment distance. Two edits would make
-common names of six letters one another's misspellings (Hansen, Jensen, Larsen). A word that some
-customer holds as written is taken as meant: "Hansen" does not also find Jensen.
+the optimal string alignment distance. Two edits would make common names of six
+letters one another's misspellings (Hansen, Jensen, Larsen). A word that some customer
+holds as written is taken as meant: "Hansen" does not also find Jensen.
 
 PostgreSQL finds the candidates among the distinct words of all customers
 (``customer_search_words``, migration 0019); SQLite checks the words of each candidate
@@ -42,16 +42,22 @@ def is_fuzzy(word: str) -> bool:
     return len(word) >= MIN_LETTERS and _LETTERS.fullmatch(word) is not None
 
 
+def _edits(typed: str, stored: str) -> int:
+    """The edits from ``typed`` to ``stored``, or more than allowed when too many."""
+    allowed = max_edits(typed)
+    return int(OSA.distance(typed, stored, score_cutoff=allowed))
+
+
 def near(typed: str, stored: str) -> bool:
     """``stored`` is ``typed`` misspelt by at most ``max_edits(typed)`` edits."""
-    edits = max_edits(typed)
-    return OSA.distance(typed, stored, score_cutoff=edits) <= edits
+    return _edits(typed, stored) <= max_edits(typed)
 
 
 def spellings(typed: str, words: set[str] | list[str]) -> list[str]:
     """The words among ``words`` that ``typed`` may stand for, closest first."""
-    found = [word for word in words if near(typed, word)]
-    return sorted(found, key=lambda word: (OSA.distance(typed, word), word))
+    allowed = max_edits(typed)
+    edits = ((_edits(typed, word), word) for word in words)
+    return [word for distance, word in sorted(edits) if distance <= allowed]
 
 
 def misspelt_span(typed: str, text: str) -> tuple[int, int] | None:
