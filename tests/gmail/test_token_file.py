@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from worker.gmail.credentials import write_secret_file
+from worker.private_file import write_secret_file
 
 SECRET = '{"refresh_token": "1//secret-refresh-token"}'
 

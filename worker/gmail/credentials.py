@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from google.oauth2.credentials import Credentials
 from crm_core.normalize import mailbox_key
 from worker.config import ConfigError, Settings
 from worker.gmail.errors import CredentialsUnavailableError
+from worker.private_file import write_secret_file
 
 SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
 SCOPES = (SCOPE,)
@@ -152,25 +152,6 @@ def _checked_token_uri(value: object) -> str:
     if parts.scheme == "https" or (parts.scheme == "http" and local):
         return uri
     raise ValueError("token_uri must be https (or http to this machine)")
-
-
-def write_secret_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, readable by the owner only (0600)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # mkstemp: an unpredictable name opened O_CREAT|O_EXCL|O_NOFOLLOW with mode 0600,
-    # so a symlink planted in the directory can never receive the secret.
-    descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    temporary = Path(name)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), 0o600)  # a leftover temporary file keeps its mode
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    os.replace(temporary, path)
 
 
 def save_authorized_user(path: Path, credentials: Credentials) -> None:

@@ -35,6 +35,7 @@ from types import FrameType
 from typing import Any
 
 from worker.cli.resident import child, freshness, paths, protocol
+from worker.private_file import write_secret_file
 
 # What the everyday commands import (customer, lead, conversation, search, report,
 # quote, booking), and the libraries under them; the rest load in the child.
@@ -379,13 +380,8 @@ def record_exit(directory: Path, reason: str) -> None:
     """Leave why this server ended for `crm resident status` (a reason and a path at
     most: nothing of any command)."""
     facts = {"pid": os.getpid(), "ended": time.time(), "reason": reason}
-    target = paths.last_exit_path(directory)
-    partial = target.with_suffix(".partial")
     with contextlib.suppress(OSError):
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            json.dump(facts, out)
-        os.replace(partial, target)
+        write_secret_file(paths.last_exit_path(directory), json.dumps(facts))
 
 
 if __name__ == "__main__":
