@@ -211,6 +211,18 @@ def _tsquery_lexeme(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+def _all_of(parts: Sequence[str]) -> str:
+    return "(" + " & ".join(parts) + ")"
+
+
+def _any_of(parts: Sequence[str]) -> str:
+    return "(" + " | ".join(parts) + ")"
+
+
+def _every_pair(pairs: Sequence[str]) -> str:
+    return _all_of([_tsquery_lexeme(pair) for pair in sorted(set(pairs))])
+
+
 def pg_pairs_query(session: Session, query: Query) -> str | None:
     """A tsquery of word pairs that every message the search finds holds, or None when
     the search asks for no two words side by side.
@@ -238,18 +250,11 @@ def pg_pairs_query(session: Session, query: Query) -> str | None:
                 continue
             per_config = next(pairs)
             if all(per_config):
-                required.append(
-                    "("
-                    + " | ".join(
-                        "(" + " & ".join(map(_tsquery_lexeme, sorted(set(found)))) + ")"
-                        for found in per_config
-                    )
-                    + ")"
-                )
+                required.append(_any_of([_every_pair(found) for found in per_config]))
         if not required:
             return None
-        groups.append("(" + " & ".join(required) + ")")
-    return " | ".join(groups)
+        groups.append(_all_of(required))
+    return _any_of(groups)
 
 
 def _postgresql(
