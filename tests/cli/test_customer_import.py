@@ -143,7 +143,7 @@ def test_rejected_rows_go_to_the_error_file_with_line_and_reason(cli: Cli, tmp_p
 def test_rejected_rows_of_several_batches_are_listed_in_line_order(
     cli: Cli, tmp_path: Path
 ) -> None:
-    """Batches are written while the next is read; the error file still follows the file."""
+    """Rows refused by the check and rows refused as duplicates, over three batches."""
     rows = [["Navn", "E-mail"]]
     rows += [[f"Kunde {n}", f"k{n}@example.dk"] for n in range(2 * BATCH + 50)]
     rows[2][1] = "not-an-email"  # line 3
