@@ -31,6 +31,18 @@ from migrations import upgrade
 # worker.cli.main` does. tests/cli/test_resident.py turns it on for its own calls.
 os.environ["CRM_RESIDENT"] = "0"
 
+# Each test file runs on one worker (tests/cli/test_resident.py changes a source file's
+# time, which would make a server of its own on another worker step aside).
+FILE_KEEPING_DISTRIBUTIONS = ("loadfile", "loadscope")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("numprocesses", None):  # the xdist controller, not a worker
+        dist = config.getoption("dist")
+        if dist not in FILE_KEEPING_DISTRIBUTIONS:
+            raise pytest.UsageError(f"with -n, run with --dist loadfile (not {dist})")
+
+
 PG_URL = os.environ.get(
     "CRM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -22,9 +22,10 @@ import pytest
 from worker.cli import launcher
 from worker.cli.main import COMMANDS
 
-# One xdist worker runs them all (scripts/test: --dist loadgroup): the stale-code test
-# changes a source file's time, which would make another worker's server step aside.
-pytestmark = pytest.mark.xdist_group("resident")
+# One xdist worker runs them all, one after another (scripts/test: --dist loadfile): the
+# stale-code test changes a source file's time, which would make a server of this file
+# running on another worker step aside. No other test file starts a server
+# (tests/conftest.py sets CRM_RESIDENT=0, and refuses a --dist that splits a file).
 
 CRM = Path(sys.executable).with_name("crm")
 WAIT_SECONDS = 90.0  # for a server to start or go, on a busy machine; never asserted on
