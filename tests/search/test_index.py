@@ -16,7 +16,7 @@ from crm_core import services
 from crm_core.customers.bulk_changes import add_tags, remove_tags, set_status
 from crm_core.customers.filters import CustomerFilter
 from crm_core.db import make_engine, make_session_factory
-from crm_core.models import Customer, EmailMessage
+from crm_core.models import Conversation, Customer, EmailMessage
 from migrations import alembic_config, check, upgrade
 from tests.conftest import PG_URL, Database, _libpq_dsn
 
@@ -235,3 +235,41 @@ def test_postgresql_words_of_customers_follow_changes_and_erasure(pg_database: D
         services.create_customer(session, name="Ida Holm", email="ih@example.dk")
         session.execute(text("TRUNCATE customers CASCADE"))
     assert words() == set()
+
+
+def test_postgresql_search_rows_go_with_cascades_and_truncation(pg_database: Database) -> None:
+    """Deleted by trigger (migration 0020): with a customer, with the messages of a deleted
+    conversation, which the database deletes for it, and with a TRUNCATE, which fires
+    no DELETE trigger."""
+
+    def counts() -> dict[str, int]:
+        with pg_database.engine.connect() as connection:
+            return {
+                table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("message_search_pairs", "customer_search_texts")
+            }
+
+    with pg_database.sessions() as session, session.begin():
+        gone, _ = _message(session, "Vi ønsker tæpperens i stuen.")
+        kept = services.create_customer(session, name="Ole Qvist", email="oq@example.dk")
+        conversation = services.create_conversation(session, customer_id=kept.id)
+        services.create_email_message(
+            session,
+            conversation_id=conversation.id,
+            from_address="oq@example.dk",
+            to_address="info@rendetalje.dk",
+            body="Flytte rengøring i maj",
+            direction="inbound",
+        )
+    assert counts() == {"message_search_pairs": 2, "customer_search_texts": 2}
+    with pg_database.sessions() as session, session.begin():
+        session.execute(delete(Conversation).where(Conversation.customer_id == gone))
+        session.execute(delete(Customer).where(Customer.id == gone))
+    assert counts() == {"message_search_pairs": 1, "customer_search_texts": 1}
+    assert found_messages(pg_database, '"flytte rengøring"') != []
+    with pg_database.sessions() as session, session.begin():
+        session.execute(text("TRUNCATE email_messages CASCADE"))
+    assert counts() == {"message_search_pairs": 0, "customer_search_texts": 1}
+    with pg_database.sessions() as session, session.begin():
+        session.execute(text("TRUNCATE customers CASCADE"))
+    assert counts() == {"message_search_pairs": 0, "customer_search_texts": 0}
