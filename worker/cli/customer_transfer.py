@@ -235,7 +235,8 @@ def import_file(
     if error_path.is_dir():
         raise ValidationError(f"--errors {error_path}: is a directory; give a file name")
     with open_customer_file(file, _mapping(map_column)) as source, FirstSeen() as seen:
-        growth = TableGrowth("customers", "customer_tags")
+        # The columns crm_core.transfer.importing looks stored customers up by.
+        growth = TableGrowth("customers", "id", "email_normalized", "name", "merged_into_id")
         shape = source.shape
         error_path.unlink(missing_ok=True)  # an error file of an earlier run would mislead
         rejects = RejectFile(error_path, shape.delimiter, shape.headers)
