@@ -198,6 +198,10 @@ def test_mistakes_are_one_line(cli: Cli) -> None:
     assert "nothing to search for" in cli.fails("search", "  ", "--messages")
     assert "nothing to search for" in cli.fails("search", "--messages", "--", "-vinduer")
     assert "--since" in cli.fails("search", "x", "--since", "last week")
+    # An excluded word first looks like options to the command line: say how to write it.
+    mistaken = cli.run("search", "-vinduer", "rengøring", code=2)
+    assert mistaken.stderr.count("\n") == 1 and "Traceback" not in mistaken.output
+    assert "crm search -- '-vinduer rengøring'" in mistaken.stderr
 
 
 def test_customer_get_suggests_the_closest_customers(cli: Cli) -> None:

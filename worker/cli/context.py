@@ -300,7 +300,18 @@ def _undecodable_argument(args: list[str]) -> str | None:
 def usage_message(exc: UsageError) -> str:
     """Click's message and where to read more, on one line (instead of its boxed panel)."""
     hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+    if _is_search_for_excluded_word(exc):
+        # `crm search -vinduer`: Click takes the excluded word for options (-v -i …).
+        hint = "; put -- before a search that starts with -: crm search -- '-vinduer rengøring'"
     return f"{exc.format_message()}{hint}"
+
+
+def _is_search_for_excluded_word(exc: UsageError) -> bool:
+    return (
+        type(exc).__name__ == "NoSuchOption"
+        and exc.ctx is not None
+        and exc.ctx.command.name == "search"
+    )
 
 
 def _is_help_request(exc: UsageError) -> bool:
