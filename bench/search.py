@@ -322,8 +322,8 @@ def drop_search_index(schema: str) -> None:
         for event in ("insert", "update", "delete", "truncate"):
             db.execute(f"DROP TRIGGER customer_search_words_{event} ON customer_search_texts")
         db.execute("DROP TABLE customer_search_words")
-        db.execute("DROP TRIGGER message_search_pairs_insert ON email_messages")
-        db.execute("DROP TRIGGER message_search_pairs_update ON email_messages")
+        for event in ("insert", "update", "delete", "truncate"):  # delete, truncate: 0020
+            db.execute(f"DROP TRIGGER message_search_pairs_{event} ON email_messages")
         db.execute("DROP TABLE message_search_pairs")
         db.execute("ALTER TABLE email_messages DROP COLUMN search_vector")
 
