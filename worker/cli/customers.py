@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -33,6 +34,7 @@ from worker.cli.output import (
     model_dict,
     plural,
     print_json,
+    printable,
     success,
     table,
     text_or_empty,
@@ -239,11 +241,12 @@ def list_customers(
             return
         rows = [list_row(customer) for customer in page.items]
     headers = ["Name", "Email", "Leads", "Bookings", "Revenue"]
+    # Quoted for the shell: a tag may hold spaces or be empty ("Ny kunde", "").
     again = " ".join(
         [
             "crm customer list",
-            status,
-            *(f"--tag {t}" for t in tag or []),
+            shlex.quote(status),
+            *(f"--tag {printable(shlex.quote(t))}" for t in tag or []),
             *(["--any-tag"] * any_tag),
         ]
         + ([f"--limit {limit}"] if limit != DEFAULT_LIMIT else [])
