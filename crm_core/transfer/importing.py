@@ -192,6 +192,39 @@ def _new_row(record: ImportRecord, now: Any) -> dict[str, Any]:
     }
 
 
+def _sort_out(
+    rows: Sequence[tuple[str, ImportRecord]],
+    stored: dict[str, Any],
+    policy: ConflictPolicy,
+    region: str,
+    now: Any,
+    counts: ImportCounts,
+) -> tuple[list[tuple[str, ImportRecord]], list[dict[str, Any]]]:
+    """The rows no stored customer matches (to create), and the changes to stored
+    customers the policy lets through; unchanged and skipped rows are counted."""
+    new: list[tuple[str, ImportRecord]] = []
+    updates: list[dict[str, Any]] = []
+    for key, record in rows:
+        customer = stored.get(key)
+        if customer is None:
+            new.append((key, record))
+            continue
+        changes = _changes(record, customer, region)
+        if not changes:
+            counts.unchanged += 1
+        elif policy == "update":
+            updates.append({"id": customer.id, **changes, "updated_at": now})
+        elif policy == "skip":
+            counts.skipped += 1
+        else:
+            raise ImportConflictError(
+                f"line {record.line}: customer {record.email or record.name} exists with "
+                f"other values ({', '.join(sorted(changes))}); this batch was not written "
+                "(use --on-conflict skip or update)"
+            )
+    return new, updates
+
+
 def import_batch(
     session: Session,
     records: Sequence[ImportRecord],
@@ -232,28 +265,9 @@ def import_batch(
 
     stored = {**_existing(session, [r for k, r in unique if k not in by_id], region), **by_id}
     now = utcnow()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    for key, record in unique:
-        customer = stored.get(key)
-        if customer is None:
-            inserts.append(_new_row(record, now))
-            continue
-        changes = _changes(record, customer, region)
-        if not changes:
-            counts.unchanged += 1
-        elif policy == "update":
-            updates.append({"id": customer.id, **changes, "updated_at": now})
-        elif policy == "skip":
-            counts.skipped += 1
-        else:
-            raise ImportConflictError(
-                f"line {record.line}: customer {record.email or record.name} exists with "
-                f"other values ({', '.join(sorted(changes))}); this batch was not written "
-                "(use --on-conflict skip or update)"
-            )
+    new, updates = _sort_out(unique, stored, policy, region, now, counts)
+    inserts = [_new_row(record, now) for _, record in new]
     counts.created = len(inserts)
-    counts.updated = len(updates)
     if not dry_run:
         postgresql = session.get_bind().dialect.name == "postgresql"
         insert = copy_insert_ignore_returning if postgresql else insert_many_ignore_returning
@@ -266,14 +280,29 @@ def import_batch(
             conflict=["email_normalized"],
             returning=[Customer.__table__.c[column.key] for column in wanted],
         )
+        counts.created = len(created)
         emit_for_rows(session, "customer.created", created)
         if growth is not None:
             growth.added(session, len(created))
-        if updates:
-            session.execute(update(Customer), updates)
-            changed = {
-                str(row["id"]): [key for key in row if key not in {"id", "updated_at"}]
-                for row in updates
-            }
-            emit_for_customers(session, "customer.updated", list(changed), changed)
+        if len(created) < len(inserts):
+            # Another writer stored some of these addresses since the lookup (the worker
+            # filing a new lead's mail, say): those rows meet the stored customer as
+            # any row of the file would, instead of being counted and lost.
+            ids = {row.id for row in created}
+            beaten = [pair for pair, row in zip(new, inserts, strict=True) if row["id"] not in ids]
+            stored = _existing(session, [record for _, record in beaten], region)
+            gone, more = _sort_out(beaten, stored, policy, region, now, counts)
+            updates += more
+            counts.rejected += [
+                (record.line, "stored and deleted again by someone else meanwhile: import again")
+                for _, record in gone
+            ]
+    counts.updated = len(updates)
+    if updates and not dry_run:
+        session.execute(update(Customer), updates)
+        changed = {
+            str(row["id"]): [key for key in row if key not in {"id", "updated_at"}]
+            for row in updates
+        }
+        emit_for_customers(session, "customer.updated", list(changed), changed)
     return counts

@@ -5,11 +5,15 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Engine, event
 
+from crm_core import services
 from tests.cli.conftest import Cli
 from tests.cli.customer_files import FLAVOURS, spreadsheet_file
+from tests.conftest import Database
 from worker.cli.customer_transfer import BATCH
 
 DANISH_ROWS = [
@@ -171,3 +175,47 @@ def test_customers_without_email_are_matched_by_name_and_phone(cli: Cli, tmp_pat
     path = spreadsheet_file(tmp_path / "c.csv", "excel-dk-cp1252", rows)
     assert summary(cli, str(path))["created"] == 2
     assert summary(cli, str(path))["unchanged"] == 2
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_customer_stored_by_someone_else_during_the_import_gets_the_row(
+    database: Database, cli: Cli, tmp_path: Path
+) -> None:
+    """Between the batch's lookup and its INSERT, the worker files Mette's first mail and
+    creates her (committed by another connection). Her row is matched to that customer
+    like any stored one, not counted as created and lost. (On SQLite the write lock
+    makes the import wait or fail instead: no race to lose a row in.)"""
+    path = tmp_path / "kunder.csv"
+    path.write_text(
+        "Navn;E-mail;Telefon;Tags\r\nMette Hansen;mette@example.dk;12345678;vip\r\n"
+        "Bo Jensen;bo@example.dk;;\r\n",
+        encoding="utf-8-sig",
+    )
+    raced: list[str] = []
+
+    def worker_first(
+        conn: Any,
+        cursor: Any,
+        statement: str,
+        *args: Any,  # before_cursor_execute's
+    ) -> None:
+        if not raced and statement.startswith('INSERT INTO "customers"'):
+            raced.append(statement)
+            with database.sessions() as session, session.begin():
+                services.find_or_create_customer(session, "Mette@Example.dk")
+
+    event.listen(Engine, "before_cursor_execute", worker_first)
+    try:
+        done = summary(cli, str(path), "--on-conflict", "update")
+    finally:
+        event.remove(Engine, "before_cursor_execute", worker_first)
+    assert raced, "the import wrote no customers"
+    assert (done["created"], done["updated"], done["rejected"]) == (1, 1, 0)
+    stored = customers(cli)
+    mette = stored["mette@example.dk"]
+    assert (mette["name"], mette["phone"], mette["tags"]) == (
+        "Mette Hansen",
+        "+4512345678",
+        ["vip"],
+    )
+    assert len(stored) == 2
