@@ -18,6 +18,7 @@ SEARCH_INDEXES = frozenset(
         "ix_email_messages_search",
         "ix_message_search_pairs",
         "ix_customer_search_words_trgm",
+        "ix_customer_search_words_word",
         "ix_customers_search_trgm",
         "ix_customer_search_texts_doc",
     }

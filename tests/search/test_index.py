@@ -273,3 +273,37 @@ def test_postgresql_search_rows_go_with_cascades_and_truncation(pg_database: Dat
     with pg_database.sessions() as session, session.begin():
         session.execute(text("TRUNCATE customers CASCADE"))
     assert counts() == {"message_search_pairs": 0, "customer_search_texts": 0}
+
+
+def test_postgresql_new_words_of_customers_created_side_by_side_wait_for_nothing(
+    pg_database: Database,
+) -> None:
+    """Two transactions create customers whose words the table does not hold yet, each
+    taking a word the other added first, uncommitted (as two ingestion workers do). No
+    statement waits for the other transaction: they waited for each other until
+    PostgreSQL broke the deadlock (migration 0021). A lock timeout turns a wait into a
+    failure here."""
+    one, two = pg_database.sessions(), pg_database.sessions()
+    try:
+        for session in (one, two):
+            session.execute(text("SET lock_timeout = '3s'"))
+        services.create_customer(one, name="Xavi Quorn", email="xavi@quornmail.dk")
+        one.flush()
+        services.create_customer(two, name="Yrsa Plimm", email="yrsa@plimmhost.dk")
+        two.flush()
+        services.create_customer(one, name="Yrsa Quorn", email="yq@quornmail.dk")
+        one.flush()  # 'yrsa': added by two, not committed
+        services.create_customer(two, name="Xavi Plimm", email="xp@plimmhost.dk")
+        two.flush()  # 'xavi' and 'quornmail': added by one, not committed
+        one.commit()
+        two.commit()
+    finally:
+        one.close()
+        two.close()
+    with pg_database.sessions() as session:
+        words = set(session.execute(text("SELECT word FROM customer_search_words")).scalars())
+    assert {"xavi", "quorn", "yrsa", "plimm", "quornmail", "plimmhost"} <= words
+    assert sorted(found_customers(pg_database, "Xavi Quron")) == sorted(
+        found_customers(pg_database, "Xavi Quorn")
+    )
+    assert len(found_customers(pg_database, "Xavi Quron")) == 1
