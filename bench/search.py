@@ -347,6 +347,7 @@ def ingest(messages: int, repeat: int) -> None:
                 print(f"run {run + 1}: pipeline {label} the search index …", flush=True)
                 elapsed, summary = run_pipeline(mbox, config, OUT / "search-ingest-worker.log")
                 seconds[indexed].append(elapsed)
+                print(f"  {elapsed:.1f} s", flush=True)
                 count = int(summary["messages"])
             finally:
                 drop_schema(schema)
@@ -355,6 +356,8 @@ def ingest(messages: int, repeat: int) -> None:
     without_rate = count / statistics.median(seconds[False])
     change = with_rate / without_rate - 1
     print(f"with {with_rate:,.0f} msg/s, without {without_rate:,.0f} msg/s: {change:+.1%}")
+    for indexed, label in ((True, "with"), (False, "without")):
+        print(f"  {label} (s): " + ", ".join(f"{s:.1f}" for s in seconds[indexed]))
     append_result(
         "Ingestion with and without the search index (bench/search.py ingest)",
         ["date", "machine", "messages", "runs", "with index msg/s", "without msg/s", "change"],
