@@ -202,6 +202,8 @@ def test_mistakes_are_one_line(cli: Cli) -> None:
     mistaken = cli.run("search", "-vinduer", "rengøring", code=2)
     assert mistaken.stderr.count("\n") == 1 and "Traceback" not in mistaken.output
     assert "crm search -- '-vinduer rengøring'" in mistaken.stderr
+    mistyped = cli.run("search", "x", "--custmer", "c-1", code=2).stderr
+    assert "--customer" in mistyped and "put --" not in mistyped
 
 
 def test_customer_get_suggests_the_closest_customers(cli: Cli) -> None:

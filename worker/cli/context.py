@@ -307,10 +307,15 @@ def usage_message(exc: UsageError) -> str:
 
 
 def _is_search_for_excluded_word(exc: UsageError) -> bool:
+    """A short option Click could not place (``-v`` of ``-vinduer``), in ``crm search``:
+    a mistyped long option (``--custmer``) keeps Click's own suggestions."""
+    option = str(getattr(exc, "option_name", ""))
     return (
         type(exc).__name__ == "NoSuchOption"
         and exc.ctx is not None
         and exc.ctx.command.name == "search"
+        and option.startswith("-")
+        and not option.startswith("--")
     )
 
 
