@@ -363,8 +363,8 @@ def _forget_derived(
 
     - Search: on PostgreSQL the tsvector is a generated column, and the word pairs
       (message_search_pairs), the customers' search texts and their table of words
-      (customer_search_words) are kept by triggers and foreign keys: all went with the
-      rows, a word with its last holder. SQLite's FTS5 tables are kept by
+      (customer_search_words) are kept by triggers, on delete too (migration 0020): all
+      went with the rows, a word with its last holder. SQLite's FTS5 tables are kept by
       triggers; this checks that they hold no row of the erased customers and
       messages, then merges each index into one segment ('optimize'), because FTS5
       records a delete as a tombstone and keeps the words in older segments until a
