@@ -1,9 +1,9 @@
 """Fresh planner statistics while an import grows the customers table (PostgreSQL).
 
 An import into a young database can multiply the table many times over within a minute,
-before autovacuum gets round to ANALYZE. The planner then keeps planning the batch's
-lookup of stored addresses (``email_normalized IN (…1,000 values)``) for the small table
-it last measured: psycopg prepares the repeated statement and PostgreSQL settles on a
+before autovacuum gets round to ANALYZE. The planner then kept planning the batch's
+lookup of stored addresses (then ``email_normalized IN (…1,000 values)``) for the small
+table it last measured: psycopg prepares the repeated statement and PostgreSQL settles on a
 generic plan, a sequential scan comparing every row with each of the 1,000 values. At
 88,000 rows that one SELECT took 3.5 s per batch and the import of 100,000 new rows 57
 s instead of 12 (bench/RESULTS.md). ANALYZE each time the table has doubled since it was

@@ -26,6 +26,7 @@ from crm_core.transfer.export import ExportFormat, write_customers
 from crm_core.transfer.first_seen import FirstSeen
 from crm_core.transfer.importing import (
     CONFLICT_POLICIES,
+    LOOKUP_COLUMNS,
     ImportCounts,
     import_batch,
 )
@@ -235,8 +236,7 @@ def import_file(
     if error_path.is_dir():
         raise ValidationError(f"--errors {error_path}: is a directory; give a file name")
     with open_customer_file(file, _mapping(map_column)) as source, FirstSeen() as seen:
-        # The columns crm_core.transfer.importing looks stored customers up by.
-        growth = TableGrowth("customers", "id", "email_normalized", "name", "merged_into_id")
+        growth = TableGrowth("customers", *LOOKUP_COLUMNS)
         shape = source.shape
         error_path.unlink(missing_ok=True)  # an error file of an earlier run would mislead
         rejects = RejectFile(error_path, shape.delimiter, shape.headers)
