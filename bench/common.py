@@ -17,6 +17,7 @@ from migrations import upgrade
 PG_URL = os.environ.get(
     "CRM_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+PG_DSN = PG_URL.replace("postgresql+psycopg://", "postgresql://")  # for psycopg itself
 REDIS_URL = os.environ.get("CRM_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 OUT = Path(__file__).resolve().parent / "out"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -41,8 +42,7 @@ def machine() -> str:
 
 
 def fresh_schema(name: str) -> str:
-    dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as connection:
+    with psycopg.connect(PG_DSN, autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         connection.execute(f'CREATE SCHEMA "{name}"')
     upgrade(PG_URL, schema=name)
@@ -50,8 +50,7 @@ def fresh_schema(name: str) -> str:
 
 
 def drop_schema(name: str) -> None:
-    dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as connection:
+    with psycopg.connect(PG_DSN, autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 

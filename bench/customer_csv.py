@@ -33,6 +33,7 @@ from typer.testing import CliRunner
 
 from bench.common import (
     OUT,
+    PG_DSN,
     PG_URL,
     append_result,
     drop_schema,
@@ -50,12 +51,8 @@ TITLE = "Customer export, import and bulk tags (bench/customer_csv.py)"
 HEADER = ["date", "machine", "what", "rows", "median seconds", "rows/s", "peak RSS MiB"]
 
 
-def _dsn() -> str:
-    return PG_URL.replace("postgresql+psycopg://", "postgresql://")
-
-
 def build_customers(schema: str, count: int) -> None:
-    with psycopg.connect(_dsn(), autocommit=True) as db:
+    with psycopg.connect(PG_DSN, autocommit=True) as db:
         db.execute(f'SET search_path TO "{schema}"')
         db.execute(
             f"""

@@ -39,6 +39,7 @@ from sqlalchemy import text
 
 from bench.common import (
     OUT,
+    PG_DSN,
     PG_URL,
     append_result,
     clear_namespace,
@@ -73,10 +74,6 @@ SEARCH_INDEXES = (
 SAMPLES_PER_KIND = 100
 
 
-def _dsn() -> str:
-    return PG_URL.replace("postgresql+psycopg://", "postgresql://")
-
-
 def _array(values: list[str] | tuple[str, ...]) -> str:
     return "ARRAY[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
@@ -85,7 +82,7 @@ def build_postgresql(customers: int, messages: int) -> float:
     """Fill a fresh schema; seconds taken."""
     fresh_schema(PG_SCHEMA)
     started = time.perf_counter()
-    with psycopg.connect(_dsn(), autocommit=True) as db:
+    with psycopg.connect(PG_DSN, autocommit=True) as db:
         db.execute(f"SET search_path = {PG_SCHEMA}, public")
         db.execute("SET maintenance_work_mem = '1GB'")
         db.execute("SELECT setseed(0.42)")
@@ -315,15 +312,20 @@ def report(
 # --- ingestion with and without the index ------------------------------------------
 
 
+def drop_pairs_triggers(db: psycopg.Connection[Any]) -> None:
+    """The triggers that keep message_search_pairs (migrations 0018 and 0020)."""
+    for event in ("insert", "update", "delete", "truncate"):
+        db.execute(f"DROP TRIGGER message_search_pairs_{event} ON email_messages")
+
+
 def drop_search_index(schema: str) -> None:
-    with psycopg.connect(_dsn(), autocommit=True) as db:
+    with psycopg.connect(PG_DSN, autocommit=True) as db:
         db.execute(f'SET search_path = "{schema}", public')
         db.execute("DROP INDEX ix_customer_search_texts_doc")
         for event in ("insert", "update", "delete", "truncate"):
             db.execute(f"DROP TRIGGER customer_search_words_{event} ON customer_search_texts")
         db.execute("DROP TABLE customer_search_words")
-        for event in ("insert", "update", "delete", "truncate"):  # delete, truncate: 0020
-            db.execute(f"DROP TRIGGER message_search_pairs_{event} ON email_messages")
+        drop_pairs_triggers(db)
         db.execute("DROP TABLE message_search_pairs")
         db.execute("ALTER TABLE email_messages DROP COLUMN search_vector")
 

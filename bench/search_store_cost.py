@@ -21,11 +21,12 @@ import random
 import statistics
 import time
 import uuid
+from typing import Any
 
 import psycopg
 
-from bench.common import PG_URL, append_result, drop_schema, fresh_schema, machine, today
-from bench.search import bodies
+from bench.common import PG_DSN, append_result, drop_schema, fresh_schema, machine, today
+from bench.search import bodies, drop_pairs_triggers
 
 SETTINGS = (
     "everything",
@@ -47,17 +48,12 @@ DO $$ DECLARE r record; BEGIN
 END $$"""
 
 
-def _dsn() -> str:
-    return PG_URL.replace("postgresql+psycopg://", "postgresql://")
-
-
-def _take_away(db: psycopg.Connection, setting: str) -> None:
+def _take_away(db: psycopg.Connection[Any], setting: str) -> None:
     step = SETTINGS.index(setting)
     if step >= 1:
         db.execute("DROP INDEX ix_message_search_pairs")
     if step >= 2:
-        for event in ("insert", "update", "delete", "truncate"):
-            db.execute(f"DROP TRIGGER message_search_pairs_{event} ON email_messages")
+        drop_pairs_triggers(db)
     if step >= 3:
         db.execute("DROP INDEX ix_email_messages_search")
     if step >= 4:
@@ -67,7 +63,7 @@ def _take_away(db: psycopg.Connection, setting: str) -> None:
 def microseconds_per_message(setting: str, texts: list[str]) -> float:
     schema = fresh_schema(f"bench_store_{uuid.uuid4().hex[:8]}")
     try:
-        with psycopg.connect(_dsn(), autocommit=True) as db:
+        with psycopg.connect(PG_DSN, autocommit=True) as db:
             db.execute(f'SET search_path TO "{schema}", public')
             _take_away(db, setting)
             db.execute(
