@@ -19,21 +19,12 @@ from crm_core.db import make_engine, make_session_factory
 from crm_core.models import Conversation, Customer, EmailMessage
 from migrations import alembic_config, check, upgrade
 from tests.conftest import PG_URL, Database, _libpq_dsn
+from tests.search.stored import store_mail
 
 
 def _message(session: Session, body: str) -> tuple[str, str]:
-    customer = services.create_customer(session, name="Mette Hansen", email="mette@example.dk")
-    conversation = services.create_conversation(session, customer_id=customer.id)
-    message = services.create_email_message(
-        session,
-        conversation_id=conversation.id,
-        from_address="mette@example.dk",
-        to_address="info@rendetalje.dk",
-        body=body,
-        direction="inbound",
-        subject="Spørgsmål",
-    )
-    return customer.id, message.id
+    customer_id, ids = store_mail(session, {"message": body})
+    return customer_id, ids["message"]
 
 
 def found_messages(database: Database, query: str) -> list[str]:
@@ -251,16 +242,7 @@ def test_postgresql_search_rows_go_with_cascades_and_truncation(pg_database: Dat
 
     with pg_database.sessions() as session, session.begin():
         gone, _ = _message(session, "Vi ønsker tæpperens i stuen.")
-        kept = services.create_customer(session, name="Ole Qvist", email="oq@example.dk")
-        conversation = services.create_conversation(session, customer_id=kept.id)
-        services.create_email_message(
-            session,
-            conversation_id=conversation.id,
-            from_address="oq@example.dk",
-            to_address="info@rendetalje.dk",
-            body="Flytte rengøring i maj",
-            direction="inbound",
-        )
+        store_mail(session, {"kept": "Flytte rengøring i maj"}, name="Ole Qvist", email="oq@x.dk")
     assert counts() == {"message_search_pairs": 2, "customer_search_texts": 2}
     with pg_database.sessions() as session, session.begin():
         session.execute(delete(Conversation).where(Conversation.customer_id == gone))

@@ -10,6 +10,7 @@ from crm_core import services
 from crm_core.search.messages import pg_pairs_query, pg_tsquery
 from crm_core.search.query import parse_websearch
 from tests.conftest import Database
+from tests.search.stored import store_mail
 
 BODIES = {
     "adjacent": "Hej, vi skal flytte og ønsker flytte rengøring af lejligheden.",
@@ -25,21 +26,9 @@ SUBJECTS = {"subject-only": "Venlig hilsen fra kontoret"}
 
 
 def _store(session: Session) -> dict[str, str]:
-    customer = services.create_customer(session, name="Mette Hansen", email="mette@example.dk")
-    conversation = services.create_conversation(session, customer_id=customer.id)
-    ids = {}
-    for key, body in BODIES.items():
-        message = services.create_email_message(
-            session,
-            conversation_id=conversation.id,
-            from_address="mette@example.dk",
-            to_address="info@rendetalje.dk",
-            body=body,
-            direction="inbound",
-            subject=SUBJECTS.get(key, "Spørgsmål"),
-        )
-        ids[message.id] = key
-    return ids
+    """The stored messages' keys by their ids."""
+    _, ids = store_mail(session, BODIES, subjects=SUBJECTS)
+    return {message_id: key for key, message_id in ids.items()}
 
 
 def _found(database: Database, query: str, names: dict[str, str]) -> set[str]:
