@@ -86,11 +86,11 @@ def _match_key(record: ImportRecord, by_id: dict[str, Any]) -> str:
 
 # Addresses looked up per statement. On PostgreSQL, a batch's addresses in one array:
 # the planner weighs the probes of the unique index against a scan comparing each row
-# with the hashed array; measured with fresh statistics (crm_core.transfer.table_growth),
-# 2,000 addresses took 4 to 8 ms at 20,000 to 1,000,000 customers, through the index
-# from 100,000 on (an IN list of 1,000 values once made it scan 100,000 customers in
-# 31 ms: hence 200 per statement before). On SQLite, a statement takes at most 999
-# parameters in older builds.
+# with the hashed array. With fresh statistics (crm_core.transfer.table_growth), 2,000
+# addresses took 4 to 6 ms at 20,000 to 1,000,000 customers, through the index from
+# 100,000 on (bench/import_steps.py). An IN list of 1,000 values once made it scan
+# 100,000 customers in 31 ms, hence 200 per statement before. On SQLite, a statement
+# takes at most 999 parameters in older builds.
 _PG_PROBES = 2_000
 _SQLITE_PROBES = 200
 
